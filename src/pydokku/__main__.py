@@ -1,0 +1,3 @@
+from pydokku.cli import main
+
+raise SystemExit(main())

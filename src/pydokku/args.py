@@ -1,0 +1,169 @@
+"""Per-command argument parsing: `--flag value` and `--flag=value`, flags before or after positionals.
+
+Global flags (`--quiet`, `--trace`, `--force`, `--app APP`) are accepted anywhere before `--` or
+before a command's raw tail (the docker options of `docker-options:add`, for example), which is
+passed through untouched because it is somebody else's command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydokku.errors import DokkuError, UsageError
+
+GLOBAL_BOOL_FLAGS = frozenset({"quiet", "trace", "force"})
+
+
+@dataclass(frozen=True)
+class Flag:
+    name: str
+    takes_value: bool = False
+    repeat: bool = False
+    short: str | None = None
+
+
+@dataclass(frozen=True)
+class ArgSpec:
+    flags: tuple[Flag, ...] = ()
+    # Positionals after which everything is passed through raw (no flag parsing).
+    raw_after: int | None = None
+    max_positionals: int | None = None
+    # Report commands take `--<key>` info flags that are validated by the command itself.
+    info_flags: bool = False
+
+
+@dataclass
+class GlobalFlags:
+    quiet: bool = False
+    trace: bool = False
+    force: bool = False
+    app: str | None = None
+
+
+@dataclass
+class ParsedArgs:
+    positionals: list[str] = field(default_factory=list)
+    values: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    bools: set[str] = field(default_factory=set)
+    info_flags: list[str] = field(default_factory=list)
+
+    def value(self, name: str, default: str | None = None) -> str | None:
+        return self.values.get(name, default)
+
+    def has(self, name: str) -> bool:
+        return name in self.bools
+
+    def positional(self, index: int) -> str:
+        """The positional at `index`, or "" when it was not given (commands report what is missing)."""
+        return self.positionals[index] if index < len(self.positionals) else ""
+
+
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no"}
+
+
+def parse_leading_globals(argv: list[str], flags: GlobalFlags) -> list[str]:
+    """Consume the global flags that come before the command name; return the rest."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("--") and argv[i] != "--":
+        consumed = _take_global(argv, i, flags)
+        if consumed == 0:
+            break
+        i += consumed
+    return argv[i:]
+
+
+def _take_global(argv: list[str], i: int, flags: GlobalFlags) -> int:
+    """If argv[i] is a global flag, record it and return how many tokens it used; else 0."""
+    name, eq, inline = argv[i][2:].partition("=")
+    if name in GLOBAL_BOOL_FLAGS and not eq:
+        setattr(flags, name, True)
+        return 1
+    if name == "app":
+        if eq:
+            flags.app = inline
+            return 1
+        if i + 1 >= len(argv):
+            raise UsageError("flag needs an argument: --app")
+        flags.app = argv[i + 1]
+        return 2
+    return 0
+
+
+def parse(argv: list[str], spec: ArgSpec, flags: GlobalFlags, *, takes_app: bool) -> ParsedArgs:
+    known = {f.name: f for f in spec.flags}
+    shorts = {f.short: f for f in spec.flags if f.short}
+    result = ParsedArgs()
+    if takes_app and flags.app is not None:
+        result.positionals.append(flags.app)
+    raw = False
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if raw or (spec.raw_after is not None and len(result.positionals) >= spec.raw_after):
+            result.positionals.append(token)
+            i += 1
+            continue
+        if token == "--":
+            raw = True
+            i += 1
+            continue
+        if token.startswith("--") and len(token) > 2:
+            before = flags.app
+            used = _take_global(argv, i, flags)
+            if used:
+                if takes_app and flags.app is not None and flags.app != before:
+                    result.positionals.insert(0, flags.app)
+                i += used
+                continue
+            i += _take_long(argv, i, known, spec, result)
+            continue
+        if token.startswith("-") and len(token) > 1:
+            flag = shorts.get(token[1])
+            if flag is None:
+                raise UsageError(f"unknown shorthand flag: '{token[1]}' in {token}")
+            i += _store_flag(flag, token[2:].removeprefix("=") or None, argv, i, result, token)
+            continue
+        result.positionals.append(token)
+        i += 1
+    if spec.max_positionals is not None and len(result.positionals) > spec.max_positionals:
+        extra = result.positionals[spec.max_positionals :]
+        raise DokkuError(f"Unexpected argument(s): [{' '.join(extra)}]")
+    return result
+
+
+def _take_long(argv: list[str], i: int, known: dict[str, Flag], spec: ArgSpec, result: ParsedArgs) -> int:
+    token = argv[i]
+    name, eq, inline = token[2:].partition("=")
+    flag = known.get(name)
+    if flag is None:
+        if spec.info_flags and not eq:
+            result.info_flags.append(token)
+            return 1
+        raise UsageError(f"unknown flag: --{name}")
+    return _store_flag(flag, inline if eq else None, argv, i, result, token)
+
+
+def _store_flag(
+    flag: Flag, inline: str | None, argv: list[str], i: int, result: ParsedArgs, token: str
+) -> int:
+    if not flag.takes_value:
+        if inline is None or inline.lower() in _TRUE:
+            result.bools.add(flag.name)
+        elif inline.lower() in _FALSE:
+            result.bools.discard(flag.name)
+        else:
+            raise UsageError(f'invalid argument "{inline}" for "{token}" flag: a boolean is expected')
+        return 1
+    used = 1
+    if inline is None:
+        if i + 1 >= len(argv):
+            raise UsageError(f"flag needs an argument: {token}")
+        inline = argv[i + 1]
+        used = 2
+    if flag.repeat:
+        result.lists.setdefault(flag.name, []).append(inline)
+    else:
+        result.values[flag.name] = inline
+    return used

@@ -1,0 +1,71 @@
+"""The `dokku` entry point: argv → global flags → command lookup → handler → exit code.
+
+Every `DokkuError` raised below is rendered here, once, as ` !     message` on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pydokku import DOKKU_COMPAT_VERSION
+from pydokku.args import GlobalFlags, parse, parse_leading_globals
+from pydokku.console import Console
+from pydokku.context import Context, Paths
+from pydokku.errors import DokkuError
+from pydokku.registry import find_command, find_plugin, global_help, plugin_help
+
+HELP_WORDS = frozenset({"help", "--help", "-h"})
+VERSION_WORDS = frozenset({"version", "--version", "-v"})
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    for stream in (sys.stdout, sys.stderr):
+        # Arguments that are not valid UTF-8 must still be printable inside error messages.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    console = Console()
+    context: Context | None = None
+    try:
+        flags = GlobalFlags()
+        rest = parse_leading_globals(argv, flags)
+        console.quiet = flags.quiet or bool(os.environ.get("DOKKU_QUIET_OUTPUT"))
+        if not rest or rest[0] in HELP_WORDS:
+            console.lines(global_help(show_all="--all" in rest, quiet=console.quiet))
+            return 0
+        if rest[0] in VERSION_WORDS:
+            console.line(f"dokku version {DOKKU_COMPAT_VERSION}")
+            return 0
+        name = rest[0]
+        plugin = find_plugin(name.removesuffix(":help"))
+        if plugin is not None and (name == plugin.name or name == f"{plugin.name}:help"):
+            console.lines(plugin_help(plugin))
+            return 0
+        command = find_command(name)
+        if command is None:
+            raise DokkuError(
+                f"`{' '.join(rest)}` is not a dokku command.\n"
+                " !     See `dokku help` for a list of available commands."
+            )
+        parsed = parse(rest[1:], command.args, flags, takes_app=command.takes_app)
+        console.quiet = flags.quiet or bool(os.environ.get("DOKKU_QUIET_OUTPUT"))
+        if flags.trace:
+            os.environ["DOKKU_TRACE"] = "1"
+            console.err.write("+ dokku " + " ".join(argv) + "\n")
+        context = Context(paths=Paths.from_env(os.environ), flags=flags, console=console)
+        return command.load()(context, parsed) or 0
+    except DokkuError as error:
+        console.warn(error.message)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`dokku apps:list | head -1`); nothing left to say to it.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps interpreter shutdown quiet
+        return 1
+    finally:
+        if context is not None:
+            context.close()
+        console.out.flush()

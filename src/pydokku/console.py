@@ -1,0 +1,74 @@
+"""Dokku's output conventions.
+
+stdout: `-----> ` and `=====> ` headers, 7-space detail lines; stderr: ` !     ` warnings and errors.
+Lines marked "quiet" are dropped under `--quiet` (or DOKKU_QUIET_OUTPUT), as Dokku's `_quiet` helpers do.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TextIO
+
+HEADER = "-----> "
+SECTION = "=====> "
+DETAIL = "       "
+WARN = " !     "
+
+
+class Console:
+    def __init__(self, quiet: bool = False, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.quiet = quiet
+        self.out = out if out is not None else sys.stdout
+        self.err = err if err is not None else sys.stderr
+
+    def line(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+
+    def lines(self, texts: Iterable[str]) -> None:
+        self.out.writelines(t + "\n" for t in texts)
+
+    def header(self, text: str, *, always: bool = False) -> None:
+        if always or not self.quiet:
+            self.line(HEADER + text)
+
+    def section(self, text: str, *, always: bool = False) -> None:
+        if always or not self.quiet:
+            self.line(SECTION + text)
+
+    def detail(self, text: str, *, always: bool = False) -> None:
+        if always or not self.quiet:
+            self.line(DETAIL + text)
+
+    def warn(self, text: str) -> None:
+        self.out.flush()
+        self.err.write(WARN + text + "\n")
+        self.err.flush()
+
+
+def columnize(rows: Sequence[Sequence[str]], gutter: int = 2) -> list[str]:
+    """Left-justify every column but the last to its widest cell plus `gutter` spaces."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    out = []
+    for row in rows:
+        cells = [cell.ljust(widths[i] + gutter) for i, cell in enumerate(row[:-1])]
+        out.append(("".join(cells) + row[-1]).rstrip())
+    return out
+
+
+def confirm_destructive(console: Console, stdin: TextIO, description: str, answer: str) -> None:
+    """Dokku's typed confirmation: the user must type `answer`, else the command aborts."""
+    console.warn("WARNING: Potentially Destructive Action")
+    console.warn(f"This command will destroy {description}.")
+    console.warn(f'To proceed, type "{answer}"')
+    console.out.write("> ")
+    console.out.flush()
+    reply = stdin.readline()
+    if not reply.endswith("\n"):
+        console.line()  # EOF: end the prompt line
+    if reply.strip() != answer:
+        from pydokku.errors import DokkuError
+
+        raise DokkuError("Confirmation did not match test. Aborted.")

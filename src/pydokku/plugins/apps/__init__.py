@@ -1,0 +1,44 @@
+"""The apps plugin's exports: app-name rules and lookups other plugins use."""
+
+from __future__ import annotations
+
+import re
+
+from pydokku.errors import AppMissing, DokkuError
+from pydokku.store import Tx
+from pydokku.store import apps as app_store
+from pydokku.store.apps import AppRow
+
+APP_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*")
+MAX_APP_NAME = 200
+NO_APP = "Please specify an app to run the command on"
+BAD_APP_NAME = (
+    "App name must begin with lowercase alphanumeric character, "
+    "and may only contain lowercase alphanumerics, dots, and hyphens"
+)
+NO_APPS = "You haven't deployed any applications yet"
+
+__all__ = ["NO_APPS", "AppRow", "report_targets", "require", "validate_name"]
+
+
+def validate_name(name: str, *, empty_message: str = NO_APP) -> None:
+    if not name:
+        raise DokkuError(empty_message)
+    if not APP_NAME.fullmatch(name):
+        raise DokkuError(BAD_APP_NAME)
+    if len(name) > MAX_APP_NAME:
+        raise DokkuError(f"App name must be at most {MAX_APP_NAME} characters")
+
+
+def require(tx: Tx, name: str) -> AppRow:
+    """The existing app called `name`: empty or invalid names exit 1, a missing app exits 20."""
+    validate_name(name)
+    app = app_store.get(tx, name)
+    if app is None:
+        raise AppMissing(name)
+    return app
+
+
+def report_targets(tx: Tx, name: str) -> list[AppRow]:
+    """The app a report names, or every app when it names none."""
+    return [require(tx, name)] if name else app_store.list_all(tx)

@@ -1,0 +1,53 @@
+from pydokku.args import ArgSpec, Flag
+from pydokku.registry import Command
+
+_H = "pydokku.plugins.apps.subcommands:"
+
+COMMANDS = (
+    Command(
+        "apps:clone",
+        "apps:clone <old-app> <new-app>",
+        "Clones an app",
+        _H + "clone",
+        ArgSpec(flags=(Flag("skip-deploy"), Flag("ignore-existing")), max_positionals=2),
+    ),
+    Command(
+        "apps:create", "apps:create <app>", "Create a new app", _H + "create", ArgSpec(max_positionals=1)
+    ),
+    Command(
+        "apps:destroy",
+        "apps:destroy <app>",
+        "Permanently destroy an app",
+        _H + "destroy",
+        ArgSpec(max_positionals=1),
+    ),
+    Command(
+        "apps:exists",
+        "apps:exists <app>",
+        "Checks if an app exists",
+        _H + "exists",
+        ArgSpec(max_positionals=1),
+    ),
+    Command(
+        "apps:list",
+        "apps:list",
+        "List your apps",
+        _H + "list_apps",
+        ArgSpec(max_positionals=0),
+        takes_app=False,
+    ),
+    Command(
+        "apps:rename",
+        "apps:rename <old-app> <new-app>",
+        "Rename an app",
+        _H + "rename",
+        ArgSpec(flags=(Flag("skip-deploy"),), max_positionals=2),
+    ),
+    Command(
+        "apps:report",
+        "apps:report [<app>] [<flag>]",
+        "Display report about an app",
+        _H + "report_apps",
+        ArgSpec(flags=(Flag("format", takes_value=True),), info_flags=True, max_positionals=1),
+    ),
+)

@@ -1,0 +1,132 @@
+"""apps:* handlers. Each validates, changes state in one transaction, then prints."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from pydokku import report
+from pydokku.args import ParsedArgs
+from pydokku.console import confirm_destructive
+from pydokku.context import Context
+from pydokku.errors import DokkuError
+from pydokku.plugins import apps, config, docker_options, storage
+from pydokku.store import Tx
+from pydokku.store import apps as app_store
+
+NAME_TAKEN = "Name is already taken"
+
+
+def _create(context: Context, tx: Tx, name: str) -> apps.AppRow:
+    """Create app `name` in the open transaction, with its $DOKKU_ROOT directory."""
+    app = app_store.insert(tx, name, int(time.time()))
+    docker_options.on_app_create(tx, app)
+    context.paths.app_dir(name).mkdir(mode=0o755, parents=True, exist_ok=True)
+    return app
+
+
+def create(context: Context, args: ParsedArgs) -> None:
+    name = args.positional(0)
+    apps.validate_name(name)
+    with context.store.write() as tx:
+        if app_store.get(tx, name) is not None:
+            raise DokkuError(NAME_TAKEN)
+        context.console.header(f"Creating {name}...")
+        _create(context, tx, name)
+
+
+def destroy(context: Context, args: ParsedArgs) -> None:
+    name = args.positional(0)
+    with context.store.read() as tx:
+        apps.require(tx, name)
+    if not context.flags.force:
+        confirm_destructive(context.console, context.stdin, f"app {name}", name)
+    context.console.header(f"Destroying {name} (including all add-ons)")
+    with context.store.write() as tx:
+        app_store.delete(tx, apps.require(tx, name).id)
+    _remove_app_dir(context, name)
+
+
+def _remove_app_dir(context: Context, name: str) -> None:
+    """Remove $DOKKU_ROOT/<app>, but never files somebody else put there."""
+    directory = context.paths.app_dir(name)
+    try:
+        directory.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        context.console.warn(f"Leaving {directory} in place: it is not empty")
+
+
+def exists(context: Context, args: ParsedArgs) -> None:
+    with context.store.read() as tx:
+        apps.require(tx, args.positional(0))
+
+
+def list_apps(context: Context, args: ParsedArgs) -> None:
+    with context.store.read() as tx:
+        names = [app.name for app in app_store.list_all(tx)]
+    context.console.section("My Apps")
+    if not names:
+        context.console.warn(apps.NO_APPS)
+    context.console.lines(names)
+
+
+def _new_name(tx: Tx, name: str) -> None:
+    apps.validate_name(name, empty_message="Please specify an new app name")
+    if app_store.get(tx, name) is not None:
+        raise DokkuError(NAME_TAKEN)
+
+
+def rename(context: Context, args: ParsedArgs) -> None:
+    old, new = args.positional(0), args.positional(1)
+    with context.store.write() as tx:
+        app = apps.require(tx, old)
+        _new_name(tx, new)
+        context.console.header(f"Renaming {old} to {new}")
+        app_store.rename(tx, app.id, new)
+        _move_app_dir(context, old, new)
+
+
+def _move_app_dir(context: Context, old: str, new: str) -> None:
+    source, target = context.paths.app_dir(old), context.paths.app_dir(new)
+    if target.exists():
+        try:
+            target.rmdir()  # an empty leftover of an earlier app of that name
+        except OSError as error:
+            raise DokkuError(f"Unable to rename {source}: {target} exists and is not empty") from error
+    if source.exists():
+        os.rename(source, target)
+    else:
+        target.mkdir(mode=0o755, parents=True)
+
+
+def clone(context: Context, args: ParsedArgs) -> None:
+    old, new = args.positional(0), args.positional(1)
+    with context.store.write() as tx:
+        source = apps.require(tx, old)
+        try:
+            _new_name(tx, new)
+        except DokkuError as error:
+            if error.message == NAME_TAKEN and args.has("ignore-existing"):
+                context.console.warn(NAME_TAKEN)
+                return
+            raise
+        context.console.header(f"Cloning {old} to {new}")
+        context.console.header(f"Creating {new}...")
+        target = _create(context, tx, new)
+        # Dokku's post-app-clone-setup: the clone gets the same config, options and mounts.
+        config.copy_app(tx, source, target)
+        docker_options.copy_app(tx, source, target)
+        storage.copy_app(tx, source, target)
+
+
+def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
+    return {
+        app.name: {"app-created-at": str(app.created_at), "app-dir": str(context.paths.app_dir(app.name))}
+        for app in targets
+    }
+
+
+def report_apps(context: Context, args: ParsedArgs) -> int:
+    return report.run(context, args, "app", _collect)

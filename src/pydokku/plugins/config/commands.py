@@ -1,0 +1,43 @@
+from pydokku.args import ArgSpec, Flag
+from pydokku.registry import Command
+
+_H = "pydokku.plugins.config.subcommands:"
+_GLOBAL = Flag("global")
+
+COMMANDS = (
+    Command(
+        "config:get",
+        "config:get [--quoted] (<app>|--global) KEY",
+        "Display a global or app-specific config value",
+        _H + "get",
+        ArgSpec(flags=(_GLOBAL, Flag("quoted"))),
+    ),
+    Command(
+        "config:keys",
+        "config:keys [--merged] (<app>|--global)",
+        "Show keys set in environment",
+        _H + "keys",
+        ArgSpec(flags=(_GLOBAL, Flag("merged"))),
+    ),
+    Command(
+        "config:set",
+        "config:set [--encoded] [--no-restart] (<app>|--global) KEY1=VALUE1 [KEY2=VALUE2 ...]",
+        "Set one or more config vars",
+        _H + "set_vars",
+        ArgSpec(flags=(_GLOBAL, Flag("encoded"), Flag("no-restart"))),
+    ),
+    Command(
+        "config:show",
+        "config:show [--merged] [--format text|json] (<app>|--global)",
+        "Show a global or app-specific environment",
+        _H + "show",
+        ArgSpec(flags=(_GLOBAL, Flag("merged"), Flag("format", takes_value=True))),
+    ),
+    Command(
+        "config:unset",
+        "config:unset [--no-restart] (<app>|--global) KEY1 [KEY2 ...]",
+        "Unset one or more config vars",
+        _H + "unset",
+        ArgSpec(flags=(_GLOBAL, Flag("no-restart"))),
+    ),
+)

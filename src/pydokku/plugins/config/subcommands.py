@@ -1,0 +1,118 @@
+"""config:* handlers. `--global` addresses the global environment instead of an app's."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+
+from pydokku.args import ParsedArgs
+from pydokku.console import columnize
+from pydokku.context import Context
+from pydokku.errors import DokkuError
+from pydokku.plugins import apps
+from pydokku.store import Tx
+from pydokku.store import config as config_store
+
+KEY = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+class _Scope:
+    """The app a config command addresses (None: global), and the arguments after it."""
+
+    def __init__(self, args: ParsedArgs) -> None:
+        self.is_global = args.has("global")
+        self.app_name = "" if self.is_global else args.positional(0)
+        self.rest = args.positionals if self.is_global else args.positionals[1:]
+        self.title = "global" if self.is_global else self.app_name
+
+    def app_id(self, tx: Tx) -> int | None:
+        return None if self.is_global else apps.require(tx, self.app_name).id
+
+
+def _pairs_lines(pairs: dict[str, str], prefix: str) -> list[str]:
+    return [prefix + line for line in columnize([(key + ":", value) for key, value in sorted(pairs.items())])]
+
+
+def set_vars(context: Context, args: ParsedArgs) -> None:
+    scope = _Scope(args)
+    pairs: dict[str, str] = {}
+    with context.store.write() as tx:
+        app_id = scope.app_id(tx)
+        if not scope.rest:
+            raise DokkuError("At least one env pair must be given")
+        for pair in scope.rest:
+            key, eq, value = pair.partition("=")
+            if not eq:
+                raise DokkuError(f"Invalid env pair: {pair}")
+            if not KEY.fullmatch(key):
+                raise DokkuError(f"Invalid key name: '{key}'")
+            pairs[key] = _decode(key, value) if args.has("encoded") else value
+        config_store.set_vars(tx, app_id, pairs)
+    context.console.header("Setting config vars")
+    if not context.console.quiet:
+        context.console.lines(_pairs_lines(pairs, "       "))
+
+
+def _decode(key: str, value: str) -> str:
+    try:
+        return base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as error:
+        raise DokkuError(f"Unable to decode the base64 value of {key}") from error
+
+
+def unset(context: Context, args: ParsedArgs) -> None:
+    scope = _Scope(args)
+    with context.store.write() as tx:
+        app_id = scope.app_id(tx)
+        if not scope.rest:
+            raise DokkuError("At least one key must be given")
+        removed = [(key, config_store.unset(tx, app_id, key)) for key in scope.rest]
+    for key, was_set in removed:
+        if was_set:
+            context.console.header(f"Unsetting {key}")
+        else:
+            context.console.header(f"Skipping {key}, it is not set in the environment")
+
+
+def _vars(context: Context, scope: _Scope, merged: bool) -> dict[str, str]:
+    with context.store.read() as tx:
+        app_id = scope.app_id(tx)
+        values = config_store.all_vars(tx, app_id)
+        if merged and app_id is not None:
+            values = {**config_store.all_vars(tx, None), **values}
+    return dict(sorted(values.items()))
+
+
+def get(context: Context, args: ParsedArgs) -> int:
+    scope = _Scope(args)
+    values = _vars(context, scope, merged=False)
+    if not scope.rest:
+        raise DokkuError("Expected: key")
+    if len(scope.rest) > 1:
+        raise DokkuError(f"Unexpected argument(s): [{' '.join(scope.rest[1:])}]")
+    key = scope.rest[0]
+    if key not in values:
+        return 1
+    value = values[key]
+    context.console.line("'" + value.replace("'", "'\\''") + "'" if args.has("quoted") else value)
+    return 0
+
+
+def keys(context: Context, args: ParsedArgs) -> None:
+    scope = _Scope(args)
+    context.console.lines(_vars(context, scope, args.has("merged")))
+
+
+def show(context: Context, args: ParsedArgs) -> None:
+    scope = _Scope(args)
+    fmt = args.value("format", "text")
+    if fmt not in ("text", "json"):
+        raise DokkuError("Invalid --format value specified")
+    values = _vars(context, scope, args.has("merged"))
+    if fmt == "json":
+        context.console.line(json.dumps(values, indent=2, ensure_ascii=False))
+        return
+    context.console.section(f"{scope.title} env vars")
+    context.console.lines(_pairs_lines(values, ""))

@@ -1,0 +1,37 @@
+"""`--chown` values of storage:ensure-directory (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydokku.errors import DokkuError
+
+PRESETS = {"herokuish": 32767, "heroku": 1000, "paketo": 2000, "packeto": 2000, "root": 0}
+DEFAULT = "herokuish"
+MAX_ID = 65535
+# Docker's default `--userns-remap` range starts here; ids in containers are shifted by it on the host.
+USERNS_OFFSET = 165536
+PACKETO_DEPRECATION = (
+    "Detected deprecated chown flag 'packeto'. Using 'paketo' instead. Please update your configuration."
+)
+
+
+@dataclass(frozen=True)
+class ChownChoice:
+    owner_id: int | None  # None: leave ownership alone (`--chown false`)
+    deprecated: bool = False
+
+    def on_host(self, userns_remapped: bool) -> int | None:
+        if self.owner_id is None or not userns_remapped:
+            return self.owner_id
+        return self.owner_id + USERNS_OFFSET
+
+
+def resolve(option: str) -> ChownChoice:
+    if option == "false":
+        return ChownChoice(None)
+    if option in PRESETS:
+        return ChownChoice(PRESETS[option], deprecated=option == "packeto")
+    if option.isascii() and option.isdigit() and int(option) <= MAX_ID:
+        return ChownChoice(int(option))
+    raise DokkuError("Unsupported chown permissions")

@@ -1,0 +1,102 @@
+"""Mount specs `host-dir:container-dir[:options]` and `docker-volume:container-dir[:options]` (pure).
+
+The two syntax messages are Dokku's own; the further checks catch what Docker would reject at deploy
+time (or silently misread), so that a bad mount fails when it is added, not when the app restarts.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+from pydokku.errors import DokkuError
+from pydokku.plugins.docker_options.volumes import split_volume
+from pydokku.text import has_control_characters
+
+HOST_FORM = re.compile(r"/.*:/.*", re.DOTALL)
+VOLUME_FORM = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+:/.*", re.DOTALL)
+BAD_PATHS = "Storage path must be two valid paths divided by colon."
+BAD_VOLUME = (
+    "Volume name must be two characters or more. Volume name must not contain invalid characters. "
+    "Storage path must be two valid paths divided by colon."
+)
+# What `docker run -v` accepts after the second colon.
+VOLUME_OPTIONS = (
+    "ro", "rw", "z", "Z", "nocopy",
+    "shared", "rshared", "slave", "rslave", "private", "rprivate",
+    "consistent", "cached", "delegated",
+)  # fmt: skip
+MAX_PATH_BYTES = 4095
+MAX_NAME_BYTES = 255
+
+
+@dataclass(frozen=True)
+class MountSpec:
+    host: str
+    container: str
+    options: str = ""
+
+    @classmethod
+    def loose(cls, spec: str) -> MountSpec:
+        """Split a spec found in docker options, unvalidated (Docker already reads it)."""
+        return cls(*split_volume(spec))
+
+    @property
+    def is_volume(self) -> bool:
+        return not self.host.startswith("/")
+
+    @property
+    def target(self) -> str:
+        """The container path as Docker compares it (`/app/x/` and `/app/x` are one target)."""
+        return "/" + posixpath.normpath(self.container).lstrip("/") if self.container else ""
+
+    def identifies(self, other: MountSpec) -> bool:
+        """A mount is identified by its host and container paths, compared exactly."""
+        return (self.host, self.container) == (other.host, other.container)
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.container}" + (f":{self.options}" if self.options else "")
+
+    def as_json(self) -> dict[str, str]:
+        return {"host_path": self.host, "container_path": self.container, "volume_options": self.options}
+
+
+def parse(raw: str) -> MountSpec:
+    if has_control_characters(raw):
+        raise DokkuError("Storage paths cannot contain control characters such as newlines or tabs.")
+    if raw.startswith("/"):
+        if not HOST_FORM.fullmatch(raw):
+            raise DokkuError(BAD_PATHS)
+    elif not VOLUME_FORM.fullmatch(raw):
+        raise DokkuError(BAD_VOLUME)
+    spec = MountSpec(*split_volume(raw))
+    if not spec.container.startswith("/"):
+        raise DokkuError(BAD_PATHS)
+    for path in (spec.host, spec.container):
+        if ".." in path.split("/"):
+            raise DokkuError(f"Storage paths cannot contain '..' segments: {raw}")
+        if len(path.encode()) > MAX_PATH_BYTES or any(
+            len(p.encode()) > MAX_NAME_BYTES for p in path.split("/")
+        ):
+            raise DokkuError(
+                f"Storage paths are limited to {MAX_PATH_BYTES} bytes,"
+                f" and each of their names to {MAX_NAME_BYTES}."
+            )
+    if spec.target == "/":
+        raise DokkuError("The container path cannot be the container's root directory (/).")
+    _check_options(spec.options)
+    return spec
+
+
+def _check_options(options: str) -> None:
+    if not options:
+        return
+    words = options.split(",")
+    for word in words:
+        if word not in VOLUME_OPTIONS:
+            raise DokkuError(
+                f"Unsupported volume option '{word}'. Supported options: {', '.join(VOLUME_OPTIONS)}"
+            )
+    if "ro" in words and "rw" in words:
+        raise DokkuError("Volume options 'ro' and 'rw' cannot be combined.")

@@ -1,0 +1,99 @@
+"""The command table: which plugin owns which command, and the help screens built from it.
+
+Each plugin declares its commands in a light `commands` module (pure data); the module holding a
+command's code is imported only when that command runs, which keeps the CLI's start-up lean.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pydokku.args import ArgSpec
+from pydokku.console import columnize
+
+if TYPE_CHECKING:
+    from pydokku.args import ParsedArgs
+    from pydokku.context import Context
+
+Handler = Callable[["Context", "ParsedArgs"], "int | None"]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    usage: str
+    description: str
+    handler: str  # "module:function", imported on use
+    args: ArgSpec = field(default_factory=ArgSpec)
+    # `--app APP` is prepended to the positionals of commands whose first argument is an app.
+    takes_app: bool = True
+
+    def load(self) -> Handler:
+        module, _, function = self.handler.partition(":")
+        handler: Handler = getattr(importlib.import_module(module), function)
+        return handler
+
+
+@dataclass(frozen=True)
+class Plugin:
+    name: str
+    description: str
+    commands_module: str
+
+    def commands(self) -> tuple[Command, ...]:
+        commands: tuple[Command, ...] = importlib.import_module(self.commands_module).COMMANDS
+        return commands
+
+
+PLUGINS: tuple[Plugin, ...] = (
+    Plugin("apps", "Manage apps", "pydokku.plugins.apps.commands"),
+    Plugin("config", "Manage global and app-specific config vars", "pydokku.plugins.config.commands"),
+    Plugin("docker-options", "Manage docker options for an app", "pydokku.plugins.docker_options.commands"),
+    Plugin("storage", "Manage mounted volumes", "pydokku.plugins.storage.commands"),
+)
+
+
+def find_plugin(name: str) -> Plugin | None:
+    return next((p for p in PLUGINS if p.name == name), None)
+
+
+def find_command(name: str) -> Command | None:
+    plugin = find_plugin(name.partition(":")[0])
+    if plugin is None:
+        return None
+    return next((c for c in plugin.commands() if c.name == name), None)
+
+
+def plugin_help(plugin: Plugin) -> list[str]:
+    """`dokku <plugin>` / `dokku <plugin>:help`: Dokku's Go help layout."""
+    table = columnize(sorted((c.usage, c.description) for c in plugin.commands()))
+    return [
+        f"Usage: dokku {plugin.name}[:COMMAND]",
+        "",
+        plugin.description,
+        "",
+        "Additional commands:",
+        *("    " + row for row in table),
+    ]
+
+
+def global_help(*, show_all: bool, quiet: bool) -> list[str]:
+    lines = []
+    if not quiet:
+        lines += [
+            "Usage: dokku [--quiet|--trace|--force] COMMAND <app> [command-specific-options]",
+            "",
+            'Primary help options, type "dokku COMMAND:help" for more details, '
+            "or dokku help --all to see all commands.",
+            "",
+            "Commands:",
+            "",
+        ]
+    if show_all:
+        rows = sorted((c.usage, c.description) for p in PLUGINS for c in p.commands())
+    else:
+        rows = sorted((p.name, p.description) for p in PLUGINS)
+    return lines + ["    " + row for row in columnize(rows)]

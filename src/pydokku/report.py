@@ -1,0 +1,83 @@
+"""Dokku's `<plugin>:report [<app>] [<flag>] [--format stdout|json]` layout, shared by every plugin.
+
+Text: `=====> <app> <title> information`, then one row per key: 7 spaces, the label (derived from the
+key) padded to 31 columns, the value; no trailing white space. JSON: one flat, compact object per app.
+An info flag (`--<key>`) prints just that value, an empty line when it is empty.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from pydokku.args import ParsedArgs
+from pydokku.console import DETAIL, Console
+from pydokku.context import Context
+from pydokku.errors import DokkuError
+from pydokku.store import Tx
+from pydokku.store.apps import AppRow
+
+LABEL_WIDTH = 31
+FORMATS = ("stdout", "text", "json")
+
+# Given the apps to report on, the report values of each, by app name.
+Collector = Callable[[Tx, list[AppRow], Context], dict[str, dict[str, str]]]
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    app: str
+    info_flag: str | None
+    json: bool
+
+    @classmethod
+    def from_args(cls, args: ParsedArgs) -> ReportRequest:
+        fmt = args.value("format")
+        if fmt is not None and fmt not in FORMATS:
+            raise DokkuError(f'Format must be "stdout" or "json": "{fmt}"')
+        if len(args.info_flags) > 1:
+            raise DokkuError(f"Only one info flag may be given at a time: {', '.join(args.info_flags)}")
+        info_flag = args.info_flags[0] if args.info_flags else None
+        if info_flag is not None and fmt is not None:
+            raise DokkuError("--format flag cannot be specified when specifying an info flag")
+        return cls(args.positional(0), info_flag, fmt == "json")
+
+
+def label(key: str) -> str:
+    words = key.replace("-", " ").replace(".", " ")
+    return words[:1].upper() + words[1:] + ":"
+
+
+def run(context: Context, args: ParsedArgs, title: str, collect: Collector) -> int:
+    """Resolve the apps (one, or all), collect their values in one read, render them."""
+    from pydokku.plugins import apps
+
+    request = ReportRequest.from_args(args)
+    with context.store.read() as tx:
+        targets = apps.report_targets(tx, request.app)
+        values = collect(tx, targets, context)
+    if not targets:
+        context.console.warn(apps.NO_APPS)
+        return 0
+    for target in targets:
+        render(context.console, title, target.name, values[target.name], request)
+    return 0
+
+
+def render(
+    console: Console, title: str, subject: str, values: Mapping[str, str], request: ReportRequest
+) -> None:
+    if request.info_flag is not None:
+        key = request.info_flag.removeprefix("--")
+        if key not in values:
+            valid = ", ".join("--" + k for k in sorted(values))
+            raise DokkuError(f"Invalid flag passed, valid flags: {valid}")
+        console.line(values[key])
+        return
+    if request.json:
+        console.line(json.dumps(dict(sorted(values.items())), separators=(",", ":"), ensure_ascii=False))
+        return
+    console.section(f"{subject} {title} information")
+    width = max([LABEL_WIDTH, *(len(label(key)) + 1 for key in values)])
+    console.lines((DETAIL + label(key).ljust(width) + values[key]).rstrip() for key in sorted(values))
