@@ -27,6 +27,17 @@ def main(argv: list[str] | None = None) -> int:
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
     console = Console()
+    try:
+        code = _run(argv, console)
+        console.out.flush()
+    except BrokenPipeError:
+        # The reader went away (`dokku apps:list | head -1`): say nothing more, not even at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return code
+
+
+def _run(argv: list[str], console: Console) -> int:
     context: Context | None = None
     try:
         flags = GlobalFlags()
@@ -51,21 +62,17 @@ def main(argv: list[str] | None = None) -> int:
             )
         parsed = parse(rest[1:], command.args, flags, takes_app=command.takes_app)
         console.quiet = flags.quiet or bool(os.environ.get("DOKKU_QUIET_OUTPUT"))
+        context = Context(paths=Paths.from_env(os.environ), flags=flags, console=console)
         if flags.trace:
             os.environ["DOKKU_TRACE"] = "1"
             console.err.write("+ dokku " + " ".join(argv) + "\n")
-        context = Context(paths=Paths.from_env(os.environ), flags=flags, console=console)
+            context.store.trace(console.err)
         return command.load()(context, parsed) or 0
     except DokkuError as error:
         console.warn(error.message)
         return error.exit_code
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        # The reader went away (`dokku apps:list | head -1`); nothing left to say to it.
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps interpreter shutdown quiet
-        return 1
     finally:
         if context is not None:
             context.close()
-        console.out.flush()

@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import stat
+from pathlib import Path
 
 from pydokku import report
 from pydokku.args import ParsedArgs
@@ -29,7 +30,8 @@ def ensure_directory(context: Context, args: ParsedArgs) -> None:
         raise DokkuError("Directory can only contain the following set of characters: [A-Za-z0-9_-]")
     if len(name) > MAX_NAME_BYTES:
         raise DokkuError(f"Directory name must be at most {MAX_NAME_BYTES} characters")
-    choice = chown.resolve(args.value("chown", chown.DEFAULT) or chown.DEFAULT)
+    option = args.value("chown")
+    choice = chown.resolve(chown.DEFAULT if option is None else option)
     console = context.console
     if choice.deprecated:
         console.detail(chown.PACKETO_DEPRECATION, always=True)
@@ -45,16 +47,18 @@ def ensure_directory(context: Context, args: ParsedArgs) -> None:
     console.detail("Directory ready for mounting")
 
 
-def _make_directory(path: os.PathLike[str]) -> None:
+def _make_directory(path: Path) -> None:
     try:
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        mode = os.stat(path, follow_symlinks=False).st_mode
+        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        path.mkdir(mode=0o755)
+    except FileExistsError:
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            raise DokkuError(f"{path} is a symbolic link; refusing to use it as a storage directory") from None
+        if not stat.S_ISDIR(mode):
+            raise DokkuError(f"{path} exists but is not a directory") from None
     except OSError as error:
         raise DokkuError(f"Unable to create {path}: {error.strerror}") from error
-    if stat.S_ISLNK(mode):
-        raise DokkuError(f"{path} is a symbolic link; refusing to use it as a storage directory")
-    if not stat.S_ISDIR(mode):
-        raise DokkuError(f"{path} exists but is not a directory")
 
 
 def _mounts(tx: Tx, app: apps.AppRow) -> AppMounts:

@@ -1,0 +1,168 @@
+"""The command line itself: help screens, version, unknown commands, global and command flags."""
+
+from __future__ import annotations
+
+import pytest
+
+STORAGE_HELP = """\
+Usage: dokku storage[:COMMAND]
+
+Manage mounted volumes
+
+Additional commands:
+    storage:ensure-directory [--chown option] <directory>  Creates a persistent storage directory in the recommended storage path
+    storage:list <app> [--format text|json]                List bind mounts for app's container(s) (host:container)
+    storage:mount <app> <host-dir:container-dir>           Create a new bind mount
+    storage:report [<app>] [<flag>]                        Displays a storage report for one or more apps
+    storage:unmount <app> <host-dir:container-dir>         Remove an existing bind mount
+"""  # noqa: E501
+
+GLOBAL_HELP = """\
+Usage: dokku [--quiet|--trace|--force] COMMAND <app> [command-specific-options]
+
+Primary help options, type "dokku COMMAND:help" for more details, or dokku help --all to see all commands.
+
+Commands:
+
+    apps            Manage apps
+    config          Manage global and app-specific config vars
+    docker-options  Manage docker options for an app
+    storage         Manage mounted volumes
+"""
+
+
+@pytest.mark.parametrize("argv", [["storage"], ["storage:help"], ["--quiet", "storage:help"]])
+def test_storage_help(dokku, argv):
+    result = dokku(*argv)
+    assert (result.code, result.out, result.err) == (0, STORAGE_HELP, "")
+
+
+@pytest.mark.parametrize("plugin", ["apps", "config", "docker-options", "storage"])
+def test_every_plugin_has_the_same_help_layout(dokku, plugin):
+    plain, help_command = dokku(plugin), dokku(f"{plugin}:help")
+    assert plain == help_command
+    lines = plain.lines
+    assert lines[:2] == [f"Usage: dokku {plugin}[:COMMAND]", ""]
+    assert lines[3:5] == ["", "Additional commands:"]
+    assert all(line.startswith(f"    {plugin}:") for line in lines[5:])
+    # The descriptions form one column, two spaces after the longest usage.
+    starts = {len(line) - len(line[4:].split("  ", 1)[1].lstrip()) for line in lines[5:]}
+    assert len(starts) == 1
+
+
+def test_docker_options_help_table(dokku):
+    assert dokku("docker-options").lines[5:] == [
+        "    docker-options:add <app> <phase(s)> OPTION     Add Docker option to app for phase (comma separated phase list)",  # noqa: E501
+        "    docker-options:clear <app> [phase(s)]          Clear a docker options from application with an optional phase (comma separated phase list)",  # noqa: E501
+        "    docker-options:remove <app> <phase(s)> OPTION  Remove Docker option from app for phase (comma separated phase list)",  # noqa: E501
+        "    docker-options:report [<app>] [<flag>]         Displays a docker options report for one or more apps",
+    ]
+
+
+@pytest.mark.parametrize("argv", [[], ["help"], ["--help"]])
+def test_global_help(dokku, argv):
+    assert dokku(*argv).out == GLOBAL_HELP
+
+
+def test_global_help_quiet_drops_the_header(dokku):
+    assert dokku("--quiet", "help").out == GLOBAL_HELP.split("Commands:\n\n")[1]
+
+
+def test_help_all_lists_every_command(dokku):
+    lines = dokku("help", "--all").lines
+    commands = [line.split()[0] for line in lines[6:]]
+    assert commands == sorted(commands)
+    assert {"apps:create", "config:set", "docker-options:add", "storage:mount", "storage:report"} <= set(commands)
+
+
+@pytest.mark.parametrize("word", ["version", "--version", "-v"])
+def test_version(dokku, word):
+    assert (dokku(word).out, dokku(word).code) == ("dokku version 0.37.10\n", 0)
+
+
+def test_unknown_command(dokku):
+    result = dokku("storage:frobnicate", "node-js-app", "x")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        " !     `storage:frobnicate node-js-app x` is not a dokku command.\n"
+        " !     See `dokku help` for a list of available commands.\n"
+    )
+
+
+def test_unknown_plugin(dokku):
+    result = dokku("nosuchplugin")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == " !     `nosuchplugin` is not a dokku command."
+
+
+def test_unknown_flag_is_a_usage_error(dokku, app):
+    result = dokku("storage:list", app, "--bogus")
+    assert (result.code, result.out, result.err) == (2, "", " !     unknown flag: --bogus\n")
+
+
+def test_unknown_short_flag_is_a_usage_error(dokku, app):
+    result = dokku("storage:list", "-x", app)
+    assert (result.code, result.err) == (2, " !     unknown shorthand flag: 'x' in -x\n")
+
+
+def test_missing_flag_value_is_a_usage_error(dokku, app):
+    result = dokku("storage:list", app, "--format")
+    assert (result.code, result.err) == (2, " !     flag needs an argument: --format\n")
+
+
+def test_too_many_arguments(dokku, app):
+    result = dokku("storage:list", app, "other")
+    assert (result.code, result.err) == (1, " !     Unexpected argument(s): [other]\n")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--quiet", "storage:list", "node-js-app"],
+        ["storage:list", "--quiet", "node-js-app"],
+        ["storage:list", "node-js-app", "--quiet"],
+        ["storage:list", "--app", "node-js-app", "--quiet"],
+        ["--app", "node-js-app", "--quiet", "storage:list"],
+        ["--app=node-js-app", "storage:list", "--quiet"],
+    ],
+)
+def test_global_flags_anywhere(dokku, app, host_dir, argv):
+    dokku("storage:mount", app, f"{host_dir}:/app/storage")
+    assert dokku(*argv).out == f"{host_dir}:/app/storage\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["storage:list", "node-js-app", "--format", "json"],
+        ["storage:list", "node-js-app", "--format=json"],
+        ["storage:list", "--format", "json", "node-js-app"],
+        ["storage:list", "--format=json", "node-js-app"],
+    ],
+)
+def test_command_flags_in_both_spellings_and_any_position(dokku, app, argv):
+    assert dokku(*argv).out == "[]\n"
+
+
+def test_double_dash_ends_flag_parsing(dokku, app):
+    # After `--`, "--quiet" is a positional (here: an invalid mount spec), not the global flag.
+    result = dokku("storage:mount", app, "--", "--quiet")
+    assert result.code == 1
+    assert result.err.startswith(" !     Volume name must be two characters or more.")
+
+
+def test_quiet_environment_variable(dokku, app, monkeypatch):
+    monkeypatch.setenv("DOKKU_QUIET_OUTPUT", "1")
+    assert dokku("storage:list", app).out == ""
+
+
+def test_trace_echoes_what_runs(dokku, app):
+    result = dokku("--trace", "storage:list", app)
+    assert result.err.startswith("+ dokku --trace storage:list node-js-app\n")
+
+
+def test_console_script_end_to_end(dokku_process):
+    created = dokku_process("apps:create", "my-app")
+    assert (created.code, created.out, created.err) == (0, "-----> Creating my-app...\n", "")
+    missing = dokku_process("storage:list", "other-app")
+    assert (missing.code, missing.out, missing.err) == (20, "", " !     App other-app does not exist\n")
