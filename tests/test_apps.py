@@ -1,0 +1,203 @@
+"""apps:*: names, the app directory tools probe, destroy confirmation, rename and clone carrying storage."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+BAD_NAME = (
+    " !     App name must begin with lowercase alphanumeric character,"
+    " and may only contain lowercase alphanumerics, dots, and hyphens\n"
+)
+
+
+def test_create(dokku, env):
+    result = dokku("apps:create", "my-app.v2")
+    assert (result.code, result.out, result.err) == (0, "-----> Creating my-app.v2...\n", "")
+    assert (env.dokku_root / "my-app.v2").is_dir()
+    assert dokku("docker-options:report", "my-app.v2", "--docker-options-deploy").out == "--restart=on-failure:10\n"
+
+
+def test_create_quiet(dokku):
+    assert dokku("--quiet", "apps:create", "my-app").out == ""
+
+
+def test_create_taken(dokku, app, env):
+    before = env.snapshot()
+    result = dokku("apps:create", app)
+    assert (result.code, result.out, result.err) == (1, "", " !     Name is already taken\n")
+    assert env.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", " !     Please specify an app to run the command on\n"),
+        ("Upper", BAD_NAME),
+        ("under_score", BAD_NAME),
+        ("-dash-first", None),  # parsed as a flag: usage error
+        (".dot-first", BAD_NAME),
+        ("has space", BAD_NAME),
+        ("colon:name", BAD_NAME),
+        ("slash/name", BAD_NAME),
+        ("..", BAD_NAME),
+        ("$(id)", BAD_NAME),
+        ("quote'd", BAD_NAME),
+        ("ünïcode", BAD_NAME),
+        ("newline\n", BAD_NAME),
+        ("a" * 201, " !     App name must be at most 200 characters\n"),
+    ],
+)
+def test_create_bad_names_change_nothing(dokku, env, name, message):
+    before = env.snapshot()
+    result = dokku("apps:create", name)
+    if message is None:
+        assert result.code == 2
+    else:
+        assert (result.code, result.out, result.err) == (1, "", message)
+    assert env.snapshot() == before
+
+
+def test_list(dokku):
+    for name in ("zeta", "alpha", "mid"):
+        dokku("apps:create", name)
+    assert dokku("apps:list").out == "=====> My Apps\nalpha\nmid\nzeta\n"
+    assert dokku("--quiet", "apps:list").out == "alpha\nmid\nzeta\n"
+
+
+def test_list_empty(dokku, env):
+    result = dokku("apps:list")
+    assert (result.code, result.out, result.err) == (
+        0,
+        "=====> My Apps\n",
+        " !     You haven't deployed any applications yet\n",
+    )
+
+
+def test_exists(dokku, app):
+    assert (dokku("apps:exists", app).code, dokku("apps:exists", app).out) == (0, "")
+    missing = dokku("apps:exists", "nope")
+    assert (missing.code, missing.err) == (20, " !     App nope does not exist\n")
+    assert dokku("apps:exists", "Nope").code == 1
+    assert dokku("apps:exists").err == " !     Please specify an app to run the command on\n"
+
+
+def test_destroy_asks_for_the_name(dokku, app, env, host_dir):
+    dokku("storage:mount", app, f"{host_dir}:/app/storage")
+    (host_dir / "keep.txt").write_text("data")
+    refused = dokku("apps:destroy", app, stdin="wrong\n")
+    assert refused.code == 1
+    assert refused.out == "> "
+    assert refused.err == (
+        " !     WARNING: Potentially Destructive Action\n"
+        " !     This command will destroy app node-js-app.\n"
+        ' !     To proceed, type "node-js-app"\n'
+        " !     Confirmation did not match test. Aborted.\n"
+    )
+    assert dokku("apps:exists", app).code == 0
+    eof = dokku("apps:destroy", app, stdin="")
+    assert eof.code == 1
+    assert dokku("apps:exists", app).code == 0
+    confirmed = dokku("apps:destroy", app, stdin=f"{app}\n")
+    assert confirmed.code == 0
+    assert confirmed.out == "> -----> Destroying node-js-app (including all add-ons)\n"
+    assert dokku("apps:exists", app).code == 20
+    assert not (env.dokku_root / app).exists()
+    assert (host_dir / "keep.txt").read_text() == "data"
+
+
+@pytest.mark.parametrize("argv", [["apps:destroy", "node-js-app", "--force"], ["--force", "apps:destroy", "node-js-app"]])
+def test_destroy_forced(dokku, app, argv):
+    result = dokku(*argv)
+    assert (result.code, result.out, result.err) == (0, "-----> Destroying node-js-app (including all add-ons)\n", "")
+
+
+def test_destroy_keeps_files_others_put_in_the_app_directory(dokku, app, env):
+    (env.dokku_root / app / "notes.txt").write_text("mine")
+    result = dokku("apps:destroy", app, "--force")
+    assert result.code == 0
+    assert result.err == f" !     Leaving {env.dokku_root / app} in place: it is not empty\n"
+    assert (env.dokku_root / app / "notes.txt").read_text() == "mine"
+
+
+def test_destroy_then_recreate_starts_clean(dokku, app, host_dir):
+    dokku("storage:mount", app, f"{host_dir}:/app/storage")
+    dokku("config:set", app, "A=1")
+    dokku("apps:destroy", app, "--force")
+    dokku("apps:create", app)
+    assert dokku("--quiet", "storage:list", app).out == ""
+    assert dokku("config:get", app, "A").code == 1
+
+
+def test_destroy_missing(dokku):
+    assert dokku("apps:destroy", "nope", "--force").code == 20
+
+
+def test_rename_carries_mounts_and_options(dokku, app, env, host_dir):
+    dokku("storage:mount", app, f"{host_dir}:/app/storage")
+    dokku("docker-options:add", app, "run", "--label x=1")
+    dokku("config:set", app, "KEY=value")
+    result = dokku("apps:rename", app, "new-name")
+    assert (result.code, result.out, result.err) == (0, "-----> Renaming node-js-app to new-name\n", "")
+    assert dokku("apps:exists", app).code == 20
+    assert not (env.dokku_root / app).exists()
+    assert (env.dokku_root / "new-name").is_dir()
+    assert dokku("--quiet", "storage:list", "new-name").out == f"{host_dir}:/app/storage\n"
+    assert dokku("docker-options:report", "new-name", "--docker-options-run").out == "--label x=1\n"
+    assert dokku("config:get", "new-name", "KEY").out == "value\n"
+
+
+def test_rename_errors_change_nothing(dokku, app, env):
+    dokku("apps:create", "other")
+    before = env.snapshot()
+    cases = [
+        (("apps:rename", app, "other"), 1, " !     Name is already taken\n"),
+        (("apps:rename", app, ""), 1, " !     Please specify an new app name\n"),
+        (("apps:rename", app), 1, " !     Please specify an new app name\n"),
+        (("apps:rename", app, "Bad"), 1, BAD_NAME),
+        (("apps:rename", "nope", "fine"), 20, " !     App nope does not exist\n"),
+    ]
+    for argv, code, err in cases:
+        result = dokku(*argv)
+        assert (result.code, result.out, result.err) == (code, "", err)
+    assert env.snapshot() == before
+
+
+def test_clone_copies_config_options_and_mounts(dokku, app, host_dir):
+    dokku("storage:mount", app, f"{host_dir}:/app/storage")
+    dokku("docker-options:add", app, "deploy", "--label first=1")
+    dokku("config:set", app, "KEY=value")
+    result = dokku("apps:clone", app, "copy")
+    assert (result.code, result.err) == (0, "")
+    assert result.out == "-----> Cloning node-js-app to copy\n-----> Creating copy...\n"
+    for name in (app, "copy"):
+        assert dokku("--quiet", "storage:list", name).out == f"{host_dir}:/app/storage\n"
+        assert dokku("docker-options:report", name, "--docker-options-deploy").out == (
+            "--restart=on-failure:10 --label first=1\n"
+        )
+        assert dokku("config:get", name, "KEY").out == "value\n"
+    # The two apps' mounts are independent records.
+    dokku("storage:unmount", "copy", f"{host_dir}:/app/storage")
+    assert dokku("--quiet", "storage:list", app).out == f"{host_dir}:/app/storage\n"
+
+
+def test_clone_onto_an_existing_app(dokku, app, env):
+    dokku("apps:create", "copy")
+    before = env.snapshot()
+    taken = dokku("apps:clone", app, "copy")
+    assert (taken.code, taken.err) == (1, " !     Name is already taken\n")
+    ignored = dokku("apps:clone", "--ignore-existing", app, "copy")
+    assert (ignored.code, ignored.out, ignored.err) == (0, "", " !     Name is already taken\n")
+    assert env.snapshot() == before
+
+
+def test_report(dokku, app, env):
+    result = dokku("apps:report", app)
+    created = json.loads(dokku("apps:report", app, "--format", "json").out)["app-created-at"]
+    assert result.out == (
+        "=====> node-js-app app information\n"
+        f"       App created at:                {created}\n"
+        f"       App dir:                       {env.dokku_root / app}\n"
+    )
+    assert dokku("apps:report", app, "--app-dir").out == f"{env.dokku_root / app}\n"
