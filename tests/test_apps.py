@@ -107,10 +107,16 @@ def test_destroy_asks_for_the_name(dokku, app, env, host_dir):
     assert (host_dir / "keep.txt").read_text() == "data"
 
 
-@pytest.mark.parametrize("argv", [["apps:destroy", "node-js-app", "--force"], ["--force", "apps:destroy", "node-js-app"]])
+@pytest.mark.parametrize(
+    "argv", [["apps:destroy", "node-js-app", "--force"], ["--force", "apps:destroy", "node-js-app"]]
+)
 def test_destroy_forced(dokku, app, argv):
     result = dokku(*argv)
-    assert (result.code, result.out, result.err) == (0, "-----> Destroying node-js-app (including all add-ons)\n", "")
+    assert (result.code, result.out, result.err) == (
+        0,
+        "-----> Destroying node-js-app (including all add-ons)\n",
+        "",
+    )
 
 
 def test_destroy_keeps_files_others_put_in_the_app_directory(dokku, app, env):

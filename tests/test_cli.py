@@ -15,7 +15,7 @@ Additional commands:
     storage:mount <app> <host-dir:container-dir>           Create a new bind mount
     storage:report [<app>] [<flag>]                        Displays a storage report for one or more apps
     storage:unmount <app> <host-dir:container-dir>         Remove an existing bind mount
-"""  # noqa: E501
+"""
 
 GLOBAL_HELP = """\
 Usage: dokku [--quiet|--trace|--force] COMMAND <app> [command-specific-options]
@@ -52,9 +52,9 @@ def test_every_plugin_has_the_same_help_layout(dokku, plugin):
 
 def test_docker_options_help_table(dokku):
     assert dokku("docker-options").lines[5:] == [
-        "    docker-options:add <app> <phase(s)> OPTION     Add Docker option to app for phase (comma separated phase list)",  # noqa: E501
-        "    docker-options:clear <app> [phase(s)]          Clear a docker options from application with an optional phase (comma separated phase list)",  # noqa: E501
-        "    docker-options:remove <app> <phase(s)> OPTION  Remove Docker option from app for phase (comma separated phase list)",  # noqa: E501
+        "    docker-options:add <app> <phase(s)> OPTION     Add Docker option to app for phase (comma separated phase list)",
+        "    docker-options:clear <app> [phase(s)]          Clear a docker options from application with an optional phase (comma separated phase list)",
+        "    docker-options:remove <app> <phase(s)> OPTION  Remove Docker option from app for phase (comma separated phase list)",
         "    docker-options:report [<app>] [<flag>]         Displays a docker options report for one or more apps",
     ]
 

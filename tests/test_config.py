@@ -14,7 +14,10 @@ def test_set_show_get(dokku, app):
     assert result.out == (
         "-----> Setting config vars\n       A:               1\n       DOKKU_APP_USER:  web\n       EMPTY:\n"
     )
-    assert dokku("config:show", app).out == "=====> node-js-app env vars\nA:               1\nDOKKU_APP_USER:  web\nEMPTY:\n"
+    assert (
+        dokku("config:show", app).out
+        == "=====> node-js-app env vars\nA:               1\nDOKKU_APP_USER:  web\nEMPTY:\n"
+    )
     assert dokku("config:get", app, "DOKKU_APP_USER").out == "web\n"
     assert dokku("config:get", app, "EMPTY").out == "\n"
     assert json.loads(dokku("config:show", app, "--format", "json").out) == {
@@ -26,7 +29,7 @@ def test_set_show_get(dokku, app):
 
 
 def test_values_are_kept_verbatim(dokku, app):
-    value = "it's $(id) `x` \"q\" ünï=x"
+    value = 'it\'s $(id) `x` "q" ünï=x'
     dokku("config:set", app, f"V={value}")
     assert dokku("config:get", app, "V").out == value + "\n"
     assert dokku("config:get", "--quoted", app, "V").out == "'it'\\''s $(id) `x` \"q\" ünï=x'\n"

@@ -19,9 +19,7 @@ def test_default_is_herokuish(dokku, env):
     result = dokku("storage:ensure-directory", "node-js-app")
     path = env.storage_root / "node-js-app"
     assert (result.code, result.err) == (0, "")
-    assert result.out == (
-        f"-----> Ensuring {path} exists\n       Setting directory ownership to 32767:32767\n" + READY
-    )
+    assert result.out == (f"-----> Ensuring {path} exists\n       Setting directory ownership to 32767:32767\n" + READY)
     assert path.is_dir()
     assert owner(path) == (32767, 32767)
     assert oct(path.stat().st_mode & 0o777) == "0o755"
@@ -29,7 +27,15 @@ def test_default_is_herokuish(dokku, env):
 
 @pytest.mark.parametrize(
     ("option", "uid"),
-    [("herokuish", 32767), ("heroku", 1000), ("paketo", 2000), ("root", 0), ("4242", 4242), ("0", 0), ("65535", 65535)],
+    [
+        ("herokuish", 32767),
+        ("heroku", 1000),
+        ("paketo", 2000),
+        ("root", 0),
+        ("4242", 4242),
+        ("0", 0),
+        ("65535", 65535),
+    ],
 )
 def test_chown_presets_and_ids(dokku, env, option, uid):
     for argv in (
@@ -97,7 +103,9 @@ def test_symlinked_storage_directory_is_refused(dokku, env):
     (env.storage_root / "data").symlink_to(target)
     result = dokku("storage:ensure-directory", "data")
     assert result.code == 1
-    assert result.err == f" !     {env.storage_root}/data is a symbolic link; refusing to use it as a storage directory\n"
+    assert (
+        result.err == f" !     {env.storage_root}/data is a symbolic link; refusing to use it as a storage directory\n"
+    )
     assert owner(target) == (0, 0)
 
 

@@ -156,16 +156,28 @@ def test_host_path_must_exist(dokku, app, env):
         ("/host/../etc:/app", " !     Storage paths cannot contain '..' segments: /host/../etc:/app\n"),
         ("/host:/app/../etc", " !     Storage paths cannot contain '..' segments: /host:/app/../etc\n"),
         ("/host:/", " !     The container path cannot be the container's root directory (/).\n"),
-        ("/host:/app\n/x", " !     Storage paths cannot contain control characters such as newlines or tabs.\n"),
-        ("/host:/app\t", " !     Storage paths cannot contain control characters such as newlines or tabs.\n"),
+        (
+            "/host:/app\n/x",
+            " !     Storage paths cannot contain control characters such as newlines or tabs.\n",
+        ),
+        (
+            "/host:/app\t",
+            " !     Storage paths cannot contain control characters such as newlines or tabs.\n",
+        ),
         (
             "/host:/app:bogus",
             " !     Unsupported volume option 'bogus'. Supported options: ro, rw, z, Z, nocopy, shared, rshared,"
             " slave, rslave, private, rprivate, consistent, cached, delegated\n",
         ),
         ("/host:/app:ro,rw", " !     Volume options 'ro' and 'rw' cannot be combined.\n"),
-        ("/" + "x" * 256 + ":/app", " !     Storage paths are limited to 4095 bytes, and each of their names to 255.\n"),
-        ("/host:/" + "a/" * 2100, " !     Storage paths are limited to 4095 bytes, and each of their names to 255.\n"),
+        (
+            "/" + "x" * 256 + ":/app",
+            " !     Storage paths are limited to 4095 bytes, and each of their names to 255.\n",
+        ),
+        (
+            "/host:/" + "a/" * 2100,
+            " !     Storage paths are limited to 4095 bytes, and each of their names to 255.\n",
+        ),
     ],
 )
 def test_bad_specs_fail_and_change_nothing(dokku, app, env, spec, message):
@@ -183,7 +195,7 @@ def test_spec_that_looks_like_a_flag(dokku, app, env):
     assert env.snapshot() == before
 
 
-@pytest.mark.parametrize("name", ["with space", "it's \"quoted\"", "$(touch pwned)", "ünïcødé", "semi;colon&"])
+@pytest.mark.parametrize("name", ["with space", 'it\'s "quoted"', "$(touch pwned)", "ünïcødé", "semi;colon&"])
 def test_unusual_but_valid_host_paths_are_kept_literally(dokku, app, env, name):
     host = env.root / name
     host.mkdir()
@@ -223,7 +235,10 @@ def test_unmount_ignores_options(dokku, app, host_dir):
 def test_mounts_added_with_docker_options_are_storage(dokku, app, host_dir):
     dokku("docker-options:add", app, "deploy,run", f"-v {host_dir}:/app/storage")
     dokku("docker-options:add", app, "run", f"--label a=1 --volume={host_dir}:/run-only --label b=2")
-    assert dokku("--quiet", "storage:list", app).lines == [f"{host_dir}:/app/storage", f"{host_dir}:/run-only"]
+    assert dokku("--quiet", "storage:list", app).lines == [
+        f"{host_dir}:/app/storage",
+        f"{host_dir}:/run-only",
+    ]
     assert dokku("storage:mount", app, f"{host_dir}:/app/storage").err == " !     Mount path already exists.\n"
     assert dokku("storage:unmount", app, f"{host_dir}:/run-only").code == 0
     assert dokku("storage:unmount", app, f"{host_dir}:/app/storage").code == 0

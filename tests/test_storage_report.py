@@ -67,7 +67,11 @@ def test_report_every_app_in_name_order(dokku, app, mounted):
 
 def test_report_without_apps(dokku, env):
     result = dokku("storage:report")
-    assert (result.code, result.out, result.err) == (0, "", " !     You haven't deployed any applications yet\n")
+    assert (result.code, result.out, result.err) == (
+        0,
+        "",
+        " !     You haven't deployed any applications yet\n",
+    )
 
 
 @pytest.mark.parametrize(
@@ -114,7 +118,10 @@ def test_report_format_errors(dokku, app):
     bad = dokku("storage:report", app, "--format", "yaml")
     assert (bad.code, bad.err) == (1, ' !     Format must be "stdout" or "json": "yaml"\n')
     both = dokku("storage:report", app, "--format", "json", "--storage-run-mounts")
-    assert (both.code, both.err) == (1, " !     --format flag cannot be specified when specifying an info flag\n")
+    assert (both.code, both.err) == (
+        1,
+        " !     --format flag cannot be specified when specifying an info flag\n",
+    )
     two = dokku("storage:report", app, "--storage-run-mounts", "--storage-deploy-mounts")
     assert (two.code, two.err) == (
         1,

@@ -3,50 +3,65 @@
 Global flags (`--quiet`, `--trace`, `--force`, `--app APP`) are accepted anywhere before `--` or
 before a command's raw tail (the docker options of `docker-options:add`, for example), which is
 passed through untouched because it is somebody else's command line.
+
+Plain classes, not dataclasses: this module is on every command's start-up path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from pydokku.errors import DokkuError, UsageError
 
 GLOBAL_BOOL_FLAGS = frozenset({"quiet", "trace", "force"})
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no"})
 
 
-@dataclass(frozen=True)
 class Flag:
-    name: str
-    takes_value: bool = False
-    repeat: bool = False
-    short: str | None = None
+    __slots__ = ("name", "short", "takes_value")
+
+    def __init__(self, name: str, *, takes_value: bool = False, short: str | None = None) -> None:
+        self.name = name
+        self.takes_value = takes_value
+        self.short = short
 
 
-@dataclass(frozen=True)
 class ArgSpec:
-    flags: tuple[Flag, ...] = ()
-    # Positionals after which everything is passed through raw (no flag parsing).
-    raw_after: int | None = None
-    max_positionals: int | None = None
-    # Report commands take `--<key>` info flags that are validated by the command itself.
-    info_flags: bool = False
+    __slots__ = ("flags", "info_flags", "max_positionals", "raw_after")
+
+    def __init__(
+        self,
+        flags: tuple[Flag, ...] = (),
+        *,
+        raw_after: int | None = None,
+        max_positionals: int | None = None,
+        info_flags: bool = False,
+    ) -> None:
+        self.flags = flags
+        # Positionals after which everything is passed through raw (no flag parsing).
+        self.raw_after = raw_after
+        self.max_positionals = max_positionals
+        # Report commands take `--<key>` info flags that the command itself validates.
+        self.info_flags = info_flags
 
 
-@dataclass
 class GlobalFlags:
-    quiet: bool = False
-    trace: bool = False
-    force: bool = False
-    app: str | None = None
+    __slots__ = ("app", "force", "quiet", "trace")
+
+    def __init__(self) -> None:
+        self.quiet = False
+        self.trace = False
+        self.force = False
+        self.app: str | None = None
 
 
-@dataclass
 class ParsedArgs:
-    positionals: list[str] = field(default_factory=list)
-    values: dict[str, str] = field(default_factory=dict)
-    lists: dict[str, list[str]] = field(default_factory=dict)
-    bools: set[str] = field(default_factory=set)
-    info_flags: list[str] = field(default_factory=list)
+    __slots__ = ("bools", "info_flags", "positionals", "values")
+
+    def __init__(self) -> None:
+        self.positionals: list[str] = []
+        self.values: dict[str, str] = {}
+        self.bools: set[str] = set()
+        self.info_flags: list[str] = []
 
     def value(self, name: str, default: str | None = None) -> str | None:
         return self.values.get(name, default)
@@ -57,10 +72,6 @@ class ParsedArgs:
     def positional(self, index: int) -> str:
         """The positional at `index`, or "" when it was not given (commands report what is missing)."""
         return self.positionals[index] if index < len(self.positionals) else ""
-
-
-_TRUE = {"true", "1", "yes"}
-_FALSE = {"false", "0", "no"}
 
 
 def parse_leading_globals(argv: list[str], flags: GlobalFlags) -> list[str]:
@@ -145,9 +156,7 @@ def _take_long(argv: list[str], i: int, known: dict[str, Flag], spec: ArgSpec, r
     return _store_flag(flag, inline if eq else None, argv, i, result, token)
 
 
-def _store_flag(
-    flag: Flag, inline: str | None, argv: list[str], i: int, result: ParsedArgs, token: str
-) -> int:
+def _store_flag(flag: Flag, inline: str | None, argv: list[str], i: int, result: ParsedArgs, token: str) -> int:
     if not flag.takes_value:
         if inline is None or inline.lower() in _TRUE:
             result.bools.add(flag.name)
@@ -162,8 +171,5 @@ def _store_flag(
             raise UsageError(f"flag needs an argument: {token}")
         inline = argv[i + 1]
         used = 2
-    if flag.repeat:
-        result.lists.setdefault(flag.name, []).append(inline)
-    else:
-        result.values[flag.name] = inline
+    result.values[flag.name] = inline
     return used

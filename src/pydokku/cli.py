@@ -57,8 +57,7 @@ def _run(argv: list[str], console: Console) -> int:
         command = find_command(name)
         if command is None:
             raise DokkuError(
-                f"`{' '.join(rest)}` is not a dokku command.\n"
-                " !     See `dokku help` for a list of available commands."
+                f"`{' '.join(rest)}` is not a dokku command.\n !     See `dokku help` for a list of available commands."
             )
         parsed = parse(rest[1:], command.args, flags, takes_app=command.takes_app)
         console.quiet = flags.quiet or bool(os.environ.get("DOKKU_QUIET_OUTPUT"))
@@ -66,7 +65,6 @@ def _run(argv: list[str], console: Console) -> int:
         if flags.trace:
             os.environ["DOKKU_TRACE"] = "1"
             console.err.write("+ dokku " + " ".join(argv) + "\n")
-            context.store.trace(console.err)
         return command.load()(context, parsed) or 0
     except DokkuError as error:
         console.warn(error.message)

@@ -7,8 +7,11 @@ Lines marked "quiet" are dropped under `--quiet` (or DOKKU_QUIET_OUTPUT), as Dok
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
-from typing import TextIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import TextIO
 
 HEADER = "-----> "
 SECTION = "=====> "

@@ -4,50 +4,51 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
 
-from pydokku.args import GlobalFlags
 from pydokku.console import Console
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import TextIO
+
+    from pydokku.args import GlobalFlags
     from pydokku.engine import Engine
     from pydokku.store import Store
 
 
-@dataclass(frozen=True)
 class Paths:
-    dokku_root: Path  # one directory per app: tools probe $DOKKU_ROOT/<app>
-    lib_root: Path  # state database and storage directories
+    __slots__ = ("dokku_root", "lib_root")
+
+    def __init__(self, dokku_root: str, lib_root: str) -> None:
+        self.dokku_root = dokku_root  # one directory per app: tools probe $DOKKU_ROOT/<app>
+        self.lib_root = lib_root  # state database and storage directories
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Paths:
         lib = env.get("DOKKU_LIB_ROOT") or env.get("DOKKU_LIB_PATH") or "/var/lib/dokku"
-        return cls(Path(env.get("DOKKU_ROOT") or "/home/dokku"), Path(lib))
+        return cls(env.get("DOKKU_ROOT") or "/home/dokku", lib)
 
     @property
-    def storage_root(self) -> Path:
-        return self.lib_root / "data" / "storage"
+    def storage_root(self) -> str:
+        return os.path.join(self.lib_root, "data", "storage")
 
     @property
-    def database(self) -> Path:
-        return self.lib_root / "pydokku.db"
+    def database(self) -> str:
+        return os.path.join(self.lib_root, "pydokku.db")
 
-    def app_dir(self, app: str) -> Path:
-        return self.dokku_root / app
+    def app_dir(self, app: str) -> str:
+        return os.path.join(self.dokku_root, app)
 
 
-@dataclass
 class Context:
-    paths: Paths
-    flags: GlobalFlags
-    console: Console
-    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
-    stdin: TextIO = field(default_factory=lambda: sys.stdin)
-    _store: Store | None = None
-    _engine: Engine | None = None
+    def __init__(self, paths: Paths, flags: GlobalFlags, console: Console, stdin: TextIO | None = None) -> None:
+        self.paths = paths
+        self.flags = flags
+        self.console = console
+        self.stdin = stdin if stdin is not None else sys.stdin
+        self._store: Store | None = None
+        self._engine: Engine | None = None
 
     @property
     def store(self) -> Store:
@@ -55,6 +56,8 @@ class Context:
             from pydokku.store import Store
 
             self._store = Store.open(self.paths.database)
+            if self.flags.trace:
+                self._store.trace(self.console.err)
         return self._store
 
     @property

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 from pydokku.errors import DokkuError
 
@@ -24,7 +23,7 @@ class ChownResult:
     other_filesystem: int = 0
 
 
-def chown_tree(root: Path, uid: int, gid: int) -> ChownResult:
+def chown_tree(root: str, uid: int, gid: int) -> ChownResult:
     """Give `root` and everything below it on the same file system the owner uid:gid."""
     result = ChownResult()
     try:
@@ -71,9 +70,7 @@ class _Walk:
         except FileNotFoundError:
             return False  # removed while we walked
         except OSError as error:
-            raise DokkuError(
-                f"Unable to set directory ownership: {self.dirpath}/{name}: {error.strerror}"
-            ) from error
+            raise DokkuError(f"Unable to set directory ownership: {self.dirpath}/{name}: {error.strerror}") from error
         self.result.examined += 1
         if entry.st_dev != self.device:
             self.result.other_filesystem += 1

@@ -7,29 +7,40 @@ command's code is imported only when that command runs, which keeps the CLI's st
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from pydokku.args import ArgSpec
 from pydokku.console import columnize
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
 
-Handler = Callable[["Context", "ParsedArgs"], "int | None"]
+    Handler = Callable[[Context, ParsedArgs], int | None]
 
 
-@dataclass(frozen=True)
 class Command:
-    name: str
-    usage: str
-    description: str
-    handler: str  # "module:function", imported on use
-    args: ArgSpec = field(default_factory=ArgSpec)
-    # `--app APP` is prepended to the positionals of commands whose first argument is an app.
-    takes_app: bool = True
+    __slots__ = ("args", "description", "handler", "name", "takes_app", "usage")
+
+    def __init__(
+        self,
+        name: str,
+        usage: str,
+        description: str,
+        handler: str,
+        args: ArgSpec | None = None,
+        *,
+        takes_app: bool = True,
+    ) -> None:
+        self.name = name
+        self.usage = usage
+        self.description = description
+        self.handler = handler  # "module:function", imported on use
+        self.args = args if args is not None else ArgSpec()
+        # `--app APP` is prepended to the positionals of commands whose first argument is an app.
+        self.takes_app = takes_app
 
     def load(self) -> Handler:
         module, _, function = self.handler.partition(":")
@@ -37,11 +48,13 @@ class Command:
         return handler
 
 
-@dataclass(frozen=True)
 class Plugin:
-    name: str
-    description: str
-    commands_module: str
+    __slots__ = ("commands_module", "description", "name")
+
+    def __init__(self, name: str, description: str, commands_module: str) -> None:
+        self.name = name
+        self.description = description
+        self.commands_module = commands_module
 
     def commands(self) -> tuple[Command, ...]:
         commands: tuple[Command, ...] = importlib.import_module(self.commands_module).COMMANDS

@@ -7,29 +7,33 @@ An info flag (`--<key>`) prints just that value, an empty line when it is empty.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-
-from pydokku.args import ParsedArgs
-from pydokku.console import DETAIL, Console
-from pydokku.context import Context
+from pydokku.console import DETAIL
 from pydokku.errors import DokkuError
-from pydokku.store import Tx
-from pydokku.store.apps import AppRow
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from pydokku.args import ParsedArgs
+    from pydokku.console import Console
+    from pydokku.context import Context
+    from pydokku.store import Tx
+    from pydokku.store.apps import AppRow
+
+    # Given the apps to report on, the report values of each, by app name.
+    Collector = Callable[[Tx, list[AppRow], Context], dict[str, dict[str, str]]]
 
 LABEL_WIDTH = 31
 FORMATS = ("stdout", "text", "json")
 
-# Given the apps to report on, the report values of each, by app name.
-Collector = Callable[[Tx, list[AppRow], Context], dict[str, dict[str, str]]]
 
-
-@dataclass(frozen=True)
 class ReportRequest:
-    app: str
-    info_flag: str | None
-    json: bool
+    __slots__ = ("app", "info_flag", "json")
+
+    def __init__(self, app: str, info_flag: str | None, json: bool) -> None:
+        self.app = app
+        self.info_flag = info_flag
+        self.json = json
 
     @classmethod
     def from_args(cls, args: ParsedArgs) -> ReportRequest:
@@ -65,9 +69,7 @@ def run(context: Context, args: ParsedArgs, title: str, collect: Collector) -> i
     return 0
 
 
-def render(
-    console: Console, title: str, subject: str, values: Mapping[str, str], request: ReportRequest
-) -> None:
+def render(console: Console, title: str, subject: str, values: Mapping[str, str], request: ReportRequest) -> None:
     if request.info_flag is not None:
         key = request.info_flag.removeprefix("--")
         if key not in values:
@@ -76,6 +78,8 @@ def render(
         console.line(values[key])
         return
     if request.json:
+        import json
+
         console.line(json.dumps(dict(sorted(values.items())), separators=(",", ":"), ensure_ascii=False))
         return
     console.section(f"{subject} {title} information")

@@ -1,9 +1,25 @@
-"""Small checks on user-given text."""
+"""Small checks on user-given text, written without regular expressions: compiling a pattern costs
+more than these checks on every start-up of the CLI."""
 
-import re
+from __future__ import annotations
 
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+# Characters the shell (and shlex.quote) never needs to quote.
+SHELL_SAFE = ASCII_ALNUM | frozenset("@%+=:,./-_")
 
 
 def has_control_characters(text: str) -> bool:
-    return CONTROL_CHARACTERS.search(text) is not None
+    return any(c < " " or c == "\x7f" for c in text)
+
+
+def only(text: str, allowed: frozenset[str]) -> bool:
+    return all(c in allowed for c in text)
+
+
+def shell_quote(word: str) -> str:
+    """`shlex.quote`, without importing shlex for words that need no quoting."""
+    if word and only(word, SHELL_SAFE):
+        return word
+    import shlex
+
+    return shlex.quote(word)

@@ -31,9 +31,7 @@ class Engine:
         try:
             done = subprocess.run(command, capture_output=True, text=True, check=False)
         except FileNotFoundError as error:
-            raise EngineUnavailable(
-                f"Unable to run {self._binary}: the Docker CLI is not installed"
-            ) from error
+            raise EngineUnavailable(f"Unable to run {self._binary}: the Docker CLI is not installed") from error
         if done.returncode != 0:
             reason = done.stderr.strip().splitlines()
             detail = reason[-1] if reason else f"exit status {done.returncode}"

@@ -7,22 +7,24 @@ and a process killed mid-write leaves the previous state intact.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import TextIO
+# The C module itself: the `sqlite3` package around it only adds date/time adapters, which we do not
+# use, and importing them (datetime) costs every command ~5% of its start-up.
+import _sqlite3 as sqlite3
+import os
 
 from pydokku.errors import DokkuError
 from pydokku.store.schema import migrate
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import TextIO
+
 BUSY_TIMEOUT_SECONDS = 60.0
-
-Tx = sqlite3.Connection
-
-
 # Above this many apps, reading every row and grouping beats a long `IN (...)` list.
 MAX_IN_LIST = 500
+
+Tx = sqlite3.Connection
 
 
 def app_filter(app_ids: list[int] | None) -> tuple[str, tuple[int, ...]]:
@@ -32,14 +34,33 @@ def app_filter(app_ids: list[int] | None) -> tuple[str, tuple[int, ...]]:
     return f" WHERE app_id IN ({','.join('?' * len(app_ids))})", tuple(app_ids)
 
 
+class Transaction:
+    """`with store.write() as tx:` — commits when the block ends, rolls back when it raises."""
+
+    __slots__ = ("_begin", "_connection")
+
+    def __init__(self, connection: sqlite3.Connection, begin: str) -> None:
+        self._connection = connection
+        self._begin = begin
+
+    def __enter__(self) -> Tx:
+        self._connection.execute(self._begin)
+        return self._connection
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self._connection.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
 class Store:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: str) -> Store:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
             connection.execute("PRAGMA foreign_keys = ON")
             migrate(connection)
@@ -47,28 +68,13 @@ class Store:
             raise DokkuError(f"Unable to open the state database {path}: {error}") from error
         return cls(connection)
 
-    @contextmanager
-    def read(self) -> Iterator[Tx]:
+    def read(self) -> Transaction:
         """A consistent snapshot for commands that only look."""
-        with self._transaction("BEGIN") as tx:
-            yield tx
+        return Transaction(self._connection, "BEGIN")
 
-    @contextmanager
-    def write(self) -> Iterator[Tx]:
+    def write(self) -> Transaction:
         """One transaction for a command's whole change: all of it lands, or none of it."""
-        with self._transaction("BEGIN IMMEDIATE") as tx:
-            yield tx
-
-    @contextmanager
-    def _transaction(self, begin: str) -> Iterator[Tx]:
-        connection = self._connection
-        connection.execute(begin)
-        try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+        return Transaction(self._connection, "BEGIN IMMEDIATE")
 
     def trace(self, stream: TextIO) -> None:
         """`--trace`: echo every statement to `stream`."""

@@ -1,26 +1,28 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pydokku.store import Tx
 
 
-@dataclass(frozen=True)
 class AppRow:
-    id: int
-    name: str
-    created_at: int
+    __slots__ = ("created_at", "id", "name")
+
+    def __init__(self, id: int, name: str, created_at: int) -> None:
+        self.id = id
+        self.name = name
+        self.created_at = created_at
+
+
+_COLUMNS = "SELECT id, name, created_at FROM apps"
 
 
 def get(tx: Tx, name: str) -> AppRow | None:
-    row = tx.execute("SELECT id, name, created_at FROM apps WHERE name = ?", (name,)).fetchone()
+    row = tx.execute(_COLUMNS + " WHERE name = ?", (name,)).fetchone()
     return AppRow(*row) if row else None
 
 
 def list_all(tx: Tx) -> list[AppRow]:
     # Byte order, as Dokku lists $DOKKU_ROOT.
-    rows = tx.execute("SELECT id, name, created_at FROM apps ORDER BY name COLLATE BINARY").fetchall()
-    return [AppRow(*row) for row in rows]
+    return [AppRow(*row) for row in tx.execute(_COLUMNS + " ORDER BY name COLLATE BINARY")]
 
 
 def insert(tx: Tx, name: str, created_at: int) -> AppRow:

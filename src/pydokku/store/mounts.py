@@ -2,39 +2,45 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
-
 from pydokku.store import Tx, app_filter
 
 
-@dataclass(frozen=True)
 class MountRow:
-    id: int
-    app_id: int
-    host_path: str
-    container_path: str
-    volume_options: str
-    deploy: bool
-    run: bool
+    __slots__ = ("app_id", "container_path", "deploy", "host_path", "id", "run", "volume_options")
+
+    def __init__(
+        self,
+        id: int,
+        app_id: int,
+        host_path: str,
+        container_path: str,
+        volume_options: str,
+        deploy: int,
+        run: int,
+    ) -> None:
+        self.id = id
+        self.app_id = app_id
+        self.host_path = host_path
+        self.container_path = container_path
+        self.volume_options = volume_options
+        self.deploy = bool(deploy)
+        self.run = bool(run)
+
+
+_COLUMNS = "SELECT id, app_id, host_path, container_path, volume_options, deploy, run FROM mounts"
 
 
 def list_for(tx: Tx, app_ids: list[int] | None = None) -> dict[int, list[MountRow]]:
-    sql = "SELECT id, app_id, host_path, container_path, volume_options, deploy, run FROM mounts"
     where, params = app_filter(app_ids)
-    grouped: dict[int, list[MountRow]] = defaultdict(list)
-    for row in tx.execute(sql + where + " ORDER BY id", params):
-        mount_id, app_id, host, container, options, deploy, run = row
-        grouped[app_id].append(MountRow(mount_id, app_id, host, container, options, bool(deploy), bool(run)))
+    grouped: dict[int, list[MountRow]] = {}
+    for row in tx.execute(_COLUMNS + where + " ORDER BY id", params):
+        grouped.setdefault(row[1], []).append(MountRow(*row))
     return grouped
 
 
-def add(
-    tx: Tx, app_id: int, host_path: str, container_path: str, volume_options: str, deploy: bool, run: bool
-) -> None:
+def add(tx: Tx, app_id: int, host_path: str, container_path: str, volume_options: str, deploy: bool, run: bool) -> None:
     tx.execute(
-        "INSERT INTO mounts (app_id, host_path, container_path, volume_options, deploy, run)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO mounts (app_id, host_path, container_path, volume_options, deploy, run) VALUES (?, ?, ?, ?, ?, ?)",
         (app_id, host_path, container_path, volume_options, int(deploy), int(run)),
     )
 

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
-
 from pydokku.store import Tx, app_filter
 
 
-@dataclass(frozen=True)
 class OptionRow:
-    id: int
-    app_id: int
-    phase: str
-    option: str
+    __slots__ = ("app_id", "id", "option", "phase")
+
+    def __init__(self, id: int, app_id: int, phase: str, option: str) -> None:
+        self.id = id
+        self.app_id = app_id
+        self.phase = phase
+        self.option = option
 
 
 def list_for(tx: Tx, app_ids: list[int] | None = None) -> dict[int, list[OptionRow]]:
     """Every option of the given apps (all apps when None), grouped by app, in added order."""
-    sql = "SELECT id, app_id, phase, option FROM docker_options"
     where, params = app_filter(app_ids)
-    grouped: dict[int, list[OptionRow]] = defaultdict(list)
-    for row in tx.execute(sql + where + " ORDER BY id", params):
-        grouped[row[1]].append(OptionRow(*row))
+    grouped: dict[int, list[OptionRow]] = {}
+    for row in tx.execute("SELECT id, app_id, phase, option FROM docker_options" + where + " ORDER BY id", params):
+        grouped.setdefault(row[1], []).append(OptionRow(*row))
     return grouped
 
 

@@ -5,7 +5,7 @@ Each migration is a list of statements applied in one transaction; append new on
 
 from __future__ import annotations
 
-import sqlite3
+import _sqlite3 as sqlite3
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (

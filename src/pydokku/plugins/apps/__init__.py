@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from pydokku.errors import AppMissing, DokkuError
 from pydokku.store import Tx
 from pydokku.store import apps as app_store
 from pydokku.store.apps import AppRow
+from pydokku.text import only
 
-APP_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*")
+# Dokku's rule ^[a-z0-9][a-z0-9.-]*$
+NAME_START = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+NAME_REST = NAME_START | frozenset(".-")
 MAX_APP_NAME = 200
 NO_APP = "Please specify an app to run the command on"
 BAD_APP_NAME = (
@@ -24,7 +25,7 @@ __all__ = ["NO_APPS", "AppRow", "report_targets", "require", "validate_name"]
 def validate_name(name: str, *, empty_message: str = NO_APP) -> None:
     if not name:
         raise DokkuError(empty_message)
-    if not APP_NAME.fullmatch(name):
+    if name[0] not in NAME_START or not only(name, NAME_REST):
         raise DokkuError(BAD_APP_NAME)
     if len(name) > MAX_APP_NAME:
         raise DokkuError(f"App name must be at most {MAX_APP_NAME} characters")

@@ -11,9 +11,7 @@ COMMANDS = (
         _H + "clone",
         ArgSpec(flags=(Flag("skip-deploy"), Flag("ignore-existing")), max_positionals=2),
     ),
-    Command(
-        "apps:create", "apps:create <app>", "Create a new app", _H + "create", ArgSpec(max_positionals=1)
-    ),
+    Command("apps:create", "apps:create <app>", "Create a new app", _H + "create", ArgSpec(max_positionals=1)),
     Command(
         "apps:destroy",
         "apps:destroy <app>",

@@ -6,13 +6,16 @@ import os
 import time
 
 from pydokku import report
-from pydokku.args import ParsedArgs
 from pydokku.console import confirm_destructive
-from pydokku.context import Context
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, config, docker_options, storage
-from pydokku.store import Tx
 from pydokku.store import apps as app_store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.args import ParsedArgs
+    from pydokku.context import Context
+    from pydokku.store import Tx
 
 NAME_TAKEN = "Name is already taken"
 
@@ -21,7 +24,7 @@ def _create(context: Context, tx: Tx, name: str) -> apps.AppRow:
     """Create app `name` in the open transaction, with its $DOKKU_ROOT directory."""
     app = app_store.insert(tx, name, int(time.time()))
     docker_options.on_app_create(tx, app)
-    context.paths.app_dir(name).mkdir(mode=0o755, parents=True, exist_ok=True)
+    os.makedirs(context.paths.app_dir(name), mode=0o755, exist_ok=True)
     return app
 
 
@@ -51,7 +54,7 @@ def _remove_app_dir(context: Context, name: str) -> None:
     """Remove $DOKKU_ROOT/<app>, but never files somebody else put there."""
     directory = context.paths.app_dir(name)
     try:
-        directory.rmdir()
+        os.rmdir(directory)
     except FileNotFoundError:
         pass
     except OSError:
@@ -90,15 +93,15 @@ def rename(context: Context, args: ParsedArgs) -> None:
 
 def _move_app_dir(context: Context, old: str, new: str) -> None:
     source, target = context.paths.app_dir(old), context.paths.app_dir(new)
-    if target.exists():
+    if os.path.lexists(target):
         try:
-            target.rmdir()  # an empty leftover of an earlier app of that name
+            os.rmdir(target)  # an empty leftover of an earlier app of that name
         except OSError as error:
             raise DokkuError(f"Unable to rename {source}: {target} exists and is not empty") from error
-    if source.exists():
+    if os.path.isdir(source):
         os.rename(source, target)
     else:
-        target.mkdir(mode=0o755, parents=True)
+        os.makedirs(target, mode=0o755)
 
 
 def clone(context: Context, args: ParsedArgs) -> None:

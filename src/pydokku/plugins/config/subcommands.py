@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 
-from pydokku.args import ParsedArgs
 from pydokku.console import columnize
-from pydokku.context import Context
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
-from pydokku.store import Tx
 from pydokku.store import config as config_store
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.args import ParsedArgs
+    from pydokku.context import Context
+    from pydokku.store import Tx
 
 KEY = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
@@ -56,6 +56,9 @@ def set_vars(context: Context, args: ParsedArgs) -> None:
 
 
 def _decode(key: str, value: str) -> str:
+    import base64
+    import binascii
+
     try:
         return base64.b64decode(value, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError) as error:
@@ -112,6 +115,8 @@ def show(context: Context, args: ParsedArgs) -> None:
         raise DokkuError("Invalid --format value specified")
     values = _vars(context, scope, args.has("merged"))
     if fmt == "json":
+        import json
+
         context.console.line(json.dumps(values, indent=2, ensure_ascii=False))
         return
     context.console.section(f"{scope.title} env vars")

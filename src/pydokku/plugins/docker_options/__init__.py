@@ -6,12 +6,11 @@ Volumes among them (`-v`, `--volume`) are storage too: the storage plugin lists 
 
 from __future__ import annotations
 
-import shlex
-
 from pydokku.plugins.docker_options.volumes import find_volumes, split_volume
 from pydokku.store import Tx
 from pydokku.store import options as option_store
 from pydokku.store.apps import AppRow
+from pydokku.text import shell_quote
 
 PHASES = ("build", "deploy", "run")
 DEFAULT_RESTART_POLICY = "--restart=on-failure:10"
@@ -36,19 +35,30 @@ def volumes(tx: Tx, app_ids: list[int] | None) -> dict[int, dict[str, list[str]]
     for app_id, rows in option_store.list_for(tx, app_ids).items():
         by_phase = found.setdefault(app_id, {phase: [] for phase in PHASES})
         for row in rows:
-            by_phase[row.phase].extend(spec for _, _, spec in find_volumes(shlex.split(row.option)))
+            if _may_hold_volume(row.option):
+                by_phase[row.phase].extend(spec for _, _, spec in find_volumes(_split(row.option)))
     return found
+
+
+def _may_hold_volume(option: str) -> bool:
+    return "-v" in option  # also catches "--volume"; most options (--restart=…) are skipped unsplit
+
+
+def _split(option: str) -> list[str]:
+    import shlex
+
+    return shlex.split(option)
 
 
 def remove_volume(tx: Tx, app: AppRow, host: str, container: str) -> bool:
     """Remove every volume flag mounting host at container, from every phase; other flags stay."""
     removed = False
     for row in option_store.list_for(tx, [app.id]).get(app.id, []):
-        tokens = shlex.split(row.option)
+        if not _may_hold_volume(row.option):
+            continue
+        tokens = _split(row.option)
         spans = [
-            (start, stop)
-            for start, stop, spec in find_volumes(tokens)
-            if split_volume(spec)[:2] == (host, container)
+            (start, stop) for start, stop, spec in find_volumes(tokens) if split_volume(spec)[:2] == (host, container)
         ]
         if not spans:
             continue
@@ -56,7 +66,7 @@ def remove_volume(tx: Tx, app: AppRow, host: str, container: str) -> bool:
         for start, stop in reversed(spans):
             del tokens[start:stop]
         if tokens:
-            option_store.replace(tx, row.id, shlex.join(tokens))
+            option_store.replace(tx, row.id, " ".join(shell_quote(token) for token in tokens))
         else:
             option_store.delete(tx, row.id)
     return removed

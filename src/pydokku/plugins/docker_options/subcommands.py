@@ -60,9 +60,7 @@ def add(context: Context, args: ParsedArgs) -> None:
 
 def remove(context: Context, args: ParsedArgs) -> None:
     with context.store.write() as tx:
-        app, phases, option = _target(
-            context, tx, args, "Please specify docker options to remove from the phase"
-        )
+        app, phases, option = _target(context, tx, args, "Please specify docker options to remove from the phase")
         for row in option_store.list_for(tx, [app.id]).get(app.id, []):
             if row.phase in phases and row.option == option:
                 option_store.delete(tx, row.id)

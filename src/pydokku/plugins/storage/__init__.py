@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from pydokku.plugins import docker_options
 from pydokku.plugins.storage.spec import MountSpec
-from pydokku.store import Tx
 from pydokku.store import mounts as mount_store
-from pydokku.store.apps import AppRow
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.store import Tx
+    from pydokku.store.apps import AppRow
 
 
-@dataclass
 class AppMounts:
-    build: list[MountSpec] = field(default_factory=list)
-    deploy: list[MountSpec] = field(default_factory=list)
-    run: list[MountSpec] = field(default_factory=list)
+    """An app's mounts by phase: its storage mounts plus the volumes in its docker options."""
+
+    __slots__ = ("build", "deploy", "run")
+
+    def __init__(self) -> None:
+        self.build: list[MountSpec] = []
+        self.deploy: list[MountSpec] = []
+        self.run: list[MountSpec] = []
 
     def listed(self) -> list[MountSpec]:
         """What storage:list shows: the deploy and run mounts, each once, in order."""
@@ -43,6 +48,4 @@ def app_mounts(tx: Tx, apps: list[AppRow]) -> dict[int, AppMounts]:
 
 def copy_app(tx: Tx, source: AppRow, target: AppRow) -> None:
     for row in mount_store.list_for(tx, [source.id]).get(source.id, []):
-        mount_store.add(
-            tx, target.id, row.host_path, row.container_path, row.volume_options, row.deploy, row.run
-        )
+        mount_store.add(tx, target.id, row.host_path, row.container_path, row.volume_options, row.deploy, row.run)

@@ -7,15 +7,12 @@ time (or silently misread), so that a bad mount fails when it is added, not when
 from __future__ import annotations
 
 import posixpath
-import re
-from dataclasses import dataclass
 
 from pydokku.errors import DokkuError
 from pydokku.plugins.docker_options.volumes import split_volume
-from pydokku.text import has_control_characters
+from pydokku.text import ASCII_ALNUM, has_control_characters, only
 
-HOST_FORM = re.compile(r"/.*:/.*", re.DOTALL)
-VOLUME_FORM = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+:/.*", re.DOTALL)
+VOLUME_NAME_REST = ASCII_ALNUM | frozenset("_.-")
 BAD_PATHS = "Storage path must be two valid paths divided by colon."
 BAD_VOLUME = (
     "Volume name must be two characters or more. Volume name must not contain invalid characters. "
@@ -31,11 +28,25 @@ MAX_PATH_BYTES = 4095
 MAX_NAME_BYTES = 255
 
 
-@dataclass(frozen=True)
 class MountSpec:
-    host: str
-    container: str
-    options: str = ""
+    __slots__ = ("container", "host", "options")
+
+    def __init__(self, host: str, container: str, options: str = "") -> None:
+        self.host = host
+        self.container = container
+        self.options = options
+
+    def _key(self) -> tuple[str, str, str]:
+        return self.host, self.container, self.options
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MountSpec) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"MountSpec({str(self)!r})"
 
     @classmethod
     def loose(cls, spec: str) -> MountSpec:
@@ -66,9 +77,9 @@ def parse(raw: str) -> MountSpec:
     if has_control_characters(raw):
         raise DokkuError("Storage paths cannot contain control characters such as newlines or tabs.")
     if raw.startswith("/"):
-        if not HOST_FORM.fullmatch(raw):
+        if ":/" not in raw[1:]:  # Dokku's ^/.*:/
             raise DokkuError(BAD_PATHS)
-    elif not VOLUME_FORM.fullmatch(raw):
+    elif not _volume_form(raw):
         raise DokkuError(BAD_VOLUME)
     spec = MountSpec(*split_volume(raw))
     if not spec.container.startswith("/"):
@@ -76,17 +87,26 @@ def parse(raw: str) -> MountSpec:
     for path in (spec.host, spec.container):
         if ".." in path.split("/"):
             raise DokkuError(f"Storage paths cannot contain '..' segments: {raw}")
-        if len(path.encode()) > MAX_PATH_BYTES or any(
-            len(p.encode()) > MAX_NAME_BYTES for p in path.split("/")
-        ):
+        if len(path.encode()) > MAX_PATH_BYTES or any(len(p.encode()) > MAX_NAME_BYTES for p in path.split("/")):
             raise DokkuError(
-                f"Storage paths are limited to {MAX_PATH_BYTES} bytes,"
-                f" and each of their names to {MAX_NAME_BYTES}."
+                f"Storage paths are limited to {MAX_PATH_BYTES} bytes, and each of their names to {MAX_NAME_BYTES}."
             )
     if spec.target == "/":
         raise DokkuError("The container path cannot be the container's root directory (/).")
     _check_options(spec.options)
     return spec
+
+
+def _volume_form(raw: str) -> bool:
+    """Dokku's ^[a-zA-Z0-9][a-zA-Z0-9_.-]+:/ — a volume name of two or more characters, then `:/`."""
+    name, colon, rest = raw.partition(":")
+    return (
+        len(name) >= 2
+        and name[0] in ASCII_ALNUM
+        and only(name, VOLUME_NAME_REST)
+        and bool(colon)
+        and rest.startswith("/")
+    )
 
 
 def _check_options(options: str) -> None:
@@ -95,8 +115,6 @@ def _check_options(options: str) -> None:
     words = options.split(",")
     for word in words:
         if word not in VOLUME_OPTIONS:
-            raise DokkuError(
-                f"Unsupported volume option '{word}'. Supported options: {', '.join(VOLUME_OPTIONS)}"
-            )
+            raise DokkuError(f"Unsupported volume option '{word}'. Supported options: {', '.join(VOLUME_OPTIONS)}")
     if "ro" in words and "rw" in words:
         raise DokkuError("Volume options 'ro' and 'rw' cannot be combined.")

@@ -2,41 +2,43 @@
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import shlex
-import stat
-from pathlib import Path
 
 from pydokku import report
-from pydokku.args import ParsedArgs
-from pydokku.context import Context
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, docker_options
-from pydokku.plugins.storage import AppMounts, app_mounts, chown
-from pydokku.plugins.storage.spec import MAX_NAME_BYTES, MountSpec, parse
-from pydokku.store import Tx
+from pydokku.plugins.storage import AppMounts, app_mounts
+from pydokku.plugins.storage.spec import MAX_NAME_BYTES, parse
 from pydokku.store import mounts as mount_store
+from pydokku.text import ASCII_ALNUM, only, shell_quote
 
-DIRECTORY_NAME = re.compile(r"[A-Za-z0-9_-]+")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.args import ParsedArgs
+    from pydokku.context import Context
+    from pydokku.plugins.storage.spec import MountSpec
+    from pydokku.store import Tx
+
+DIRECTORY_CHARACTERS = ASCII_ALNUM | frozenset("_-")  # Dokku's ^[A-Za-z0-9_-]+$
 
 
 def ensure_directory(context: Context, args: ParsedArgs) -> None:
     name = args.positional(0)
     if not name:
         raise DokkuError("Please specify a directory to create")
-    if not DIRECTORY_NAME.fullmatch(name):
+    if not only(name, DIRECTORY_CHARACTERS):
         raise DokkuError("Directory can only contain the following set of characters: [A-Za-z0-9_-]")
     if len(name) > MAX_NAME_BYTES:
         raise DokkuError(f"Directory name must be at most {MAX_NAME_BYTES} characters")
+    from pydokku.plugins.storage import chown
+
     option = args.value("chown")
     choice = chown.resolve(chown.DEFAULT if option is None else option)
     console = context.console
     if choice.deprecated:
         console.detail(chown.PACKETO_DEPRECATION, always=True)
     owner = choice.on_host(choice.owner_id is not None and context.engine.userns_remapped())
-    path = context.paths.storage_root / name
+    path = os.path.join(context.paths.storage_root, name)
     console.header(f"Ensuring {path} exists", always=True)
     _make_directory(path)
     if owner is not None:
@@ -47,12 +49,14 @@ def ensure_directory(context: Context, args: ParsedArgs) -> None:
     console.detail("Directory ready for mounting")
 
 
-def _make_directory(path: Path) -> None:
+def _make_directory(path: str) -> None:
+    import stat
+
     try:
-        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-        path.mkdir(mode=0o755)
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        os.mkdir(path, mode=0o755)
     except FileExistsError:
-        mode = path.lstat().st_mode
+        mode = os.lstat(path).st_mode
         if stat.S_ISLNK(mode):
             raise DokkuError(f"{path} is a symbolic link; refusing to use it as a storage directory") from None
         if not stat.S_ISDIR(mode):
@@ -74,6 +78,8 @@ def list_mounts(context: Context, args: ParsedArgs) -> None:
         listed = _mounts(tx, app).listed()
     console = context.console
     if fmt == "json":
+        import json
+
         console.line(json.dumps([spec.as_json() for spec in listed], indent=2, ensure_ascii=False))
     elif console.quiet:
         console.lines(str(spec) for spec in listed)
@@ -91,13 +97,10 @@ def mount(context: Context, args: ParsedArgs) -> None:
             raise DokkuError("Mount path already exists.")
         clash = next((other for other in existing if other.target == spec.target), None)
         if clash is not None:
-            raise DokkuError(
-                f"Container path {spec.container} is already mounted by {clash}; unmount that first."
-            )
+            raise DokkuError(f"Container path {spec.container} is already mounted by {clash}; unmount that first.")
         if not spec.is_volume and not os.path.exists(spec.host):
             raise DokkuError(
-                f"Host path {spec.host} does not exist;"
-                " create it first, for example with storage:ensure-directory."
+                f"Host path {spec.host} does not exist; create it first, for example with storage:ensure-directory."
             )
         mount_store.add(tx, app.id, spec.host, spec.container, spec.options, deploy=True, run=True)
 
@@ -117,7 +120,7 @@ def unmount(context: Context, args: ParsedArgs) -> None:
 
 
 def _flags(specs: list[MountSpec]) -> str:
-    return " ".join("-v " + shlex.quote(str(spec)) for spec in specs)
+    return " ".join("-v " + shell_quote(str(spec)) for spec in specs)
 
 
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
