@@ -43,19 +43,27 @@ def test_concurrent_duplicate_mounts_land_once(dokku, app, env, host_dir):
 def test_sigkill_mid_write_leaves_whole_transactions(dokku, app, env):
     # A clone copies every option of the source in one transaction: a killed clone either
     # exists with all of them or does not exist at all.
-    for n in range(150):
-        dokku("docker-options:add", app, "run", f"--label n{n}=1")
+    with sqlite3.connect(env.lib_root / "pydokku.db") as connection:
+        app_id = connection.execute("SELECT id FROM apps WHERE name = ?", (app,)).fetchone()[0]
+        connection.executemany(
+            "INSERT INTO docker_options (app_id, phase, option) VALUES (?, 'run', ?)",
+            [(app_id, f"--label n{n}=1") for n in range(3000)],
+        )
+    started = time.monotonic()
+    assert spawn(env, "apps:clone", app, "calibration").wait() == 0
+    full = time.monotonic() - started
     rng = random.Random(7)
-    for round_ in range(12):
+    rounds = 16
+    for round_ in range(rounds):
         process = spawn(env, "apps:clone", app, f"clone-{round_}")
-        time.sleep(rng.uniform(0.0, 0.15))
+        time.sleep(rng.uniform(0.5, 1.1) * full)  # around the write, which ends the run
         process.send_signal(signal.SIGKILL)
         process.wait()
     with sqlite3.connect(env.lib_root / "pydokku.db") as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     expected = dokku("docker-options:report", app, "--docker-options-run").out
     survivors = [line for line in dokku("--quiet", "apps:list").lines if line.startswith("clone-")]
-    assert 0 < len(survivors) < 12, survivors  # some kills landed before the commit, some after
+    assert len(survivors) < rounds, "no kill landed before its commit"
     for clone in survivors:
         assert dokku("docker-options:report", clone, "--docker-options-run").out == expected
     # The store still takes writes after the kills.
