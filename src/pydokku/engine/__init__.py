@@ -40,7 +40,17 @@ class Engine:
             raise DokkuError(f"docker {args[0]} failed: {detail}")
         return done.stdout
 
-    def userns_remapped(self) -> bool:
-        """Whether the daemon runs with user-namespace remapping (`--userns-remap`)."""
-        options = json.loads(self._run("info", "--format", "{{json .SecurityOptions}}") or "[]")
-        return any(option == "name=userns" for option in options or [])
+    def userns_offset(self) -> tuple[int, int] | None:
+        """The host uid and gid that root in a container maps to, when the daemon remaps user namespaces.
+
+        Docker keeps a remapped daemon's data under `<data-root>/<uid>.<gid>`, so the root directory
+        names the offset: 165536 on a typical host, but whatever /etc/subuid gave the remap user.
+        """
+        reply = self._run("info", "--format", "{{json .SecurityOptions}}|{{.DockerRootDir}}").strip()
+        options, _, root_dir = reply.partition("|")
+        if "name=userns" not in json.loads(options or "[]"):
+            return None
+        uid, _, gid = os.path.basename(root_dir).partition(".")
+        if not (uid.isdigit() and gid.isdigit()):
+            raise DokkuError(f"Unable to read the user namespace offset from the Docker root dir {root_dir}")
+        return int(uid), int(gid)

@@ -9,8 +9,6 @@ from pydokku.errors import DokkuError
 PRESETS = {"herokuish": 32767, "heroku": 1000, "paketo": 2000, "packeto": 2000, "root": 0}
 DEFAULT = "herokuish"
 MAX_ID = 65535
-# Docker's default `--userns-remap` range starts here; ids in containers are shifted by it on the host.
-USERNS_OFFSET = 165536
 PACKETO_DEPRECATION = (
     "Detected deprecated chown flag 'packeto'. Using 'paketo' instead. Please update your configuration."
 )
@@ -21,10 +19,13 @@ class ChownChoice:
     owner_id: int | None  # None: leave ownership alone (`--chown false`)
     deprecated: bool = False
 
-    def on_host(self, userns_remapped: bool) -> int | None:
-        if self.owner_id is None or not userns_remapped:
-            return self.owner_id
-        return self.owner_id + USERNS_OFFSET
+    def on_host(self, userns_offset: tuple[int, int] | None) -> tuple[int, int] | None:
+        """The host uid:gid for this choice; under user-namespace remapping, shifted by the offset."""
+        if self.owner_id is None:
+            return None
+        if userns_offset is None:
+            return self.owner_id, self.owner_id
+        return self.owner_id + userns_offset[0], self.owner_id + userns_offset[1]
 
 
 def resolve(option: str) -> ChownChoice:

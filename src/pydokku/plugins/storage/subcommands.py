@@ -37,15 +37,16 @@ def ensure_directory(context: Context, args: ParsedArgs) -> None:
     console = context.console
     if choice.deprecated:
         console.detail(chown.PACKETO_DEPRECATION, always=True)
-    owner = choice.on_host(choice.owner_id is not None and context.engine.userns_remapped())
+    owner = choice.on_host(None if choice.owner_id is None else context.engine.userns_offset())
     path = os.path.join(context.paths.storage_root, name)
     console.header(f"Ensuring {path} exists", always=True)
     _make_directory(path)
     if owner is not None:
-        console.detail(f"Setting directory ownership to {owner}:{owner}")
+        uid, gid = owner
+        console.detail(f"Setting directory ownership to {uid}:{gid}")
         from pydokku.ownership import chown_tree
 
-        chown_tree(path, owner, owner)
+        chown_tree(path, uid, gid)
     console.detail("Directory ready for mounting")
 
 

@@ -1,0 +1,101 @@
+"""Pure logic: volume flags in docker options, mount specs, chown choices, argument parsing, layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from pydokku.args import ArgSpec, Flag, GlobalFlags, parse
+from pydokku.console import columnize
+from pydokku.errors import DokkuError, UsageError
+from pydokku.plugins.docker_options.volumes import find_volumes, split_volume
+from pydokku.plugins.storage import chown
+from pydokku.plugins.storage.spec import MountSpec
+from pydokku.text import shell_quote
+
+
+@pytest.mark.parametrize(
+    ("tokens", "found"),
+    [
+        (["-v", "/a:/b"], [(0, 2, "/a:/b")]),
+        (["--volume", "/a:/b"], [(0, 2, "/a:/b")]),
+        (["--volume=/a:/b"], [(0, 1, "/a:/b")]),
+        (["-v=/a:/b"], [(0, 1, "/a:/b")]),
+        (["-v/a:/b"], [(0, 1, "/a:/b")]),
+        (["--label", "x", "-v", "/a:/b", "--rm", "--volume=v:/c"], [(2, 4, "/a:/b"), (5, 6, "v:/c")]),
+        (["-v"], []),
+        (["--volumes-from", "x", "--restart=on-failure:10"], []),
+    ],
+)
+def test_find_volumes(tokens, found):
+    assert find_volumes(tokens) == found
+
+
+def test_split_volume_keeps_at_most_three_fields():
+    assert split_volume("/a:/b:ro:z") == ("/a", "/b", "ro:z")
+    assert split_volume("/tmp") == ("/tmp", "", "")
+
+
+def test_mount_spec_target_normalizes_the_container_path():
+    assert MountSpec("/h", "/app/x/").target == "/app/x"
+    assert MountSpec("/h", "//app//x").target == "/app/x"
+    assert MountSpec("/h", "/app/x").identifies(MountSpec("/h", "/app/x", "ro"))
+    assert not MountSpec("/h", "/app/x").identifies(MountSpec("/h", "/app/x/"))
+    assert str(MountSpec("v", "/d", "ro,z")) == "v:/d:ro,z"
+
+
+@pytest.mark.parametrize(
+    ("option", "inside", "offset", "host"),
+    [
+        ("herokuish", 32767, None, (32767, 32767)),
+        ("herokuish", 32767, (165536, 165536), (198303, 198303)),
+        ("heroku", 1000, (165536, 165536), (166536, 166536)),
+        ("root", 0, (165536, 165536), (165536, 165536)),
+        ("paketo", 2000, (100000, 200000), (102000, 202000)),
+    ],
+)
+def test_chown_choices(option, inside, offset, host):
+    choice = chown.resolve(option)
+    assert choice.owner_id == inside
+    assert choice.on_host(offset) == host
+
+
+def test_chown_false_ignores_the_offset():
+    assert chown.resolve("false").on_host((165536, 165536)) is None
+
+
+def test_parse_flags_and_positionals():
+    spec = ArgSpec((Flag("format", takes_value=True), Flag("force-it")), max_positionals=2)
+    flags = GlobalFlags()
+    parsed = parse(["a", "--format=json", "--quiet", "b", "--force-it=false"], spec, flags, takes_app=True)
+    assert parsed.positionals == ["a", "b"]
+    assert parsed.value("format") == "json"
+    assert not parsed.has("force-it")
+    assert flags.quiet
+
+
+def test_parse_raw_tail_and_app_flag():
+    flags = GlobalFlags()
+    parsed = parse(["deploy", "--app", "x", "--quiet", "-v", "/a:/b"], ArgSpec(raw_after=2), flags, takes_app=True)
+    assert parsed.positionals == ["x", "deploy", "--quiet", "-v", "/a:/b"]
+    assert not flags.quiet
+
+
+def test_parse_errors():
+    with pytest.raises(UsageError, match="unknown flag: --nope"):
+        parse(["--nope"], ArgSpec(), GlobalFlags(), takes_app=False)
+    with pytest.raises(UsageError, match='invalid argument "maybe"'):
+        parse(["--x=maybe"], ArgSpec((Flag("x"),)), GlobalFlags(), takes_app=False)
+    with pytest.raises(DokkuError, match=r"Unexpected argument\(s\): \[c d\]"):
+        parse(["a", "b", "c", "d"], ArgSpec(max_positionals=2), GlobalFlags(), takes_app=False)
+
+
+def test_columnize():
+    assert columnize([("a", "1"), ("long", "2")]) == ["a     1", "long  2"]
+    assert columnize([("a", "")]) == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("word", "quoted"), [("/a:/b", "/a:/b"), ("/a b", "'/a b'"), ("it's", "'it'\"'\"'s'"), ("", "''")]
+)
+def test_shell_quote(word, quoted):
+    assert shell_quote(word) == quoted
