@@ -40,7 +40,7 @@ def option_text(words: list[str]) -> str:
     return text
 
 
-def _target(context: Context, tx: Tx, args: ParsedArgs, missing: str) -> tuple[apps.AppRow, list[str], str]:
+def _target(tx: Tx, args: ParsedArgs, missing: str) -> tuple[apps.AppRow, list[str], str]:
     app = apps.require(tx, args.positional(0))
     phases = parse_phases(args.positional(1))
     words = args.positionals[2:]
@@ -51,7 +51,7 @@ def _target(context: Context, tx: Tx, args: ParsedArgs, missing: str) -> tuple[a
 
 def add(context: Context, args: ParsedArgs) -> None:
     with context.store.write() as tx:
-        app, phases, option = _target(context, tx, args, "Please specify docker options to add to the phase")
+        app, phases, option = _target(tx, args, "Please specify docker options to add to the phase")
         existing = option_store.list_for(tx, [app.id]).get(app.id, [])
         for phase in phases:
             if not any(row.phase == phase and row.option == option for row in existing):
@@ -60,7 +60,7 @@ def add(context: Context, args: ParsedArgs) -> None:
 
 def remove(context: Context, args: ParsedArgs) -> None:
     with context.store.write() as tx:
-        app, phases, option = _target(context, tx, args, "Please specify docker options to remove from the phase")
+        app, phases, option = _target(tx, args, "Please specify docker options to remove from the phase")
         for row in option_store.list_for(tx, [app.id]).get(app.id, []):
             if row.phase in phases and row.option == option:
                 option_store.delete(tx, row.id)
