@@ -24,10 +24,14 @@ Primary help options, type "dokku COMMAND:help" for more details, or dokku help 
 
 Commands:
 
-    apps            Manage apps
-    config          Manage global and app-specific config vars
-    docker-options  Manage docker options for an app
-    storage         Manage mounted volumes
+    apps                    Manage apps
+    config                  Manage global and app-specific config vars
+    docker-options          Manage docker options for an app
+    git                     Manage app deploys
+    ps                      List and manage the processes of an app
+    run                     Run a one-off process inside a container
+    scheduler-docker-local  Manage the docker-local scheduler integration for an app
+    storage                 Manage mounted volumes
 """
 
 
@@ -37,17 +41,25 @@ def test_storage_help(dokku, argv):
     assert (result.code, result.out, result.err) == (0, STORAGE_HELP, "")
 
 
-@pytest.mark.parametrize("plugin", ["apps", "config", "docker-options", "storage"])
+@pytest.mark.parametrize(
+    "plugin", ["apps", "config", "docker-options", "git", "ps", "run", "scheduler-docker-local", "storage"]
+)
 def test_every_plugin_has_the_same_help_layout(dokku, plugin):
-    plain, help_command = dokku(plugin), dokku(f"{plugin}:help")
-    assert plain == help_command
-    lines = plain.lines
+    help_command = dokku(f"{plugin}:help")
+    if plugin != "run":  # `dokku run` runs a command, as in Dokku
+        assert dokku(plugin) == help_command
+    lines = help_command.lines
     assert lines[:2] == [f"Usage: dokku {plugin}[:COMMAND]", ""]
     assert lines[3:5] == ["", "Additional commands:"]
     assert all(line.startswith(f"    {plugin}:") for line in lines[5:])
     # The descriptions form one column, two spaces after the longest usage.
     starts = {len(line) - len(line[4:].split("  ", 1)[1].lstrip()) for line in lines[5:]}
     assert len(starts) == 1
+
+
+def test_run_without_an_app(dokku):
+    result = dokku("run")
+    assert (result.code, result.err) == (1, " !     Please specify an app to run the command on\n")
 
 
 def test_docker_options_help_table(dokku):

@@ -1,8 +1,9 @@
 """The Docker engine as storage sees it: user-namespace remapping and an unreachable daemon.
 
-The remapping test runs a real second dockerd with `--userns-remap=default` beside the main one
-(own socket, data root, exec root and pidfile; no bridge or iptables, so it does not touch the
-main daemon's network), as a real operator's host would have.
+The remapping test runs a real second dockerd with `--userns-remap=default` beside the main one,
+in a network namespace of its own (a daemon started with `--bridge=none` in the main daemon's
+namespace deletes the main daemon's docker0 bridge), with its own socket, data root, exec root and
+pidfile.
 """
 
 from __future__ import annotations
@@ -26,9 +27,13 @@ def remapped_daemon() -> Iterator[str]:
     base = Path(tempfile.mkdtemp(prefix="pydokku-userns."))
     base.chmod(0o755)  # the remapped root must be able to traverse to its data root
     socket = f"unix://{base}/docker.sock"
+    netns = f"pydokku-userns-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", netns], check=True)
     log = open(base / "dockerd.log", "w")  # noqa: SIM115 - closed below
     daemon = subprocess.Popen(
         [
+            # nsenter, not `ip netns exec`, which remounts /sys and hides the cgroup hierarchies
+            "nsenter", f"--net=/var/run/netns/{netns}", "--",
             "dockerd", "-H", socket, "--data-root", f"{base}/root", "--exec-root", f"{base}/exec",
             "--pidfile", f"{base}/docker.pid", "--userns-remap=default",
             "--bridge=none", "--iptables=false", "--ip-masq=false",
@@ -53,6 +58,7 @@ def remapped_daemon() -> Iterator[str]:
         for mount in sorted((m for m in mounts if m.startswith(str(base))), reverse=True):
             subprocess.run(["umount", "-l", mount], check=False)
         shutil.rmtree(base, ignore_errors=True)
+        subprocess.run(["ip", "netns", "delete", netns], check=False)
 
 
 def subuid_start(user: str = "dockremap") -> int:
@@ -92,9 +98,9 @@ def test_unreachable_engine_is_a_clear_error_and_changes_nothing(dokku, env, mon
     assert env.snapshot() == before
 
 
-def test_missing_docker_cli(dokku, env, monkeypatch):
+def test_missing_docker_cli(dokku, app, env, monkeypatch):
     monkeypatch.setenv("DOKKU_DOCKER_BIN", "/nonexistent/docker")
-    result = dokku("storage:ensure-directory", "data")
+    result = dokku("git:from-image", app, "dokku-test/busybox:local")
     assert (result.code, result.err) == (
         1,
         " !     Unable to run /nonexistent/docker: the Docker CLI is not installed\n",

@@ -17,12 +17,13 @@ _FALSE = frozenset({"false", "0", "no"})
 
 
 class Flag:
-    __slots__ = ("name", "short", "takes_value")
+    __slots__ = ("name", "repeat", "short", "takes_value")
 
-    def __init__(self, name: str, *, takes_value: bool = False, short: str | None = None) -> None:
+    def __init__(self, name: str, *, takes_value: bool = False, short: str | None = None, repeat: bool = False) -> None:
         self.name = name
-        self.takes_value = takes_value
+        self.takes_value = takes_value or repeat
         self.short = short
+        self.repeat = repeat  # every value is kept, in order (`-e A=1 -e B=2`)
 
 
 class ArgSpec:
@@ -55,11 +56,12 @@ class GlobalFlags:
 
 
 class ParsedArgs:
-    __slots__ = ("bools", "info_flags", "positionals", "values")
+    __slots__ = ("bools", "info_flags", "lists", "positionals", "values")
 
     def __init__(self) -> None:
         self.positionals: list[str] = []
         self.values: dict[str, str] = {}
+        self.lists: dict[str, list[str]] = {}
         self.bools: set[str] = set()
         self.info_flags: list[str] = []
 
@@ -171,5 +173,8 @@ def _store_flag(flag: Flag, inline: str | None, argv: list[str], i: int, result:
             raise UsageError(f"flag needs an argument: {token}")
         inline = argv[i + 1]
         used = 2
-    result.values[flag.name] = inline
+    if flag.repeat:
+        result.lists.setdefault(flag.name, []).append(inline)
+    else:
+        result.values[flag.name] = inline
     return used

@@ -50,11 +50,11 @@ def _run(argv: list[str], console: Console) -> int:
             console.line(f"dokku version {DOKKU_COMPAT_VERSION}")
             return 0
         name = rest[0]
+        command = find_command(name)  # `dokku run` is a command; `dokku storage` is help
         plugin = find_plugin(name.removesuffix(":help"))
-        if plugin is not None and (name == plugin.name or name == f"{plugin.name}:help"):
+        if command is None and plugin is not None and name in (plugin.name, f"{plugin.name}:help"):
             console.lines(plugin_help(plugin))
             return 0
-        command = find_command(name)
         if command is None:
             raise DokkuError(
                 f"`{' '.join(rest)}` is not a dokku command.\n !     See `dokku help` for a list of available commands."

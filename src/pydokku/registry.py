@@ -65,6 +65,14 @@ PLUGINS: tuple[Plugin, ...] = (
     Plugin("apps", "Manage apps", "pydokku.plugins.apps.commands"),
     Plugin("config", "Manage global and app-specific config vars", "pydokku.plugins.config.commands"),
     Plugin("docker-options", "Manage docker options for an app", "pydokku.plugins.docker_options.commands"),
+    Plugin("git", "Manage app deploys", "pydokku.plugins.git.commands"),
+    Plugin("ps", "List and manage the processes of an app", "pydokku.plugins.ps.commands"),
+    Plugin("run", "Run a one-off process inside a container", "pydokku.plugins.run.commands"),
+    Plugin(
+        "scheduler-docker-local",
+        "Manage the docker-local scheduler integration for an app",
+        "pydokku.plugins.scheduler_docker_local.commands",
+    ),
     Plugin("storage", "Manage mounted volumes", "pydokku.plugins.storage.commands"),
 )
 

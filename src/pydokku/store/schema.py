@@ -41,6 +41,40 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             UNIQUE (app_id, host_path, container_path)
         )""",
     ),
+    (
+        # A release: an image built from a source image, and the process types it runs.
+        """CREATE TABLE releases (
+            id INTEGER PRIMARY KEY,
+            app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            source_image TEXT NOT NULL,
+            source_image_id TEXT NOT NULL,
+            image_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            UNIQUE (app_id, number)
+        )""",
+        # command NULL: the image's own command (the web process of an image without a Procfile).
+        """CREATE TABLE release_processes (
+            release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+            process_type TEXT NOT NULL,
+            command TEXT,
+            PRIMARY KEY (release_id, process_type)
+        )""",
+        """CREATE TABLE process_scale (
+            app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            process_type TEXT NOT NULL,
+            quantity INTEGER NOT NULL CHECK (quantity >= 0),
+            PRIMARY KEY (app_id, process_type)
+        )""",
+        # Per-app settings of a plugin (Dokku's property system): ps, scheduler-docker-local, ...
+        """CREATE TABLE properties (
+            app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            plugin TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (app_id, plugin, key)
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

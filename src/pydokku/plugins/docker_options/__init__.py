@@ -40,6 +40,15 @@ def volumes(tx: Tx, app_ids: list[int] | None) -> dict[int, dict[str, list[str]]
     return found
 
 
+def option_args(tx: Tx, app: AppRow, phase: str) -> list[str]:
+    """The phase's options as Docker CLI arguments, split with shell quoting rules (never evaluated)."""
+    args: list[str] = []
+    for row in option_store.list_for(tx, [app.id]).get(app.id, []):
+        if row.phase == phase:
+            args += _split(row.option)
+    return args
+
+
 def _may_hold_volume(option: str) -> bool:
     return "-v" in option  # also catches "--volume"; most options (--restart=…) are skipped unsplit
 

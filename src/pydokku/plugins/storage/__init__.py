@@ -46,6 +46,12 @@ def app_mounts(tx: Tx, apps: list[AppRow]) -> dict[int, AppMounts]:
     return result
 
 
+def own_mounts(tx: Tx, app: AppRow, phase: str) -> list[MountSpec]:
+    """The app's storage mounts for a phase (volumes in docker options reach Docker with the options)."""
+    rows = mount_store.list_for(tx, [app.id]).get(app.id, [])
+    return [MountSpec(r.host_path, r.container_path, r.volume_options) for r in rows if getattr(r, phase)]
+
+
 def copy_app(tx: Tx, source: AppRow, target: AppRow) -> None:
     for row in mount_store.list_for(tx, [source.id]).get(source.id, []):
         mount_store.add(tx, target.id, row.host_path, row.container_path, row.volume_options, row.deploy, row.run)

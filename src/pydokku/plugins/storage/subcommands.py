@@ -44,9 +44,9 @@ def ensure_directory(context: Context, args: ParsedArgs) -> None:
     if owner is not None:
         uid, gid = owner
         console.detail(f"Setting directory ownership to {uid}:{gid}")
-        from pydokku.ownership import chown_tree
+        from pydokku.ownership import set_tree_owner
 
-        chown_tree(path, uid, gid)
+        set_tree_owner(path, uid, gid)
     console.detail("Directory ready for mounting")
 
 

@@ -1,0 +1,16 @@
+"""The ps plugin's exports: how many containers of each process type an app runs."""
+
+from __future__ import annotations
+
+from pydokku.store import properties
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.store import Tx
+    from pydokku.store.apps import AppRow
+
+
+def scale(tx: Tx, app: AppRow, process_types: list[str]) -> dict[str, int]:
+    """The count of each process type: as set with ps:scale, else 1 for web and 0 for the others."""
+    stored = properties.scale(tx, app.id)
+    return {name: stored.get(name, 1 if name == "web" else 0) for name in process_types}

@@ -1,0 +1,45 @@
+from pydokku.args import ArgSpec, Flag
+from pydokku.registry import Command
+
+_H = "pydokku.plugins.ps.subcommands:"
+_ALL = Flag("all")
+
+COMMANDS = (
+    Command(
+        "ps:inspect",
+        "ps:inspect <app>",
+        "Displays a sanitized version of docker inspect for an app",
+        _H + "inspect",
+        ArgSpec(max_positionals=1),
+    ),
+    Command(
+        "ps:rebuild",
+        "ps:rebuild [--all|<app>]",
+        "Rebuilds an app from source",
+        _H + "rebuild",
+        ArgSpec((_ALL,), max_positionals=1),
+    ),
+    Command(
+        "ps:report",
+        "ps:report [<app>] [<flag>]",
+        "Displays a process report for one or more apps",
+        _H + "report_processes",
+        ArgSpec((Flag("format", takes_value=True),), info_flags=True, max_positionals=1),
+    ),
+    Command(
+        "ps:restart",
+        "ps:restart [--all|<app>] [<process-name>]",
+        "Restart an app",
+        _H + "restart",
+        ArgSpec((_ALL,), max_positionals=2),
+    ),
+    Command(
+        "ps:scale",
+        "ps:scale [--skip-deploy] <app> <proc>=<count> [<proc>=<count>...]",
+        "Get/Set how many instances of a given process to run",
+        _H + "scale",
+        ArgSpec((Flag("skip-deploy"),)),
+    ),
+    Command("ps:start", "ps:start [--all|<app>]", "Start an app", _H + "start", ArgSpec((_ALL,), max_positionals=1)),
+    Command("ps:stop", "ps:stop [--all|<app>]", "Stop an app", _H + "stop", ArgSpec((_ALL,), max_positionals=1)),
+)

@@ -1,0 +1,147 @@
+"""ps:* handlers: the processes of deployed apps."""
+
+from __future__ import annotations
+
+from pydokku import report
+from pydokku.errors import DokkuError
+from pydokku.plugins import apps
+from pydokku.plugins.ps import scale as current_scale
+from pydokku.scheduler import current_release, docker_local, plan
+from pydokku.store import apps as app_store
+from pydokku.store import properties
+from pydokku.text import only
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pydokku.args import ParsedArgs
+    from pydokku.context import Context
+    from pydokku.store import Tx
+
+
+def _targets(context: Context, args: ParsedArgs) -> list[str]:
+    """The app named, or every app with --all; each must exist."""
+    with context.store.read() as tx:
+        if args.has("all"):
+            return [app.name for app in app_store.list_all(tx)]
+        return [apps.require(tx, args.positional(0)).name]
+
+
+def _deployed(context: Context, app_name: str) -> bool:
+    with context.store.read() as tx:
+        if current_release(tx, apps.require(tx, app_name)) is not None:
+            return True
+    context.console.warn(f"App {app_name} has not been deployed")
+    return False
+
+
+def _each_deployed(context: Context, args: ParsedArgs, action: Callable[[str], None]) -> None:
+    for app_name in _targets(context, args):
+        if _deployed(context, app_name):
+            action(app_name)
+
+
+def restart(context: Context, args: ParsedArgs) -> None:
+    process = args.positional(0 if args.has("all") else 1) or None
+    _each_deployed(context, args, lambda app: docker_local.deploy(context, app, only=process))
+
+
+def rebuild(context: Context, args: ParsedArgs) -> None:
+    _each_deployed(context, args, lambda app: docker_local.rebuild(context, app))
+
+
+def stop(context: Context, args: ParsedArgs) -> None:
+    def stop_app(app_name: str) -> None:
+        context.console.header(f"Stopping {app_name}")
+        docker_local.stop(context, app_name)
+
+    _each_deployed(context, args, stop_app)
+
+
+def start(context: Context, args: ParsedArgs) -> None:
+    def start_app(app_name: str) -> None:
+        states = {c.state for c in docker_local.containers(context, app_name)}
+        if states == {"running"}:
+            context.console.header(f"App {app_name} already running")
+            return
+        if "running" in states:
+            context.console.warn("App is running in mixed mode, releasing")
+        else:
+            context.console.warn("App has been detected as not running, releasing")
+        docker_local.deploy(context, app_name)
+
+    _each_deployed(context, args, start_app)
+
+
+def _parse_scale(pairs: list[str]) -> dict[str, int]:
+    quantities = {}
+    for pair in pairs:
+        name, eq, count = pair.partition("=")
+        if not eq or not name or not only(name, plan.PROCESS_NAME) or not count.isascii() or not count.isdigit():
+            raise DokkuError(f"Invalid process scaling argument {pair!r}: expected <proc>=<count>, e.g. web=2")
+        quantities[name] = int(count)
+    return quantities
+
+
+def scale(context: Context, args: ParsedArgs) -> None:
+    app_name, pairs = args.positional(0), args.positionals[1:]
+    quantities = _parse_scale(pairs)
+    console = context.console
+    with context.store.write() as tx:
+        app = apps.require(tx, app_name)
+        release = current_release(tx, app)
+        if not quantities:
+            types = sorted(release.processes) if release else []
+            shown = {**current_scale(tx, app, types), **properties.scale(tx, app.id)}
+            console.header(f"Scaling for {app_name}")
+            console.lines(
+                ["proctype: qty", "--------: ---", *(f"{name}:  {count}" for name, count in sorted(shown.items()))]
+            )
+            return
+        unknown = sorted(set(quantities) - set(release.processes)) if release else []
+        if unknown:
+            raise DokkuError(f"Process type {', '.join(unknown)} is not in the release of {app_name}")
+        properties.set_scale(tx, app.id, quantities)
+    console.header(f"Scaling {app_name} processes: {' '.join(pairs)}")
+    if release is not None and not args.has("skip-deploy"):
+        docker_local.deploy(context, app_name)
+
+
+def inspect(context: Context, args: ParsedArgs) -> None:
+    import json
+
+    with context.store.read() as tx:
+        app = apps.require(tx, args.positional(0))
+    details = [context.engine.inspect(c.id) for c in docker_local.containers(context, app.name)]
+    context.console.line(json.dumps([d for d in details if d is not None], indent=4))
+
+
+def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
+    from pydokku.plugins import docker_options
+
+    values = {}
+    for app in targets:
+        release = current_release(tx, app)
+        restart_policy = next(
+            (
+                arg.partition("=")[2]
+                for arg in docker_options.option_args(tx, app, "deploy")
+                if arg.startswith("--restart=")
+            ),
+            "no",
+        )
+        row = {"deployed": str(release is not None).lower(), "ps-restart-policy": restart_policy}
+        containers = docker_local.containers(context, app.name) if release is not None else []
+        running = [c for c in containers if c.state == "running"]
+        row["processes"] = str(len(running))
+        row["running"] = "true" if containers and len(running) == len(containers) else "mixed" if running else "false"
+        for container in containers:
+            dyno = container.labels.get(plan.LABEL_DYNO, "")
+            row[f"status-{dyno}"] = f"{container.state} (CID: {container.id[:11]})"
+        values[app.name] = row
+    return values
+
+
+def report_processes(context: Context, args: ParsedArgs) -> int:
+    return report.run(context, args, "ps", _collect)

@@ -1,0 +1,1 @@
+"""The run plugin: one-off containers of an app's current release."""

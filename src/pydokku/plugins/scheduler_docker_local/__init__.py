@@ -1,0 +1,21 @@
+"""The scheduler-docker-local plugin's exports: an app's settings for the docker-local scheduler."""
+
+from __future__ import annotations
+
+from pydokku.store import properties
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.store import Tx
+    from pydokku.store.apps import AppRow
+
+PLUGIN = "scheduler-docker-local"
+# key -> default. disable-chown: never change mount ownership at deploy (Dokku's property).
+# init-process: run containers with `--init` so signals reach the app (Dokku's default).
+# chown-mounts: also change mount ownership for images that are not buildpack-style.
+DEFAULTS = {"disable-chown": "false", "init-process": "true", "chown-mounts": "false"}
+BOOLEAN = ("true", "false")
+
+
+def settings(tx: Tx, app: AppRow) -> dict[str, str]:
+    return {**DEFAULTS, **properties.get_all(tx, app.id, PLUGIN)}

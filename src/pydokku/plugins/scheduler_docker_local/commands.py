@@ -1,0 +1,21 @@
+from pydokku.args import ArgSpec, Flag
+from pydokku.registry import Command
+
+_H = "pydokku.plugins.scheduler_docker_local.subcommands:"
+
+COMMANDS = (
+    Command(
+        "scheduler-docker-local:report",
+        "scheduler-docker-local:report [<app>] [<flag>]",
+        "Displays a scheduler-docker-local report for one or more apps",
+        _H + "report_settings",
+        ArgSpec((Flag("format", takes_value=True),), info_flags=True, max_positionals=1),
+    ),
+    Command(
+        "scheduler-docker-local:set",
+        "scheduler-docker-local:set <app> <key> (<value>)",
+        "Set or clear a scheduler-docker-local property for an app",
+        _H + "set_property",
+        ArgSpec(max_positionals=3),
+    ),
+)

@@ -1,0 +1,51 @@
+"""The docker-local scheduler: turns an app's release into running containers.
+
+`load` reads, in one transaction, everything a deploy or a one-off run needs from the plugins
+(release, scale, config, docker options, mounts, settings); `docker_local` then talks to the engine
+with no transaction open, under a per-app lock.
+"""
+
+from __future__ import annotations
+
+import time
+
+from pydokku.plugins import config, docker_options, ps, scheduler_docker_local, storage
+from pydokku.store import releases
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.plugins.storage.spec import MountSpec
+    from pydokku.store import Tx
+    from pydokku.store.apps import AppRow
+    from pydokku.store.releases import Release
+
+
+class Runtime:
+    """An app as the scheduler sees it."""
+
+    def __init__(self, tx: Tx, app: AppRow) -> None:
+        self.app = app.name
+        self.release: Release | None = releases.current(tx, app.id)
+        processes = sorted(self.release.processes) if self.release else []
+        self.scale = ps.scale(tx, app, processes)
+        self.env = config.app_env(tx, app)
+        self.settings = scheduler_docker_local.settings(tx, app)
+        mounts = storage.app_mounts(tx, [app])[app.id]
+        # Every mount each phase's containers get (storage mounts and docker-options volumes).
+        self.mounts: dict[str, list[MountSpec]] = {"deploy": mounts.deploy, "run": mounts.run}
+        self.options = {phase: docker_options.option_args(tx, app, phase) for phase in ("build", "deploy", "run")}
+        self.storage_mounts = {phase: storage.own_mounts(tx, app, phase) for phase in ("deploy", "run")}
+
+
+def load(tx: Tx, app: AppRow) -> Runtime:
+    return Runtime(tx, app)
+
+
+def record_release(
+    tx: Tx, app: AppRow, source_image: str, source_image_id: str, image_id: str, processes: dict[str, str | None]
+) -> Release:
+    return releases.add(tx, app.id, source_image, source_image_id, image_id, int(time.time()), processes)
+
+
+def current_release(tx: Tx, app: AppRow) -> Release | None:
+    return releases.current(tx, app.id)

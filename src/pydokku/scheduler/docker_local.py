@@ -1,0 +1,346 @@
+"""The docker-local scheduler's work against the engine: build a release, deploy it, stop, run, remove.
+
+A deploy replaces containers one dyno at a time: the new container starts under a temporary name
+(`<app>.<proc>.<n>.upcoming-<id>`), must be running, and only then is the old one stopped and
+removed and the new one renamed to `<app>.<proc>.<n>`. A container that fails to start is removed
+and the old one keeps running. Nothing here ever deletes or re-owns data outside the mounts' owner
+fix-up, which runs before any container starts and can be turned off per app.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+import shlex
+
+from pydokku.errors import DokkuError
+from pydokku.plugins import apps
+from pydokku.scheduler import Runtime, current_release, load, plan, record_release
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from pydokku.context import Context
+    from pydokku.engine import Container, Engine
+    from pydokku.plugins.storage.spec import MountSpec
+
+STOP_TIMEOUT_SECONDS = 10
+DEFAULT_APP_USER = "herokuishuser"
+
+
+def image_tag(app: str) -> str:
+    return f"dokku/{app}:latest"
+
+
+class AppLock:
+    """One deploy, stop or removal of an app at a time; others wait for it."""
+
+    def __init__(self, context: Context, app: str) -> None:
+        directory = os.path.join(context.paths.lib_root, "locks")
+        os.makedirs(directory, exist_ok=True)
+        self._path = os.path.join(directory, app)
+        self._fd = -1
+
+    def __enter__(self) -> None:
+        self._fd = os.open(self._path, os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self._fd)
+
+
+def _runtime(context: Context, app_name: str) -> Runtime:
+    with context.store.read() as tx:
+        return load(tx, apps.require(tx, app_name))
+
+
+# -- releases ------------------------------------------------------------------------------------
+
+
+def release_image(context: Context, app_name: str, source_image: str) -> bool:
+    """Build a release of `source_image` for the app, record it and deploy it.
+
+    Returns False, changing nothing, when the image is the one the app already runs.
+    """
+    engine, console = context.engine, context.console
+    console.header("Generating build context")
+    source = engine.image(source_image)
+    if source is None:
+        raise DokkuError(f"Image {source_image} does not exist on this host, and no registry is used to pull it")
+    console.header("Image exists on host, skipping pull")
+    with context.store.read() as tx:
+        app = apps.require(tx, app_name)
+        release = current_release(tx, app)
+    if release is not None and release.source_image_id == source["Id"]:
+        return False
+    _build_and_deploy(context, app_name, source_image, source["Id"])
+    return True
+
+
+def rebuild(context: Context, app_name: str) -> None:
+    """Build the current release's source image again (with today's build options) and deploy it."""
+    with context.store.read() as tx:
+        release = current_release(tx, apps.require(tx, app_name))
+    if release is None:
+        raise DokkuError(f"App {app_name} has not been deployed")
+    if context.engine.image(release.source_image_id) is None:
+        raise DokkuError(f"The source image of {app_name} ({release.source_image}) is no longer on this host")
+    _build_and_deploy(context, app_name, release.source_image, release.source_image_id)
+
+
+def _build_and_deploy(context: Context, app_name: str, source_image: str, source_image_id: str) -> None:
+    engine, console = context.engine, context.console
+    runtime = _runtime(context, app_name)
+    console.header(f"Building {app_name} from {source_image}")
+    options, dropped = plan.build_options(runtime.options["build"])
+    if dropped:
+        console.detail(f"Leaving out build options docker build cannot take: {shlex.join(dropped)}")
+    dockerfile = f"FROM {source_image_id}\nLABEL {plan.LABEL_APP}={app_name}\n"
+    engine.build(image_tag(app_name), dockerfile, options)
+    built = engine.image(image_tag(app_name))
+    if built is None:
+        raise DokkuError(f"The build of {app_name} produced no image")
+    procfile = engine.read_file(built["Id"], "/app/Procfile")
+    processes = plan.release_processes(plan.parse_procfile(procfile.decode()) if procfile else {})
+    console.header(f"Releasing {app_name}...")
+    with context.store.write() as tx:
+        record_release(tx, apps.require(tx, app_name), source_image, source_image_id, built["Id"], processes)
+    deploy(context, app_name)
+
+
+# -- deploys -------------------------------------------------------------------------------------
+
+
+def deploy(context: Context, app_name: str, only: str | None = None) -> None:
+    """Run the current release: replace each dyno's container, then retire what is no longer wanted."""
+    console, engine = context.console, context.engine
+    with AppLock(context, app_name):
+        runtime = _runtime(context, app_name)
+        release = runtime.release
+        if release is None:
+            raise DokkuError(f"App {app_name} has not been deployed")
+        if only is not None and only not in release.processes:
+            raise DokkuError(f"Process type {only} is not part of the release of {app_name}")
+        image = engine.image(release.image_id)
+        if image is None:
+            raise DokkuError(f"The release image of {app_name} is missing; run ps:rebuild to build it again")
+        _check_mounts(engine, runtime.mounts["deploy"])
+        _fix_mount_ownership(context, runtime, image)
+        console.header(f"Deploying {app_name} via the docker-local scheduler...")
+        existing = _deployed_containers(engine, app_name)
+        started: list[str] = []
+        for process_type in sorted(release.processes):
+            if only is not None and process_type != only:
+                continue
+            count = runtime.scale[process_type]
+            console.header(f"Deploying {process_type} (count={count})")
+            for index in range(1, count + 1):
+                started.append(_replace_dyno(engine, runtime, process_type, index, existing))
+        for container in existing:
+            process_type = container.labels.get(plan.LABEL_PROCESS, "")
+            if only is None or process_type == only:
+                wanted = runtime.scale.get(process_type, 0)
+                if _dyno_index(container) > wanted and container.state != "removed":
+                    _retire(engine, container)
+        _remove_unused_images(engine, app_name)
+        console.section("Application deployed:")
+        for name in started:
+            console.detail(name)
+
+
+def _dyno_index(container: Container) -> int:
+    index = container.labels.get(plan.LABEL_DYNO, "").rpartition(".")[2]
+    return int(index) if index.isdigit() else 0
+
+
+def _deployed_containers(engine: Engine, app_name: str) -> list[Container]:
+    return engine.containers({plan.LABEL_APP: app_name, plan.LABEL_CONTAINER_TYPE: "deploy"})
+
+
+def _retire(engine: Engine, container: Container) -> None:
+    if container.state == "running":
+        engine.stop(container.id, STOP_TIMEOUT_SECONDS)
+    engine.remove(container.id)
+    container.state = "removed"
+
+
+def _replace_dyno(engine: Engine, runtime: Runtime, process_type: str, index: int, existing: list[Container]) -> str:
+    release = runtime.release
+    assert release is not None
+    dyno = f"{process_type}.{index}"
+    name = f"{runtime.app}.{dyno}"
+    upcoming = f"{name}.upcoming-{secrets.token_hex(4)}"
+    args = [
+        *plan.env_args(runtime.env),
+        *runtime.options["deploy"],
+        *plan.mount_args([str(spec) for spec in runtime.storage_mounts["deploy"]]),
+        *(["--init"] if runtime.settings["init-process"] == "true" else []),
+        f"--label={plan.LABEL_APP}={runtime.app}",
+        f"--label={plan.LABEL_CONTAINER_TYPE}=deploy",
+        f"--label={plan.LABEL_PROCESS}={process_type}",
+        f"--label={plan.LABEL_DYNO}={dyno}",
+        f"--label={plan.LABEL_RELEASE}={release.number}",
+        f"--env=DYNO={dyno}",
+        f"--name={upcoming}",
+        release.image_id,
+        *plan.container_command(release.processes[process_type]),
+    ]
+    container = engine.create(args)
+    try:
+        engine.start(container)
+        state = (engine.inspect(container) or {}).get("State", {})
+        if not state.get("Running"):
+            raise DokkuError(
+                f"{name} exited with status {state.get('ExitCode')} as soon as it started;"
+                " the previous containers keep running"
+            )
+    except BaseException:
+        engine.remove(container)
+        raise
+    for old in existing:
+        if old.labels.get(plan.LABEL_DYNO) == dyno and old.state != "removed":
+            _retire(engine, old)
+    engine.rename(container, name)
+    return name
+
+
+def _remove_unused_images(engine: Engine, app_name: str) -> None:
+    """Earlier release images of the app that no container uses any more (Dokku's retire step)."""
+    for image_id in engine.dangling_images({plan.LABEL_APP: app_name}):
+        engine.remove_image(image_id)
+
+
+# -- mounts --------------------------------------------------------------------------------------
+
+
+def _check_mounts(engine: Engine, mounts: list[MountSpec]) -> None:
+    """Host paths and named volumes must exist: Docker would create them empty (and root-owned)."""
+    for spec in mounts:
+        if not spec.container:
+            continue  # `-v /path`: an anonymous volume Docker creates by design
+        if not spec.is_volume:
+            if not os.path.exists(spec.host):
+                raise DokkuError(
+                    f"Host path {spec.host} of the mount {spec} does not exist;"
+                    " create it (storage:ensure-directory) or unmount it"
+                )
+        elif engine.volume(spec.host) is None:
+            raise DokkuError(
+                f"Docker volume {spec.host} of the mount {spec} does not exist;"
+                f" create it with `docker volume create {spec.host}` or unmount it"
+            )
+
+
+def _fix_mount_ownership(context: Context, runtime: Runtime, image: dict[str, Any]) -> None:
+    """Make the mounted host directories owned by the user the app runs as, before it starts.
+
+    For buildpack-style images (their environment says USER=<app user>), as Dokku's docker-local
+    scheduler did, or for any image when `chown-mounts` is set; never when `disable-chown` is set.
+    A tree whose root already has the owner is skipped without a walk.
+    """
+    settings = runtime.settings
+    if settings["disable-chown"] == "true":
+        return
+    config = image.get("Config") or {}
+    user = runtime.env.get("DOKKU_APP_USER") or (config.get("User") or "").split(":")[0] or DEFAULT_APP_USER
+    buildpack_style = f"USER={user}" in (config.get("Env") or [])
+    if not buildpack_style and settings["chown-mounts"] != "true":
+        return
+    targets = [spec for spec in runtime.mounts["deploy"] if spec.container and "ro" not in spec.options.split(",")]
+    if not targets:
+        return
+    uid, gid = _resolve_user(context.engine, image["Id"], user)
+    if uid == 0:
+        return
+    offset = context.engine.userns_offset()
+    if offset is not None:
+        uid, gid = uid + offset[0], gid + offset[1]
+    from pydokku.ownership import set_tree_owner
+
+    for spec in targets:
+        path = spec.host if not spec.is_volume else (context.engine.volume(spec.host) or {}).get("Mountpoint")
+        if not path or not os.path.isdir(path):
+            continue
+        root = os.lstat(path)
+        if (root.st_uid, root.st_gid) == (uid, gid):
+            continue
+        context.console.detail(f"Setting ownership of {path} to {uid}:{gid}")
+        set_tree_owner(path, uid, gid)
+
+
+def _resolve_user(engine: Engine, image_id: str, user: str) -> tuple[int, int]:
+    """uid:gid of `user` in the image: numeric as given, else from the image's /etc/passwd."""
+    name, _, group = user.partition(":")
+    if name.isdigit():
+        return int(name), int(group) if group.isdigit() else int(name)
+    passwd = engine.read_file(image_id, "/etc/passwd") or b""
+    for line in passwd.decode(errors="replace").splitlines():
+        fields = line.split(":")
+        if len(fields) >= 4 and fields[0] == name and fields[2].isdigit() and fields[3].isdigit():
+            return int(fields[2]), int(fields[3])
+    raise DokkuError(
+        f"User {name} does not exist in the image; set DOKKU_APP_USER to a user of the image,"
+        " or turn the ownership fix-up off with scheduler-docker-local:set <app> disable-chown true"
+    )
+
+
+# -- the rest of an app's lifecycle ----------------------------------------------------------------
+
+
+def stop(context: Context, app_name: str) -> int:
+    """Stop the app's running containers (they are kept, as `docker stop` keeps them)."""
+    with AppLock(context, app_name):
+        running = [c for c in _deployed_containers(context.engine, app_name) if c.state == "running"]
+        for container in running:
+            context.engine.stop(container.id, STOP_TIMEOUT_SECONDS)
+        return len(running)
+
+
+def containers(context: Context, app_name: str) -> list[Container]:
+    return _deployed_containers(context.engine, app_name)
+
+
+def remove_all(context: Context, app_name: str) -> None:
+    """Remove every container and image of the app. Its mounts' data is not touched."""
+    engine = context.engine
+    with AppLock(context, app_name):
+        for container in engine.containers({plan.LABEL_APP: app_name}):
+            engine.remove(container.id)
+        for image_id in engine.images({plan.LABEL_APP: app_name}):
+            engine.remove_image(image_id)
+
+
+def run(context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool) -> int:
+    """A one-off container of the current release with the run-phase options and mounts."""
+    engine = context.engine
+    runtime = _runtime(context, app_name)
+    release = runtime.release
+    if release is None:
+        raise DokkuError(
+            f"App {app_name} has not been deployed\n !     Successfully deploy your app to fix dokku run calls"
+        )
+    _check_mounts(engine, runtime.mounts["run"])
+    dyno = f"run.{secrets.randbelow(9000) + 1000}"
+    name = f"{app_name}.{dyno}"
+    args = [
+        "--rm",
+        *(["--detach"] if detached else ["--interactive"]),
+        *(["--tty"] if tty and not detached else []),
+        *plan.env_args({**runtime.env, **env}),
+        *plan.run_options(runtime.options["run"]),
+        *plan.mount_args([str(spec) for spec in runtime.storage_mounts["run"]]),
+        f"--label={plan.LABEL_APP}={app_name}",
+        f"--label={plan.LABEL_CONTAINER_TYPE}=run",
+        f"--label={plan.LABEL_DYNO}={dyno}",
+        f"--env=DYNO={dyno}",
+        f"--name={name}",
+        release.image_id,
+        *command,
+    ]
+    if detached:
+        engine.run_detached(args)
+        context.console.line(name)
+        return 0
+    return engine.run_attached(args)

@@ -1,0 +1,87 @@
+"""What the docker-local scheduler asks Docker for, computed without Docker (pure functions)."""
+
+from __future__ import annotations
+
+from pydokku.errors import DokkuError
+from pydokku.plugins.docker_options.volumes import find_volumes
+from pydokku.text import ASCII_ALNUM, only
+
+PROCESS_NAME = ASCII_ALNUM | frozenset("_-")
+LABEL_APP = "com.dokku.app-name"
+LABEL_PROCESS = "com.dokku.process-type"
+LABEL_DYNO = "com.dokku.dyno"
+LABEL_RELEASE = "com.dokku.release"
+LABEL_CONTAINER_TYPE = "com.dokku.container-type"
+# `docker build` has no volumes or links; Dokku drops these build options for Dockerfile builds too.
+BUILD_INCOMPATIBLE = ("--link",)
+# A one-off container is removed when it exits, so a restart policy cannot apply to it.
+RUN_INCOMPATIBLE = ("--restart",)
+
+
+def parse_procfile(text: str) -> dict[str, str]:
+    """Process types of a Procfile (`name: command` lines; `#` comments and blank lines skipped)."""
+    processes: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, colon, command = line.partition(":")
+        name, command = name.strip(), command.strip()
+        if not colon or not name or not only(name, PROCESS_NAME) or not command:
+            raise DokkuError(f"Invalid Procfile line {number}: {raw}")
+        processes[name] = command
+    return processes
+
+
+def release_processes(procfile: dict[str, str]) -> dict[str, str | None]:
+    """The process types a release runs: the Procfile's, and `web` from the image's own command when
+    the Procfile has none. `release` is a release-phase task in a Procfile, not a process type."""
+    processes: dict[str, str | None] = {name: command for name, command in procfile.items() if name != "release"}
+    processes.setdefault("web", None)
+    return dict(sorted(processes.items()))
+
+
+def _strip_flags(tokens: list[str], flags: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """Split tokens into (kept, dropped) where dropped are `FLAG value` / `FLAG=value` of `flags`."""
+    kept: list[str] = []
+    dropped: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token in flags and i + 1 < len(tokens):
+            dropped += tokens[i : i + 2]
+            i += 2
+            continue
+        if token.startswith(tuple(flag + "=" for flag in flags)):
+            dropped.append(token)
+        else:
+            kept.append(token)
+        i += 1
+    return kept, dropped
+
+
+def build_options(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """The build-phase options `docker build` takes, and those it cannot (volumes, links)."""
+    spans = find_volumes(tokens)
+    volume_tokens = {i for start, stop, _ in spans for i in range(start, stop)}
+    without_volumes = [token for i, token in enumerate(tokens) if i not in volume_tokens]
+    kept, dropped = _strip_flags(without_volumes, BUILD_INCOMPATIBLE)
+    return kept, [token for i, token in enumerate(tokens) if i in volume_tokens] + dropped
+
+
+def run_options(tokens: list[str]) -> list[str]:
+    return _strip_flags(tokens, RUN_INCOMPATIBLE)[0]
+
+
+def mount_args(specs: list[str]) -> list[str]:
+    """`-v SPEC` for each mount, as separate arguments: no shell ever splits them."""
+    return [arg for spec in specs for arg in ("-v", spec)]
+
+
+def env_args(env: dict[str, str]) -> list[str]:
+    return [f"--env={key}={value}" for key, value in sorted(env.items())]
+
+
+def container_command(command: str | None) -> list[str]:
+    """A Procfile command runs through the image's shell, as on Heroku; None keeps the image's own."""
+    return [] if command is None else ["/bin/sh", "-c", command]
