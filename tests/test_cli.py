@@ -51,7 +51,7 @@ def test_every_plugin_has_the_same_help_layout(dokku, plugin):
     lines = help_command.lines
     assert lines[:2] == [f"Usage: dokku {plugin}[:COMMAND]", ""]
     assert lines[3:5] == ["", "Additional commands:"]
-    assert all(line.startswith(f"    {plugin}:") for line in lines[5:])
+    assert all(line.startswith((f"    {plugin}:", f"    {plugin} ")) for line in lines[5:])
     # The descriptions form one column, two spaces after the longest usage.
     starts = {len(line) - len(line[4:].split("  ", 1)[1].lstrip()) for line in lines[5:]}
     assert len(starts) == 1
