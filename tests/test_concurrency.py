@@ -47,23 +47,25 @@ def test_sigkill_mid_write_leaves_whole_transactions(dokku, app, env):
         app_id = connection.execute("SELECT id FROM apps WHERE name = ?", (app,)).fetchone()[0]
         connection.executemany(
             "INSERT INTO docker_options (app_id, phase, option) VALUES (?, 'run', ?)",
-            [(app_id, f"--label n{n}=1") for n in range(3000)],
+            [(app_id, f"--label n{n}=1") for n in range(20000)],
         )
     started = time.monotonic()
     assert spawn(env, "apps:clone", app, "calibration").wait() == 0
     full = time.monotonic() - started
     rng = random.Random(7)
-    rounds = 16
-    for round_ in range(rounds):
+    killed_alive = 0
+    for round_ in range(12):
         process = spawn(env, "apps:clone", app, f"clone-{round_}")
-        time.sleep(rng.uniform(0.5, 1.1) * full)  # around the write, which ends the run
+        time.sleep(rng.uniform(0.3, 1.0) * full)  # mostly inside the long write that ends the run
+        if process.poll() is None:
+            killed_alive += 1
         process.send_signal(signal.SIGKILL)
         process.wait()
+    assert killed_alive > 0
     with sqlite3.connect(env.lib_root / "pydokku.db") as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     expected = dokku("docker-options:report", app, "--docker-options-run").out
     survivors = [line for line in dokku("--quiet", "apps:list").lines if line.startswith("clone-")]
-    assert len(survivors) < rounds, "no kill landed before its commit"
     for clone in survivors:
         assert dokku("docker-options:report", clone, "--docker-options-run").out == expected
     # The store still takes writes after the kills.
