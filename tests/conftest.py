@@ -122,3 +122,96 @@ def docker_available() -> bool:
     return shutil.which("docker") is not None and (
         subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
     )
+
+
+# -- the real Docker engine ---------------------------------------------------------------------
+
+TEST_PREFIX = "pydokku-test-"
+BASE_IMAGE = "dokku-test/busybox:local"
+
+
+def docker(*args: str, check: bool = True) -> str:
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, check=False)
+    if check and done.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed: {done.stderr}")
+    return done.stdout.strip()
+
+
+def build_image(tag: str, dockerfile: str) -> str:
+    done = subprocess.run(
+        ["docker", "image", "build", "--quiet", "--tag", tag, "-"], input=dockerfile, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return tag
+
+
+class Images:
+    """Test images built offline from the busybox image, removed at the end of the session."""
+
+    def __init__(self, suffix: str) -> None:
+        loop = 'CMD ["sh", "-c", "while true; do sleep 1; done"]'
+        procfile = (
+            'RUN mkdir -p /app && printf "worker: while true; do sleep 1; done\\ntask: echo task-ran with\\n"'
+            " > /app/Procfile"
+        )
+        self.v1 = build_image(f"{TEST_PREFIX}app:v1-{suffix}", f"FROM {BASE_IMAGE}\n{loop}\n{procfile}\n")
+        self.v2 = build_image(f"{TEST_PREFIX}app:v2-{suffix}", f"FROM {self.v1}\nENV RELEASE=v2\n")
+        # Buildpack-style: herokuish images say which user the app runs as in their environment.
+        self.buildpack = build_image(
+            f"{TEST_PREFIX}app:buildpack-{suffix}", f"FROM {self.v1}\nENV USER=herokuishuser\n"
+        )
+        # A Dockerfile app that runs as its own user.
+        self.user = build_image(
+            f"{TEST_PREFIX}app:user-{suffix}",
+            f"FROM {self.v1}\nRUN echo 'app:x:1500:1600::/app:/bin/sh' >> /etc/passwd\nUSER app\n",
+        )
+        self.crashing = build_image(
+            f"{TEST_PREFIX}app:crash-{suffix}", f'FROM {BASE_IMAGE}\nCMD ["sh", "-c", "exit 3"]\n'
+        )
+
+    def remove(self) -> None:
+        for tag in (self.crashing, self.user, self.buildpack, self.v2, self.v1):
+            docker("image", "rm", "--force", tag, check=False)
+
+
+@pytest.fixture(scope="session")
+def images() -> Iterator[Images]:
+    built = Images(f"{os.getpid()}")
+    yield built
+    built.remove()
+
+
+@pytest.fixture
+def app_name() -> Iterator[str]:
+    """A unique app name (container names are global to the engine); its containers and images are
+    removed afterwards."""
+    name = f"{TEST_PREFIX}{os.urandom(4).hex()}"
+    yield name
+    for kind in ("container", "image"):
+        listed = docker(kind, "ls", "--all", "--quiet", "--filter", f"label=com.dokku.app-name={name}", check=False)
+        if listed:
+            docker(kind, "rm", "--force", *sorted(set(listed.split())), check=False)
+
+
+@pytest.fixture
+def deployed(dokku, app_name, images, host_dir):  # type: ignore[no-untyped-def]
+    """An app with a host directory mounted at /data, deployed from the v1 image."""
+    assert dokku("apps:create", app_name).code == 0
+    assert dokku("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0").code == 0
+    assert dokku("storage:mount", app_name, f"{host_dir}:/data").code == 0
+    result = dokku("git:from-image", app_name, images.v1)
+    assert result.code == 0, result.err
+    return app_name
+
+
+def running(app: str) -> list[str]:
+    """Names of the app's running deploy containers."""
+    names = docker(
+        "ps", "--filter", f"label=com.dokku.app-name={app}", "--filter", "label=com.dokku.container-type=deploy",
+        "--format", "{{.Names}}",
+    )  # fmt: skip
+    return sorted(names.split())
+
+
+def in_container(container: str, command: str) -> str:
+    return docker("exec", container, "sh", "-c", command)

@@ -158,15 +158,24 @@ class Engine:
         self._post(f"/containers/{container}/stop", {"t": str(timeout)})
 
     def remove(self, container: str) -> None:
+        """Force-remove a container (its named volumes and bind mounts are never removed)."""
+        import time
+
         from pydokku.engine.api import ApiError
 
         if self._trace is not None:
             self._trace.write(f"+ DELETE /containers/{container}\n")
-        try:
-            self.api.request("DELETE", f"/containers/{container}", {"force": "1", "v": "0"})
-        except ApiError as error:
-            if error.status != 404:
-                raise
+        for attempt in range(5):
+            try:
+                self.api.request("DELETE", f"/containers/{container}", {"force": "1", "v": "0"})
+                return
+            except ApiError as error:
+                if error.status == 404:
+                    return
+                # 409/500 while the daemon is still restarting or removing it: try again shortly
+                if error.status not in (409, 500) or attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def rename(self, container: str, name: str) -> None:
         self._post(f"/containers/{container}/rename", {"name": name})

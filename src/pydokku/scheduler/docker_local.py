@@ -13,6 +13,7 @@ import fcntl
 import os
 import secrets
 import shlex
+import time
 
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
 
 STOP_TIMEOUT_SECONDS = 10
 DEFAULT_APP_USER = "herokuishuser"
+# Dokku's checks without a CHECKS file: a new container must still run after this many seconds
+# (config var DOKKU_DEFAULT_CHECKS_WAIT; Dokku waits 10, we default to 1; 0 checks only once).
+DEFAULT_CHECKS_WAIT = 1.0
+CHECK_INTERVAL = 0.05
 
 
 def image_tag(app: str) -> str:
@@ -75,7 +80,7 @@ def release_image(context: Context, app_name: str, source_image: str) -> bool:
         release = current_release(tx, app)
     if release is not None and release.source_image_id == source["Id"]:
         return False
-    _build_and_deploy(context, app_name, source_image, source["Id"])
+    build_and_deploy(context, app_name, source_image, source["Id"])
     return True
 
 
@@ -87,10 +92,11 @@ def rebuild(context: Context, app_name: str) -> None:
         raise DokkuError(f"App {app_name} has not been deployed")
     if context.engine.image(release.source_image_id) is None:
         raise DokkuError(f"The source image of {app_name} ({release.source_image}) is no longer on this host")
-    _build_and_deploy(context, app_name, release.source_image, release.source_image_id)
+    build_and_deploy(context, app_name, release.source_image, release.source_image_id)
 
 
-def _build_and_deploy(context: Context, app_name: str, source_image: str, source_image_id: str) -> None:
+def build_and_deploy(context: Context, app_name: str, source_image: str, source_image_id: str) -> None:
+    """Build `source_image` into a release of the app (with its build options), record it, deploy it."""
     engine, console = context.engine, context.console
     runtime = _runtime(context, app_name)
     console.header(f"Building {app_name} from {source_image}")
@@ -190,12 +196,7 @@ def _replace_dyno(engine: Engine, runtime: Runtime, process_type: str, index: in
     container = engine.create(args)
     try:
         engine.start(container)
-        state = (engine.inspect(container) or {}).get("State", {})
-        if not state.get("Running"):
-            raise DokkuError(
-                f"{name} exited with status {state.get('ExitCode')} as soon as it started;"
-                " the previous containers keep running"
-            )
+        _check_running(engine, container, name, _checks_wait(runtime))
     except BaseException:
         engine.remove(container)
         raise
@@ -204,6 +205,29 @@ def _replace_dyno(engine: Engine, runtime: Runtime, process_type: str, index: in
             _retire(engine, old)
     engine.rename(container, name)
     return name
+
+
+def _checks_wait(runtime: Runtime) -> float:
+    value = runtime.env.get("DOKKU_DEFAULT_CHECKS_WAIT", "")
+    try:
+        return max(0.0, float(value)) if value else DEFAULT_CHECKS_WAIT
+    except ValueError as error:
+        raise DokkuError(f"DOKKU_DEFAULT_CHECKS_WAIT must be a number of seconds, not {value!r}") from error
+
+
+def _check_running(engine: Engine, container: str, name: str, wait: float) -> None:
+    """The new container must be running now and, polled, for `wait` seconds more."""
+    deadline = time.monotonic() + wait
+    while True:
+        state = (engine.inspect(container) or {}).get("State", {})
+        if not state.get("Running") or state.get("Restarting"):  # a restart policy retrying a crash
+            raise DokkuError(
+                f"{name} exited with status {state.get('ExitCode')} as soon as it started;"
+                " the previous containers keep running"
+            )
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(min(CHECK_INTERVAL, max(0.0, deadline - time.monotonic())))
 
 
 def _remove_unused_images(engine: Engine, app_name: str) -> None:

@@ -38,13 +38,29 @@ def create(context: Context, args: ParsedArgs) -> None:
         _create(context, tx, name)
 
 
+def _deployed(tx: Tx, app: apps.AppRow) -> bool:
+    from pydokku.scheduler import current_release
+
+    return current_release(tx, app) is not None
+
+
+def _retire(context: Context, name: str) -> None:
+    """Remove the app's containers and images; the data of its mounts is never touched."""
+    from pydokku.scheduler import docker_local
+
+    context.console.header("Retiring old containers and images")
+    docker_local.remove_all(context, name)
+
+
 def destroy(context: Context, args: ParsedArgs) -> None:
     name = args.positional(0)
     with context.store.read() as tx:
-        apps.require(tx, name)
+        deployed = _deployed(tx, apps.require(tx, name))
     if not context.flags.force:
         confirm_destructive(context.console, context.stdin, f"app {name}", name)
     context.console.header(f"Destroying {name} (including all add-ons)")
+    if deployed:
+        _retire(context, name)  # first: an unreachable engine leaves the app as it was
     with context.store.write() as tx:
         app_store.delete(tx, apps.require(tx, name).id)
     _remove_app_dir(context, name)
@@ -86,9 +102,17 @@ def rename(context: Context, args: ParsedArgs) -> None:
     with context.store.write() as tx:
         app = apps.require(tx, old)
         _new_name(tx, new)
+        deployed = _deployed(tx, app)
         context.console.header(f"Renaming {old} to {new}")
         app_store.rename(tx, app.id, new)
         _move_app_dir(context, old, new)
+    if deployed:
+        # Containers and images carry the app's name: rebuild under the new one, retire the old.
+        from pydokku.scheduler import docker_local
+
+        if not args.has("skip-deploy"):
+            docker_local.rebuild(context, new)
+        _retire(context, old)
 
 
 def _move_app_dir(context: Context, old: str, new: str) -> None:
@@ -122,6 +146,13 @@ def clone(context: Context, args: ParsedArgs) -> None:
         config.copy_app(tx, source, target)
         docker_options.copy_app(tx, source, target)
         storage.copy_app(tx, source, target)
+        from pydokku.scheduler import current_release
+
+        release = current_release(tx, source)
+    if release is not None and not args.has("skip-deploy"):
+        from pydokku.scheduler import docker_local
+
+        docker_local.build_and_deploy(context, new, release.source_image, release.source_image_id)
 
 
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:

@@ -30,6 +30,18 @@ class _Scope:
     def app_id(self, tx: Tx) -> int | None:
         return None if self.is_global else apps.require(tx, self.app_name).id
 
+    def restart_if_deployed(self, context: Context, args: ParsedArgs) -> None:
+        """A changed environment reaches a deployed app's containers by a restart (not for --global)."""
+        if self.is_global or args.has("no-restart"):
+            return
+        from pydokku.scheduler import current_release, docker_local
+
+        with context.store.read() as tx:
+            if current_release(tx, apps.require(tx, self.app_name)) is None:
+                return
+        context.console.header(f"Restarting app {self.app_name}")
+        docker_local.deploy(context, self.app_name)
+
 
 def _pairs_lines(pairs: dict[str, str], prefix: str) -> list[str]:
     return [prefix + line for line in columnize([(key + ":", value) for key, value in sorted(pairs.items())])]
@@ -53,6 +65,7 @@ def set_vars(context: Context, args: ParsedArgs) -> None:
     context.console.header("Setting config vars")
     if not context.console.quiet:
         context.console.lines(_pairs_lines(pairs, "       "))
+    scope.restart_if_deployed(context, args)
 
 
 def _decode(key: str, value: str) -> str:
@@ -77,6 +90,8 @@ def unset(context: Context, args: ParsedArgs) -> None:
             context.console.header(f"Unsetting {key}")
         else:
             context.console.header(f"Skipping {key}, it is not set in the environment")
+    if any(was_set for _, was_set in removed):
+        scope.restart_if_deployed(context, args)
 
 
 def _vars(context: Context, scope: _Scope, merged: bool) -> dict[str, str]:

@@ -1,0 +1,122 @@
+"""Ownership of mounted host directories at deploy: the seed's "App User and Persistent Storage file
+ownership" section, made safe (no symlinks followed, other file systems left alone, opt-out)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conftest import in_container
+
+
+def owner(path) -> tuple[int, int]:
+    st = os.lstat(path)
+    return st.st_uid, st.st_gid
+
+
+@pytest.fixture
+def tree(host_dir, env):
+    """A root-owned tree in the mounted directory, with a symlink pointing outside it."""
+    (host_dir / "uploads").mkdir()
+    (host_dir / "uploads" / "a.txt").write_text("a")
+    outside = env.root / "outside.txt"
+    outside.write_text("not yours")
+    (host_dir / "uploads" / "escape").symlink_to(outside)
+    return host_dir
+
+
+def deploy(dokku, app_name, image, *mounts):
+    dokku("apps:create", app_name)
+    dokku("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0")
+    for spec in mounts:
+        assert dokku("storage:mount", app_name, spec).code == 0
+    return dokku("git:from-image", app_name, image)
+
+
+def test_buildpack_image_gets_its_mounts_owned_by_the_app_user(dokku, app_name, images, tree, env):
+    result = deploy(dokku, app_name, images.buildpack, f"{tree}:/data")
+    assert result.code == 0, result.err
+    assert f"       Setting ownership of {tree} to 32767:32767\n" in result.out
+    for path in (tree, tree / "uploads", tree / "uploads" / "a.txt", tree / "uploads" / "escape"):
+        assert owner(path) == (32767, 32767)
+    assert owner(env.root / "outside.txt") == (0, 0)  # the symlink's target is not touched
+    # The app, running as herokuishuser, can write where it could not before.
+    assert (
+        in_container(f"{app_name}.web.1", "su herokuishuser -s /bin/sh -c 'touch /data/uploads/b' && echo ok") == "ok"
+    )
+
+
+def test_an_owned_tree_is_skipped(dokku, app_name, images, host_dir):
+    os.chown(host_dir, 32767, 32767)
+    (host_dir / "root-file").write_text("x")  # root-owned, but the tree's root already has the owner
+    result = deploy(dokku, app_name, images.buildpack, f"{host_dir}:/data")
+    assert result.code == 0
+    assert "Setting ownership" not in result.out
+    assert owner(host_dir / "root-file") == (0, 0)
+
+
+def test_disable_chown(dokku, app_name, images, tree):
+    dokku("apps:create", app_name)
+    dokku("scheduler-docker-local:set", app_name, "disable-chown", "true")
+    result = deploy(dokku, app_name, images.buildpack, f"{tree}:/data")
+    assert result.code == 0
+    assert "Setting ownership" not in result.out
+    assert owner(tree / "uploads" / "a.txt") == (0, 0)
+
+
+def test_other_images_only_when_asked(dokku, app_name, images, tree):
+    result = deploy(dokku, app_name, images.user, f"{tree}:/data")
+    assert "Setting ownership" not in result.out
+    assert owner(tree) == (0, 0)
+    assert dokku("scheduler-docker-local:set", app_name, "chown-mounts", "true").out == (
+        "-----> Setting chown-mounts to true\n"
+    )
+    restarted = dokku("ps:restart", app_name)
+    assert f"       Setting ownership of {tree} to 1500:1600\n" in restarted.out
+    assert owner(tree / "uploads" / "a.txt") == (1500, 1600)
+
+
+def test_read_only_mounts_are_not_reowned(dokku, app_name, images, tree):
+    result = deploy(dokku, app_name, images.buildpack, f"{tree}:/data:ro")
+    assert result.code == 0
+    assert owner(tree) == (0, 0)
+
+
+def test_app_user_must_exist_in_the_image(dokku, app_name, images, tree):
+    dokku("apps:create", app_name)
+    dokku("scheduler-docker-local:set", app_name, "chown-mounts", "true")
+    dokku("config:set", "--no-restart", app_name, "DOKKU_APP_USER=ghost")
+    result = deploy(dokku, app_name, images.v1, f"{tree}:/data")
+    assert result.code == 1
+    assert result.err == (
+        " !     User ghost does not exist in the image; set DOKKU_APP_USER to a user of the image,"
+        " or turn the ownership fix-up off with scheduler-docker-local:set <app> disable-chown true\n"
+    )
+    assert owner(tree) == (0, 0)
+
+
+def test_numeric_app_user(dokku, app_name, images, tree):
+    dokku("apps:create", app_name)
+    dokku("scheduler-docker-local:set", app_name, "chown-mounts", "true")
+    dokku("config:set", "--no-restart", app_name, "DOKKU_APP_USER=4000:4001")
+    assert deploy(dokku, app_name, images.v1, f"{tree}:/data").code == 0
+    assert owner(tree / "uploads") == (4000, 4001)
+
+
+def test_settings_report_and_errors(dokku, app):
+    assert dokku("scheduler-docker-local:report", app).out == (
+        "=====> node-js-app scheduler-docker-local information\n"
+        "       Scheduler docker local chown mounts:  false\n"
+        "       Scheduler docker local disable chown: false\n"
+        "       Scheduler docker local init process:  true\n"
+    )
+    bad = dokku("scheduler-docker-local:set", app, "bogus", "true")
+    assert (
+        bad.err
+        == " !     Invalid property specified, valid properties include: chown-mounts, disable-chown, init-process\n"
+    )
+    assert dokku("scheduler-docker-local:set", app, "init-process", "maybe").err == (
+        " !     Invalid value for init-process: maybe (expected true or false)\n"
+    )
+    assert dokku("scheduler-docker-local:set", app, "init-process").out == "-----> Unsetting init-process\n"

@@ -1,0 +1,298 @@
+"""Apps really run: deploys, ps, run and their storage, on the real Docker engine."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import docker, in_container, running
+
+
+def test_from_image_output_and_containers(dokku, app_name, images, host_dir):
+    dokku("apps:create", app_name)
+    dokku("storage:mount", app_name, f"{host_dir}:/data")
+    result = dokku("git:from-image", app_name, images.v1)
+    assert (result.code, result.err) == (0, "")
+    assert result.out == (
+        "-----> Generating build context\n"
+        "-----> Image exists on host, skipping pull\n"
+        f"-----> Building {app_name} from {images.v1}\n"
+        f"-----> Releasing {app_name}...\n"
+        f"-----> Deploying {app_name} via the docker-local scheduler...\n"
+        "-----> Deploying task (count=0)\n"
+        "-----> Deploying web (count=1)\n"
+        "-----> Deploying worker (count=0)\n"
+        "=====> Application deployed:\n"
+        f"       {app_name}.web.1\n"
+    )
+    assert running(app_name) == [f"{app_name}.web.1"]
+    labels = json.loads(docker("inspect", "--format", "{{json .Config.Labels}}", f"{app_name}.web.1"))
+    assert labels["com.dokku.app-name"] == app_name
+    assert labels["com.dokku.process-type"] == "web"
+    assert labels["com.dokku.dyno"] == "web.1"
+    assert in_container(f"{app_name}.web.1", "echo $DYNO") == "web.1"
+
+
+def test_same_image_again(dokku, deployed, images):
+    result = dokku("git:from-image", deployed, images.v1)
+    assert result.code == 1
+    assert result.err == (
+        " !     No changes detected, skipping git commit\n"
+        " !     Call 'ps:rebuild' on app to rebuild the app from existing source\n"
+    )
+
+
+def test_missing_image(dokku, app, env):
+    before = env.snapshot()
+    result = dokku("git:from-image", app, "no-such/image:tag")
+    assert result.code == 1
+    assert (
+        result.err == " !     Image no-such/image:tag does not exist on this host, and no registry is used to pull it\n"
+    )
+    assert env.snapshot() == before
+
+
+def test_data_survives_restart_redeploy_and_rebuild(dokku, deployed, host_dir, images):
+    assert dokku("run", deployed, "sh", "-c", "echo persisted > /data/file.txt").code == 0
+    assert (host_dir / "file.txt").read_text() == "persisted\n"
+    web = f"{deployed}.web.1"
+    first = docker("inspect", "--format", "{{.Id}}", web)
+    assert dokku("ps:restart", deployed).code == 0
+    assert docker("inspect", "--format", "{{.Id}}", web) != first  # a new container
+    assert in_container(web, "cat /data/file.txt") == "persisted"
+    assert dokku("git:from-image", deployed, images.v2).code == 0
+    assert in_container(web, "echo $RELEASE; cat /data/file.txt") == "v2\npersisted"
+    assert dokku("ps:rebuild", deployed).code == 0
+    assert in_container(web, "cat /data/file.txt") == "persisted"
+    assert running(deployed) == [web]
+
+
+def test_scale_shares_the_mount(dokku, deployed):
+    result = dokku("ps:scale", deployed, "web=3", "worker=1")
+    assert result.code == 0
+    assert result.lines[0] == f"-----> Scaling {deployed} processes: web=3 worker=1"
+    names = [f"{deployed}.web.{n}" for n in (1, 2, 3)] + [f"{deployed}.worker.1"]
+    assert running(deployed) == names
+    in_container(names[0], "echo shared > /data/shared")
+    for name in names[1:]:
+        assert in_container(name, "cat /data/shared") == "shared"
+    assert dokku("ps:scale", deployed).out == (
+        f"-----> Scaling for {deployed}\nproctype: qty\n--------: ---\ntask:  0\nweb:  3\nworker:  1\n"
+    )
+    assert dokku("ps:scale", deployed, "web=1", "worker=0").code == 0
+    assert running(deployed) == [f"{deployed}.web.1"]
+
+
+def test_scale_errors(dokku, deployed):
+    assert dokku("ps:scale", deployed, "web=-1").err == (
+        " !     Invalid process scaling argument 'web=-1': expected <proc>=<count>, e.g. web=2\n"
+    )
+    assert (
+        dokku("ps:scale", deployed, "nope=1").err == f" !     Process type nope is not in the release of {deployed}\n"
+    )
+
+
+def test_unmount_and_restart_drops_the_mount_but_keeps_data(dokku, deployed, host_dir):
+    (host_dir / "keep.txt").write_text("data")
+    assert dokku("storage:unmount", deployed, f"{host_dir}:/data").code == 0
+    assert in_container(f"{deployed}.web.1", "cat /data/keep.txt") == "data"  # until restarted
+    assert dokku("ps:restart", deployed).code == 0
+    assert in_container(f"{deployed}.web.1", "ls /data 2>&1 || echo gone").endswith("gone")
+    assert (host_dir / "keep.txt").read_text() == "data"
+
+
+def test_docker_volume_mount(dokku, app_name, images):
+    volume = f"{app_name}-vol"
+    docker("volume", "create", volume)
+    try:
+        dokku("apps:create", app_name)
+        dokku("storage:mount", app_name, f"{volume}:/vol")
+        assert dokku("git:from-image", app_name, images.v1).code == 0
+        in_container(f"{app_name}.web.1", "echo in-volume > /vol/v.txt")
+        assert dokku("ps:restart", app_name).code == 0
+        assert in_container(f"{app_name}.web.1", "cat /vol/v.txt") == "in-volume"
+    finally:
+        docker("rm", "--force", f"{app_name}.web.1", check=False)
+        docker("volume", "rm", volume, check=False)
+
+
+def test_missing_volume_is_refused_at_deploy(dokku, app_name, images):
+    dokku("apps:create", app_name)
+    dokku("storage:mount", app_name, f"{app_name}-absent:/vol")
+    result = dokku("git:from-image", app_name, images.v1)
+    assert result.code == 1
+    assert result.err.endswith(
+        f" !     Docker volume {app_name}-absent of the mount {app_name}-absent:/vol does not exist;"
+        f" create it with `docker volume create {app_name}-absent` or unmount it\n"
+    )
+    assert docker("volume", "ls", "--quiet", "--filter", f"name={app_name}-absent") == ""
+
+
+def test_read_only_mount(dokku, app_name, images, host_dir):
+    dokku("apps:create", app_name)
+    dokku("storage:mount", app_name, f"{host_dir}:/data:ro")
+    assert dokku("git:from-image", app_name, images.v1).code == 0
+    result = in_container(f"{app_name}.web.1", "touch /data/x 2>&1 || true")
+    assert "Read-only file system" in result
+    assert not (host_dir / "x").exists()
+
+
+def test_run_phase_options_reach_only_run_containers(dokku, deployed, env):
+    run_only = env.root / "run-only"
+    run_only.mkdir()
+    dokku("docker-options:add", deployed, "run", f"--env ONLY_RUN=yes -v {run_only}:/run-only")
+    assert dokku("ps:restart", deployed).code == 0
+    web = f"{deployed}.web.1"
+    assert in_container(web, "echo ${ONLY_RUN:-unset}; ls /run-only 2>/dev/null || echo absent") == "unset\nabsent"
+    assert dokku("run", deployed, "sh", "-c", "echo $ONLY_RUN > /run-only/seen").code == 0
+    assert (run_only / "seen").read_text() == "yes\n"
+
+
+def test_host_path_with_a_space(dokku, app_name, images, env):
+    spaced = env.root / "my data"
+    spaced.mkdir()
+    (spaced / "hello.txt").write_text("hi")
+    dokku("apps:create", app_name)
+    dokku("storage:mount", app_name, f"{spaced}:/app data")
+    dokku("docker-options:add", app_name, "deploy", f"-v '{spaced}:/via options'")
+    assert dokku("git:from-image", app_name, images.v1).code == 0
+    assert in_container(f"{app_name}.web.1", "cat '/app data/hello.txt' '/via options/hello.txt'") == "hihi"
+
+
+def test_run_exit_code_env_and_detached(dokku, deployed):
+    assert dokku("run", deployed, "sh", "-c", "exit 7").code == 7
+    assert dokku("run", "--env", "A=1", "-e", "B=2", deployed, "sh", "-c", 'test "$A$B" = 12').code == 0
+    detached = dokku("run:detached", deployed, "sleep", "1")
+    assert detached.code == 0
+    assert detached.out.startswith(f"{deployed}.run.")
+
+
+def test_run_procfile_command(dokku_process, deployed):
+    result = dokku_process("run", deployed, "task", "extra words")
+    assert (result.code, result.err) == (0, "")
+    assert result.out == "-----> Found 'task' in Procfile, running that command\ntask-ran with extra words\n"
+
+
+def test_run_before_deploy(dokku, app):
+    result = dokku("run", app, "true")
+    assert result.code == 1
+    assert result.err == (
+        " !     App node-js-app has not been deployed\n !     Successfully deploy your app to fix dokku run calls\n"
+    )
+
+
+def test_ps_on_undeployed_app(dokku, app):
+    for command in ("ps:restart", "ps:stop", "ps:start", "ps:rebuild"):
+        result = dokku(command, app)
+        assert (result.code, result.err) == (0, " !     App node-js-app has not been deployed\n")
+
+
+def test_stop_and_start(dokku, deployed):
+    stopped = dokku("ps:stop", deployed)
+    assert (stopped.code, stopped.out) == (0, f"-----> Stopping {deployed}\n")
+    assert running(deployed) == []
+    assert dokku("ps:report", deployed, "--running").out == "false\n"
+    started = dokku("ps:start", deployed)
+    assert started.err == " !     App has been detected as not running, releasing\n"
+    assert running(deployed) == [f"{deployed}.web.1"]
+    assert dokku("ps:start", deployed).out == f"-----> App {deployed} already running\n"
+
+
+def test_report_and_inspect(dokku, deployed):
+    report = json.loads(dokku("ps:report", deployed, "--format", "json").out)
+    assert report["deployed"] == "true"
+    assert report["running"] == "true"
+    assert report["processes"] == "1"
+    assert report["ps-restart-policy"] == "on-failure:10"
+    assert report["status-web.1"].startswith("running (CID: ")
+    inspected = json.loads(dokku("ps:inspect", deployed).out)
+    assert [c["Name"] for c in inspected] == [f"/{deployed}.web.1"]
+    assert inspected[0]["HostConfig"]["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 10}
+    assert inspected[0]["HostConfig"]["Init"] is True
+
+
+def test_restart_policy_and_init_reach_docker(dokku, deployed):
+    dokku("scheduler-docker-local:set", deployed, "init-process", "false")
+    dokku("docker-options:remove", deployed, "deploy", "--restart=on-failure:10")
+    dokku("docker-options:add", deployed, "deploy", "--restart=unless-stopped")
+    dokku("ps:restart", deployed)
+    host_config = json.loads(docker("inspect", "--format", "{{json .HostConfig}}", f"{deployed}.web.1"))
+    assert host_config["RestartPolicy"]["Name"] == "unless-stopped"
+    assert not host_config.get("Init")
+
+
+def test_failed_start_keeps_the_previous_containers(dokku, deployed, images):
+    dokku("config:set", "--no-restart", deployed, "DOKKU_DEFAULT_CHECKS_WAIT=1")
+    before = docker("inspect", "--format", "{{.Id}}", f"{deployed}.web.1")
+    result = dokku("git:from-image", deployed, images.crashing)
+    assert result.code == 1
+    assert (
+        result.err
+        == f" !     {deployed}.web.1 exited with status 3 as soon as it started; the previous containers keep running\n"
+    )
+    assert docker("inspect", "--format", "{{.Id}}", f"{deployed}.web.1") == before
+    assert running(deployed) == [f"{deployed}.web.1"]
+
+
+def test_missing_host_path_at_deploy_keeps_the_previous_containers(dokku, deployed, host_dir):
+    before = docker("inspect", "--format", "{{.Id}}", f"{deployed}.web.1")
+    host_dir.rmdir()
+    result = dokku("ps:restart", deployed)
+    assert result.code == 1
+    assert result.err == (
+        f" !     Host path {host_dir} of the mount {host_dir}:/data does not exist;"
+        " create it (storage:ensure-directory) or unmount it\n"
+    )
+    assert docker("inspect", "--format", "{{.Id}}", f"{deployed}.web.1") == before
+    host_dir.mkdir()
+
+
+def test_build_phase_volumes_are_left_out_of_docker_build(dokku, app_name, images, host_dir):
+    dokku("apps:create", app_name)
+    dokku("docker-options:add", app_name, "build", f"-v {host_dir}:/build --label built=yes")
+    result = dokku("git:from-image", app_name, images.v1)
+    assert result.code == 0, result.err
+    assert f"       Leaving out build options docker build cannot take: -v {host_dir}:/build\n" in result.out
+    labels = json.loads(docker("image", "inspect", "--format", "{{json .Config.Labels}}", f"dokku/{app_name}:latest"))
+    assert labels["built"] == "yes"
+
+
+def test_destroy_removes_containers_and_images_but_not_data(dokku, deployed, host_dir):
+    (host_dir / "keep.txt").write_text("data")
+    assert dokku("apps:destroy", deployed, "--force").code == 0
+    assert docker("ps", "--all", "--quiet", "--filter", f"label=com.dokku.app-name={deployed}") == ""
+    assert docker("image", "ls", "--quiet", "--filter", f"label=com.dokku.app-name={deployed}") == ""
+    assert (host_dir / "keep.txt").read_text() == "data"
+
+
+def test_rename_runs_the_app_under_its_new_name(dokku, deployed, host_dir):
+    new = deployed + "-renamed"
+    try:
+        assert dokku("apps:rename", deployed, new).code == 0
+        assert running(deployed) == []
+        assert running(new) == [f"{new}.web.1"]
+        in_container(f"{new}.web.1", "test -d /data")
+    finally:
+        docker("rm", "--force", f"{new}.web.1", check=False)
+        docker("image", "rm", "--force", f"dokku/{new}:latest", check=False)
+
+
+def test_config_set_restarts_a_deployed_app(dokku, deployed):
+    result = dokku("config:set", deployed, "GREETING=hello")
+    assert result.code == 0
+    assert f"-----> Restarting app {deployed}\n" in result.out
+    assert in_container(f"{deployed}.web.1", "echo $GREETING") == "hello"
+    quiet = dokku("config:set", "--no-restart", deployed, "GREETING=later")
+    assert "Restarting" not in quiet.out
+    assert in_container(f"{deployed}.web.1", "echo $GREETING") == "hello"
+
+
+def test_unreachable_engine_changes_nothing(dokku, app, env, monkeypatch, images):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    before = env.snapshot()
+    result = dokku("git:from-image", app, images.v1)
+    assert result.code == 1
+    assert result.err.endswith(
+        " !     Unable to reach the Docker engine: Cannot connect to the Docker daemon at"
+        " unix:///nonexistent/docker.sock. Is the docker daemon running?\n"
+    )
+    assert env.snapshot() == before
