@@ -225,6 +225,3 @@ class Engine:
             extracted = archive.extractfile(member) if member is not None and member.isfile() else None
             return extracted.read() if extracted is not None else None
 
-    def close(self) -> None:
-        if self._api is not None:
-            self._api.close()

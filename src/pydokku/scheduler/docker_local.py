@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import secrets
 import shlex
 import time
 
@@ -177,7 +176,7 @@ def _replace_dyno(engine: Engine, runtime: Runtime, process_type: str, index: in
     assert release is not None
     dyno = f"{process_type}.{index}"
     name = f"{runtime.app}.{dyno}"
-    upcoming = f"{name}.upcoming-{secrets.token_hex(4)}"
+    upcoming = f"{name}.upcoming-{os.urandom(4).hex()}"
     args = [
         *plan.env_args(runtime.env),
         *runtime.options["deploy"],
@@ -346,7 +345,7 @@ def run(context: Context, app_name: str, command: list[str], env: dict[str, str]
             f"App {app_name} has not been deployed\n !     Successfully deploy your app to fix dokku run calls"
         )
     _check_mounts(engine, runtime.mounts["run"])
-    dyno = f"run.{secrets.randbelow(9000) + 1000}"
+    dyno = f"run.{int.from_bytes(os.urandom(2), 'big') % 9000 + 1000}"
     name = f"{app_name}.{dyno}"
     args = [
         "--rm",
