@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from pydokku.args import ArgSpec, Flag, GlobalFlags, parse
@@ -99,3 +101,74 @@ def test_columnize():
 )
 def test_shell_quote(word, quoted):
     assert shell_quote(word) == quoted
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_shown_on_a_terminal_only(monkeypatch):
+    from pydokku import ownership
+
+    monkeypatch.setattr(ownership, "PROGRESS_EVERY", 0.0)
+    terminal = FakeTerminal()
+    progress = ownership.Progress("Setting ownership of /x", terminal)
+    progress.update(1200)
+    progress.finish()
+    assert terminal.getvalue().startswith("\r       Setting ownership of /x: 0s, 1200 entries examined")
+    assert terminal.getvalue().endswith("\n")
+    piped = io.StringIO()
+    quiet = ownership.Progress("Setting ownership of /x", piped)
+    quiet.update(5)
+    quiet.finish()
+    assert piped.getvalue() == ""
+
+
+def test_parse_procfile_and_processes():
+    from pydokku.scheduler.plan import parse_procfile, release_processes
+
+    procfile = parse_procfile("# comment\n\nweb: ./server --port $PORT\nworker:  run-jobs \nrelease: migrate\n")
+    assert procfile == {"web": "./server --port $PORT", "worker": "run-jobs", "release": "migrate"}
+    assert release_processes(procfile) == {"web": "./server --port $PORT", "worker": "run-jobs"}
+    assert release_processes({}) == {"web": None}
+    with pytest.raises(DokkuError, match="Invalid Procfile line 1: no colon here"):
+        parse_procfile("no colon here")
+
+
+def test_build_options_leave_out_volumes_and_links():
+    from pydokku.scheduler.plan import build_options, run_options
+
+    kept, dropped = build_options(["--label", "a=1", "-v", "/a:/b", "--link=db", "--build-arg", "X=1", "--link", "c"])
+    assert kept == ["--label", "a=1", "--build-arg", "X=1"]
+    assert dropped == ["-v", "/a:/b", "--link=db", "--link", "c"]
+    assert run_options(["--restart=always", "--env", "A=1", "--restart", "no"]) == ["--env", "A=1"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "body"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", 200, b"hello"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n", 200, b"abcde"),
+        (b"HTTP/1.1 204 No Content\r\n\r\n", 204, b""),
+        (b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n\r\n{}", 404, b"{}"),
+    ],
+)
+def test_engine_api_responses(raw, status, body):
+    import socket
+
+    from pydokku.engine.api import _Reader, _response
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        theirs.sendall(raw)
+        theirs.shutdown(socket.SHUT_WR)
+        assert _response(_Reader(ours)) == (status, body)
+
+
+def test_engine_api_query_encoding():
+    from pydokku.engine.api import _query
+
+    assert _query({"filters": '{"label": ["a=b c"]}', "t": "10"}) == (
+        "filters=%7B%22label%22%3A%20%5B%22a%3Db%20c%22%5D%7D&t=10"
+    )
