@@ -224,4 +224,3 @@ class Engine:
             member = archive.next()
             extracted = archive.extractfile(member) if member is not None and member.isfile() else None
             return extracted.read() if extracted is not None else None
-
