@@ -10,11 +10,23 @@ Usage: dokku storage[:COMMAND]
 Manage mounted volumes
 
 Additional commands:
-    storage:ensure-directory [--chown option] <directory>  Creates a persistent storage directory in the recommended storage path
-    storage:list <app> [--format text|json]                List bind mounts for app's container(s) (host:container)
-    storage:mount <app> <host-dir:container-dir>           Create a new bind mount
-    storage:report [<app>] [<flag>]                        Displays a storage report for one or more apps
-    storage:unmount <app> <host-dir:container-dir>         Remove an existing bind mount
+    storage:annotations:report [<name>] [<flag>]                                      Displays the annotations of one or all storage entries
+    storage:annotations:set <name> <key> [<value>]                                    Sets or clears an annotation of a storage entry
+    storage:create <name> [<path>] [--chown <c>] [--mode <m>] [--reclaim-policy <p>]  Creates a named storage entry (a host directory or a docker volume)
+    storage:destroy <name> [--force] [--destroy-host-dir]                             Destroys a storage entry that no app mounts (its data is kept unless asked)
+    storage:ensure-directory [--chown option] <directory>                             Creates a persistent storage directory in the recommended storage path
+    storage:exec <name> [--image <image>] [--as-user <uid>] [-- <cmd>...]             Runs a command in a temporary container with the storage entry at /data
+    storage:info <name> [--format text|json]                                          Displays a storage entry
+    storage:labels:report [<name>] [<flag>]                                           Displays the labels of one or all storage entries
+    storage:labels:set <name> <key> [<value>]                                         Sets or clears a label of a storage entry
+    storage:list <app> [--format text|json]                                           List bind mounts for app's container(s) (host:container)
+    storage:list-entries [--format text|json]                                         Lists the storage entries
+    storage:migrate [<app>|--all]                                                     Moves the volumes of an app's docker options into storage entries
+    storage:mount <app> <host-dir:container-dir>|<name> [--container-dir <path>]      Create a new bind mount, or mount a storage entry
+    storage:report [<app>] [<flag>] [--global]                                        Displays a storage report for one or more apps
+    storage:set <name> <property> [<value>]                                           Sets or clears a property of a storage entry
+    storage:unmount <app> <host-dir:container-dir>|<name> [--container-dir <path>]    Remove an existing bind mount, or unmount a storage entry
+    storage:wait <name>                                                               Waits for a storage entry to be ready
 """
 
 GLOBAL_HELP = """\
@@ -157,10 +169,10 @@ def test_command_flags_in_both_spellings_and_any_position(dokku, app, argv):
 
 
 def test_double_dash_ends_flag_parsing(dokku, app):
-    # After `--`, "--quiet" is a positional (here: an invalid mount spec), not the global flag.
+    # After `--`, "--quiet" is a positional (here: the name of a storage entry), not the global flag.
     result = dokku("storage:mount", app, "--", "--quiet")
     assert result.code == 1
-    assert result.err.startswith(" !     Volume name must be two characters or more.")
+    assert result.err == ' !     storage entry "--quiet" does not exist; create it first with `dokku storage:create`\n'
 
 
 def test_quiet_environment_variable(dokku, app, monkeypatch):

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from pydokku.store.schema import legacy_entry_name
+
 
 @pytest.fixture
 def mounted(dokku, app, host_dir):
@@ -13,15 +15,40 @@ def mounted(dokku, app, host_dir):
     return host_dir
 
 
+def attachment_rows(host, container="/app/storage") -> str:
+    """The rows of one colon-form attachment (the label column widens to the longest label)."""
+    return (
+        f"       Storage attachment 1 container path: {container}\n"
+        f"       Storage attachment 1 entry name:     {legacy_entry_name(str(host))}\n"
+        f"       Storage attachment 1 host path:      {host}\n"
+        "       Storage attachment 1 phases:         deploy,run\n"
+        "       Storage attachment 1 process type:   _default_\n"
+        "       Storage attachment 1 readonly:       false\n"
+        "       Storage attachment 1 subpath:\n"
+        "       Storage attachment 1 volume chown:\n"
+        "       Storage attachment 1 volume options:\n"
+    )
+
+
 def test_report_one_app(dokku, app, mounted):
     result = dokku("storage:report", app)
     assert (result.code, result.err) == (0, "")
     assert result.out == (
+        "=====> node-js-app storage information\n" + attachment_rows(mounted) + "       Storage build mounts:\n"
+        f"       Storage deploy mounts:               -v {mounted}:/app/storage\n"
+        f"       Storage run mounts:                  -v {mounted}:/app/storage\n"
+    )
+
+
+def test_report_without_mounts_keeps_the_seed_layout(dokku, app):
+    assert dokku("storage:report", app).out == (
         "=====> node-js-app storage information\n"
         "       Storage build mounts:\n"
-        f"       Storage deploy mounts:         -v {mounted}:/app/storage\n"
-        f"       Storage run mounts:            -v {mounted}:/app/storage\n"
+        "       Storage deploy mounts:\n"
+        "       Storage run mounts:\n"
     )
+    dokku("docker-options:add", app, "deploy", "-v /srv/x:/x")
+    assert dokku("storage:report", app).lines[2] == "       Storage deploy mounts:         -v /srv/x:/x"
 
 
 def test_report_values_join_mounts_with_one_space(dokku, app, mounted):
@@ -37,12 +64,7 @@ def test_report_quotes_paths_with_spaces(dokku, app, env):
 
 
 def test_report_quiet_drops_only_the_header(dokku, app, mounted):
-    lines = dokku("--quiet", "storage:report", app).lines
-    assert lines == [
-        "       Storage build mounts:",
-        f"       Storage deploy mounts:         -v {mounted}:/app/storage",
-        f"       Storage run mounts:            -v {mounted}:/app/storage",
-    ]
+    assert dokku("--quiet", "storage:report", app).out == dokku("storage:report", app).out.split("\n", 1)[1]
 
 
 def test_report_every_app_in_name_order(dokku, app, mounted):
@@ -50,10 +72,9 @@ def test_report_every_app_in_name_order(dokku, app, mounted):
     dokku("apps:create", "ruby-sample")
     result = dokku("storage:report")
     assert result.out == (
-        "=====> node-js-app storage information\n"
-        "       Storage build mounts:\n"
-        f"       Storage deploy mounts:         -v {mounted}:/app/storage\n"
-        f"       Storage run mounts:            -v {mounted}:/app/storage\n"
+        "=====> node-js-app storage information\n" + attachment_rows(mounted) + "       Storage build mounts:\n"
+        f"       Storage deploy mounts:               -v {mounted}:/app/storage\n"
+        f"       Storage run mounts:                  -v {mounted}:/app/storage\n"
         "=====> python-sample storage information\n"
         "       Storage build mounts:\n"
         "       Storage deploy mounts:\n"
@@ -98,20 +119,31 @@ def test_report_invalid_flag(dokku, app):
 
 def test_report_json(dokku, app, mounted):
     result = dokku("storage:report", app, "--format", "json")
-    assert result.out == (
-        '{"storage-build-mounts":"",'
-        f'"storage-deploy-mounts":"-v {mounted}:/app/storage",'
-        f'"storage-run-mounts":"-v {mounted}:/app/storage"}}\n'
-    )
+    attachment = {
+        "container-path": "/app/storage", "entry-name": legacy_entry_name(str(mounted)), "host-path": str(mounted),
+        "phases": "deploy,run", "process-type": "_default_", "readonly": "false", "subpath": "", "volume-chown": "",
+        "volume-options": "",
+    }  # fmt: skip
+    mounts = {
+        "build-mounts": "",
+        "deploy-mounts": f"-v {mounted}:/app/storage",
+        "run-mounts": f"-v {mounted}:/app/storage",
+    }
+    expected = {
+        **{f"attachment.1.{key}": value for key, value in attachment.items()},
+        **mounts,
+        **{f"storage-attachment.1.{key}": value for key, value in attachment.items()},
+        **{f"storage-{key}": value for key, value in mounts.items()},
+    }
+    assert result.out == json.dumps(expected, separators=(",", ":")) + "\n"
     assert dokku("storage:report", app, "--format=stdout").out == dokku("storage:report", app).out
 
 
 def test_report_json_for_every_app_is_one_object_per_line(dokku, app):
     dokku("apps:create", "second")
     lines = dokku("storage:report", "--format", "json").lines
-    assert [json.loads(line) for line in lines] == [
-        {"storage-build-mounts": "", "storage-deploy-mounts": "", "storage-run-mounts": ""}
-    ] * 2
+    empty = {"build-mounts": "", "deploy-mounts": "", "run-mounts": ""}
+    assert [json.loads(line) for line in lines] == [{**empty, **{f"storage-{k}": v for k, v in empty.items()}}] * 2
 
 
 def test_report_format_errors(dokku, app):

@@ -12,7 +12,7 @@ from pydokku.errors import DokkuError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     from pydokku.args import ParsedArgs
     from pydokku.console import Console
@@ -53,7 +53,13 @@ def label(key: str) -> str:
     return words[:1].upper() + words[1:] + ":"
 
 
-def run(context: Context, args: ParsedArgs, title: str, collect: Collector) -> int:
+def run(
+    context: Context,
+    args: ParsedArgs,
+    title: str,
+    collect: Collector,
+    json_values: Callable[[dict[str, str]], dict[str, str]] | None = None,
+) -> int:
     """Resolve the apps (one, or all), collect their values in one read, render them."""
     from pydokku.plugins import apps
 
@@ -65,11 +71,18 @@ def run(context: Context, args: ParsedArgs, title: str, collect: Collector) -> i
         context.console.warn(apps.NO_APPS)
         return 0
     for target in targets:
-        render(context.console, title, target.name, values[target.name], request)
+        render(context.console, title, target.name, values[target.name], request, json_values)
     return 0
 
 
-def render(console: Console, title: str, subject: str, values: Mapping[str, str], request: ReportRequest) -> None:
+def render(
+    console: Console,
+    title: str,
+    subject: str,
+    values: dict[str, str],
+    request: ReportRequest,
+    json_values: Callable[[dict[str, str]], dict[str, str]] | None = None,
+) -> None:
     if request.info_flag is not None:
         key = request.info_flag.removeprefix("--")
         if key not in values:
@@ -80,7 +93,8 @@ def render(console: Console, title: str, subject: str, values: Mapping[str, str]
     if request.json:
         import json
 
-        console.line(json.dumps(dict(sorted(values.items())), separators=(",", ":"), ensure_ascii=False))
+        shown = json_values(values) if json_values is not None else values
+        console.line(json.dumps(dict(sorted(shown.items())), separators=(",", ":"), ensure_ascii=False))
         return
     console.section(f"{subject} {title} information")
     width = max([LABEL_WIDTH, *(len(label(key)) + 1 for key in values)])

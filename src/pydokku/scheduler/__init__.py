@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 
 from pydokku.plugins import config, docker_options, ps, scheduler_docker_local, storage
+from pydokku.scheduler import plan
 from pydokku.store import releases
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pydokku.plugins.storage.spec import MountSpec
+    from pydokku.plugins.storage import AppMounts
     from pydokku.store import Tx
     from pydokku.store.apps import AppRow
     from pydokku.store.releases import Release
@@ -30,11 +31,13 @@ class Runtime:
         self.scale = ps.scale(tx, app, processes)
         self.env = config.app_env(tx, app)
         self.settings = scheduler_docker_local.settings(tx, app)
-        mounts = storage.app_mounts(tx, [app])[app.id]
-        # Every mount each phase's containers get (storage mounts and docker-options volumes).
-        self.mounts: dict[str, list[MountSpec]] = {"deploy": mounts.deploy, "run": mounts.run}
+        # Attachments, and the volumes among the docker options (which reach Docker with the options).
+        self.mounts: AppMounts = storage.app_mounts(tx, [app])[app.id]
         self.options = {phase: docker_options.option_args(tx, app, phase) for phase in ("build", "deploy", "run")}
-        self.storage_mounts = {phase: storage.own_mounts(tx, app, phase) for phase in ("deploy", "run")}
+
+    def mount_args(self, phase: str, process_type: str) -> list[str]:
+        """`-v` arguments of the attachments a container of this process type gets in this phase."""
+        return plan.mount_args([str(storage.attachment_spec(a)) for a in self.mounts.attached(phase, process_type)])
 
 
 def load(tx: Tx, app: AppRow) -> Runtime:

@@ -16,6 +16,8 @@ import time
 
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
+from pydokku.plugins.storage import attachment_spec
+from pydokku.plugins.storage.entries import DEFAULT_PROCESS_TYPE
 from pydokku.scheduler import Runtime, current_release, load, plan, record_release
 
 TYPE_CHECKING = False
@@ -131,8 +133,10 @@ def deploy(context: Context, app_name: str, only: str | None = None) -> None:
         image = engine.image(release.image_id)
         if image is None:
             raise DokkuError(f"The release image of {app_name} is missing; run ps:rebuild to build it again")
-        _check_mounts(engine, runtime.mounts["deploy"])
+        _check_mounts(engine, runtime.mounts.specs("deploy"))
+        _check_subpaths(runtime)
         _fix_mount_ownership(context, runtime, image)
+        _apply_volume_chown(context, runtime)
         console.header(f"Deploying {app_name} via the docker-local scheduler...")
         existing = _deployed_containers(engine, app_name)
         started: list[str] = []
@@ -180,7 +184,7 @@ def _replace_dyno(engine: Engine, runtime: Runtime, process_type: str, index: in
     args = [
         *plan.env_args(runtime.env),
         *runtime.options["deploy"],
-        *plan.mount_args([str(spec) for spec in runtime.storage_mounts["deploy"]]),
+        *runtime.mount_args("deploy", process_type),
         *(["--init"] if runtime.settings["init-process"] == "true" else []),
         f"--label={plan.LABEL_APP}={runtime.app}",
         f"--label={plan.LABEL_CONTAINER_TYPE}=deploy",
@@ -271,7 +275,7 @@ def _fix_mount_ownership(context: Context, runtime: Runtime, image: dict[str, An
     buildpack_style = f"USER={user}" in (config.get("Env") or [])
     if not buildpack_style and settings["chown-mounts"] != "true":
         return
-    targets = [spec for spec in runtime.mounts["deploy"] if spec.container and "ro" not in spec.options.split(",")]
+    targets = [spec for spec in runtime.mounts.specs("deploy") if spec.container and not spec.readonly]
     if not targets:
         return
     uid, gid = _resolve_user(context.engine, image["Id"], user)
@@ -280,17 +284,51 @@ def _fix_mount_ownership(context: Context, runtime: Runtime, image: dict[str, An
     offset = context.engine.userns_offset()
     if offset is not None:
         uid, gid = uid + offset[0], gid + offset[1]
+    for spec in targets:
+        _own(context, spec, uid, gid)
+
+
+def _own(context: Context, spec: MountSpec, uid: int, gid: int) -> None:
+    """Give a mounted directory (or a local volume's data) the owner, unless its root has it already."""
     from pydokku.ownership import set_tree_owner
 
-    for spec in targets:
-        path = spec.host if not spec.is_volume else (context.engine.volume(spec.host) or {}).get("Mountpoint")
-        if not path or not os.path.isdir(path):
+    path = spec.host if not spec.is_volume else (context.engine.volume(spec.host) or {}).get("Mountpoint")
+    if not path or not os.path.isdir(path):
+        return
+    root = os.lstat(path)
+    if (root.st_uid, root.st_gid) == (uid, gid):
+        return
+    context.console.detail(f"Setting ownership of {path} to {uid}:{gid}")
+    set_tree_owner(path, uid, gid)
+
+
+def _apply_volume_chown(context: Context, runtime: Runtime) -> None:
+    """`storage:mount … --volume-chown`: the attachment's directory gets that owner at every deploy."""
+    from pydokku.plugins.storage import chown
+
+    offset: tuple[int, int] | None = None
+    for attachment in runtime.mounts.attached("deploy"):
+        if not attachment.volume_chown:
             continue
-        root = os.lstat(path)
-        if (root.st_uid, root.st_gid) == (uid, gid):
+        if offset is None:
+            offset = context.engine.userns_offset() or (0, 0)
+        owner = chown.resolve(attachment.volume_chown).on_host(offset)
+        if owner is not None:
+            _own(context, attachment_spec(attachment), *owner)
+
+
+def _check_subpaths(runtime: Runtime) -> None:
+    """A subpath must still lead to a directory inside its entry (a symlink may have been planted)."""
+    for attachment in runtime.mounts.attachments:
+        if not attachment.subpath:
             continue
-        context.console.detail(f"Setting ownership of {path} to {uid}:{gid}")
-        set_tree_owner(path, uid, gid)
+        entry_root = os.path.realpath(attachment.entry.host_path)
+        resolved = os.path.realpath(os.path.join(entry_root, attachment.subpath))
+        if not resolved.startswith(entry_root + os.sep) or not os.path.isdir(resolved):
+            raise DokkuError(
+                f'attachment subpath "{attachment.subpath}" of storage entry "{attachment.entry.name}"'
+                f" no longer leads to a directory inside {attachment.entry.host_path}"
+            )
 
 
 def _resolve_user(engine: Engine, image_id: str, user: str) -> tuple[int, int]:
@@ -344,7 +382,8 @@ def run(context: Context, app_name: str, command: list[str], env: dict[str, str]
         raise DokkuError(
             f"App {app_name} has not been deployed\n !     Successfully deploy your app to fix dokku run calls"
         )
-    _check_mounts(engine, runtime.mounts["run"])
+    _check_mounts(engine, runtime.mounts.specs("run"))
+    _check_subpaths(runtime)
     dyno = f"run.{int.from_bytes(os.urandom(2), 'big') % 9000 + 1000}"
     name = f"{app_name}.{dyno}"
     args = [
@@ -353,7 +392,7 @@ def run(context: Context, app_name: str, command: list[str], env: dict[str, str]
         *(["--tty"] if tty and not detached else []),
         *plan.env_args({**runtime.env, **env}),
         *plan.run_options(runtime.options["run"]),
-        *plan.mount_args([str(spec) for spec in runtime.storage_mounts["run"]]),
+        *runtime.mount_args("run", DEFAULT_PROCESS_TYPE),
         f"--label={plan.LABEL_APP}={app_name}",
         f"--label={plan.LABEL_CONTAINER_TYPE}=run",
         f"--label={plan.LABEL_DYNO}={dyno}",

@@ -1,13 +1,50 @@
 """Schema versions and forward migrations, tracked in `PRAGMA user_version`.
 
-Each migration is a list of statements applied in one transaction; append new ones, never edit old ones.
+Each migration is a list of steps (SQL statements, or functions for data that SQL cannot compute)
+applied in one transaction; append new ones, never edit old ones.
 """
 
 from __future__ import annotations
 
 import _sqlite3 as sqlite3
+import time
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    Step = str | Callable[[sqlite3.Connection], None]
+
+
+def legacy_entry_name(host: str) -> str:
+    """Dokku's name for the entry behind a `host:container` mount: a hash of the host path, or of
+    `vol:<name>` for a docker volume."""
+    import hashlib
+
+    token = host if host.startswith("/") else f"vol:{host}"
+    return "legacy-" + hashlib.sha1(token.encode()).hexdigest()[:10]
+
+
+def _mounts_to_attachments(connection: sqlite3.Connection) -> None:
+    """Every colon-form mount becomes an attachment of its legacy entry (created when missing)."""
+    rows = connection.execute(
+        "SELECT app_id, host_path, container_path, volume_options, deploy, run FROM mounts ORDER BY id"
+    ).fetchall()
+    for app_id, host, container, options, deploy, run in rows:
+        name = legacy_entry_name(host)
+        connection.execute(
+            "INSERT OR IGNORE INTO storage_entries (name, host_path, created_at) VALUES (?, ?, ?)",
+            (name, host, int(time.time())),
+        )
+        words = [word for word in options.split(",") if word]
+        connection.execute(
+            "INSERT INTO attachments (app_id, entry_id, container_path, deploy, run, readonly, volume_options)"
+            " SELECT ?, id, ?, ?, ?, ?, ? FROM storage_entries WHERE name = ?",
+            (app_id, container, deploy, run, int("ro" in words), ",".join(w for w in words if w != "ro"), name),
+        )
+
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
         """CREATE TABLE apps (
             id INTEGER PRIMARY KEY,
@@ -75,6 +112,44 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (app_id, plugin, key)
         )""",
     ),
+    (
+        # Named storage entries (Dokku 0.38): a host directory or a docker volume, global to the host.
+        """CREATE TABLE storage_entries (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            scheduler TEXT NOT NULL DEFAULT 'docker-local',
+            host_path TEXT NOT NULL,
+            chown TEXT NOT NULL DEFAULT '',
+            mode TEXT NOT NULL DEFAULT '',
+            reclaim_policy TEXT NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL
+        )""",
+        """CREATE TABLE storage_entry_metadata (
+            entry_id INTEGER NOT NULL REFERENCES storage_entries(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL CHECK (kind IN ('annotation', 'label')),
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (entry_id, kind, key)
+        )""",
+        # An entry mounted into an app. No cascade from entries: a mounted entry cannot be deleted.
+        """CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+            entry_id INTEGER NOT NULL REFERENCES storage_entries(id),
+            container_path TEXT NOT NULL,
+            process_type TEXT NOT NULL DEFAULT '_default_',
+            deploy INTEGER NOT NULL DEFAULT 1 CHECK (deploy IN (0, 1)),
+            run INTEGER NOT NULL DEFAULT 1 CHECK (run IN (0, 1)),
+            subpath TEXT NOT NULL DEFAULT '',
+            readonly INTEGER NOT NULL DEFAULT 0 CHECK (readonly IN (0, 1)),
+            volume_options TEXT NOT NULL DEFAULT '',
+            volume_chown TEXT NOT NULL DEFAULT '',
+            UNIQUE (app_id, entry_id, container_path, process_type)
+        )""",
+        "CREATE INDEX attachments_entry ON attachments (entry_id)",
+        _mounts_to_attachments,
+        "DROP TABLE mounts",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -100,8 +175,11 @@ def migrate(connection: sqlite3.Connection) -> None:
     try:
         # Another process may have migrated while we waited for the write lock.
         for statements in MIGRATIONS[_version(connection) :]:
-            for statement in statements:
-                connection.execute(statement)
+            for step in statements:
+                if isinstance(step, str):
+                    connection.execute(step)
+                else:
+                    step(connection)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         connection.execute("ROLLBACK")

@@ -59,11 +59,11 @@ def _split(option: str) -> list[str]:
     return shlex.split(option)
 
 
-def remove_volume(tx: Tx, app: AppRow, host: str, container: str) -> bool:
-    """Remove every volume flag mounting host at container, from every phase; other flags stay."""
+def remove_volume(tx: Tx, app: AppRow, host: str, container: str, phases: tuple[str, ...] = PHASES) -> bool:
+    """Remove every volume flag mounting host at container from these phases; other flags stay."""
     removed = False
     for row in option_store.list_for(tx, [app.id]).get(app.id, []):
-        if not _may_hold_volume(row.option):
+        if row.phase not in phases or not _may_hold_volume(row.option):
             continue
         tokens = _split(row.option)
         spans = [

@@ -1,57 +1,80 @@
-"""The storage plugin's exports: an app's mounts, from storage:mount and from docker-options volumes."""
+"""The storage plugin's exports: an app's mounts, from its attachments and its docker-options volumes.
+
+Every attachment mounts an entry: a named one (`storage:create`), or the `legacy-<hash>` entry a
+`host:container` mount creates, so both forms live in one model, as in Dokku 0.38.
+"""
 
 from __future__ import annotations
 
+import os
+
 from pydokku.plugins import docker_options
-from pydokku.plugins.storage.spec import MountSpec
-from pydokku.store import mounts as mount_store
+from pydokku.plugins.storage.entries import DEFAULT_PROCESS_TYPE, LEGACY_PREFIX
+from pydokku.plugins.storage.spec import MountSpec, render_options
+from pydokku.store import storage as storage_store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pydokku.store import Tx
     from pydokku.store.apps import AppRow
+    from pydokku.store.storage import Attachment
+
+
+def attachment_spec(attachment: Attachment) -> MountSpec:
+    """The mount an attachment gives Docker: the entry's path (and subpath), with its options."""
+    host = attachment.entry.host_path
+    if attachment.subpath:
+        host = os.path.join(host, attachment.subpath)
+    options = render_options(attachment.readonly, attachment.volume_options)
+    return MountSpec(host, attachment.container_path, options)
+
+
+def is_named(attachment: Attachment) -> bool:
+    return not attachment.entry.name.startswith(LEGACY_PREFIX)
 
 
 class AppMounts:
-    """An app's mounts by phase: its storage mounts plus the volumes in its docker options."""
+    """An app's attachments, and the volumes among its docker options by phase."""
 
-    __slots__ = ("build", "deploy", "run")
+    __slots__ = ("attachments", "option_volumes")
 
-    def __init__(self) -> None:
-        self.build: list[MountSpec] = []
-        self.deploy: list[MountSpec] = []
-        self.run: list[MountSpec] = []
+    def __init__(self, attachments: list[Attachment], option_volumes: dict[str, list[str]]) -> None:
+        self.attachments = attachments
+        self.option_volumes = {
+            phase: [MountSpec.loose(spec) for spec in specs] for phase, specs in option_volumes.items()
+        }
 
-    def listed(self) -> list[MountSpec]:
-        """What storage:list shows: the deploy and run mounts, each once, in order."""
-        return list(dict.fromkeys([*self.deploy, *self.run]))
+    def attached(self, phase: str, process_type: str | None = None) -> list[Attachment]:
+        """Attachments of a phase; for one process type, those of it and of every process type."""
+        return [
+            a
+            for a in self.attachments
+            if getattr(a, phase) and (process_type is None or a.process_type in (DEFAULT_PROCESS_TYPE, process_type))
+        ]
+
+    def specs(self, phase: str) -> list[MountSpec]:
+        """Every mount of a phase, as `-v` values: attachments, then docker-options volumes."""
+        from_attachments = [attachment_spec(a) for a in self.attached(phase)] if phase != "build" else []
+        return from_attachments + self.option_volumes.get(phase, [])
+
+    def listed(self) -> list[tuple[MountSpec, Attachment | None]]:
+        """What storage:list shows: every deploy and run mount, once, in order."""
+        seen: dict[MountSpec, Attachment | None] = {}
+        for attachment in self.attachments:
+            if attachment.deploy or attachment.run:
+                seen.setdefault(attachment_spec(attachment), attachment)
+        for phase in ("deploy", "run"):
+            for spec in self.option_volumes.get(phase, []):
+                seen.setdefault(spec, None)
+        return list(seen.items())
 
 
 def app_mounts(tx: Tx, apps: list[AppRow]) -> dict[int, AppMounts]:
     ids = [app.id for app in apps]
-    own = mount_store.list_for(tx, ids)
-    from_options = docker_options.volumes(tx, ids)
-    result = {}
-    for app in apps:
-        mounts = AppMounts()
-        for row in own.get(app.id, []):
-            spec = MountSpec(row.host_path, row.container_path, row.volume_options)
-            if row.deploy:
-                mounts.deploy.append(spec)
-            if row.run:
-                mounts.run.append(spec)
-        for phase, specs in from_options.get(app.id, {}).items():
-            getattr(mounts, phase).extend(MountSpec.loose(spec) for spec in specs)
-        result[app.id] = mounts
-    return result
-
-
-def own_mounts(tx: Tx, app: AppRow, phase: str) -> list[MountSpec]:
-    """The app's storage mounts for a phase (volumes in docker options reach Docker with the options)."""
-    rows = mount_store.list_for(tx, [app.id]).get(app.id, [])
-    return [MountSpec(r.host_path, r.container_path, r.volume_options) for r in rows if getattr(r, phase)]
+    attachments = storage_store.attachments(tx, ids)
+    volumes = docker_options.volumes(tx, ids)
+    return {app.id: AppMounts(attachments.get(app.id, []), volumes.get(app.id, {})) for app in apps}
 
 
 def copy_app(tx: Tx, source: AppRow, target: AppRow) -> None:
-    for row in mount_store.list_for(tx, [source.id]).get(source.id, []):
-        mount_store.add(tx, target.id, row.host_path, row.container_path, row.volume_options, row.deploy, row.run)
+    storage_store.copy_attachments(tx, source.id, target.id)

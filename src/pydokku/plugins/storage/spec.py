@@ -72,6 +72,20 @@ class MountSpec:
     def as_json(self) -> dict[str, str]:
         return {"host_path": self.host, "container_path": self.container, "volume_options": self.options}
 
+    @property
+    def readonly(self) -> bool:
+        return "ro" in self.options.split(",")
+
+    @property
+    def other_options(self) -> str:
+        """The options besides `ro`, which an attachment keeps as its readonly flag."""
+        return ",".join(word for word in self.options.split(",") if word and word != "ro")
+
+
+def render_options(readonly: bool, volume_options: str) -> str:
+    """`ro`, `ro,<options>` or `<options>`, as Dokku renders an attachment's mount options."""
+    return ",".join(([] if not readonly else ["ro"]) + ([volume_options] if volume_options else []))
+
 
 def parse(raw: str) -> MountSpec:
     if has_control_characters(raw):
@@ -93,7 +107,7 @@ def parse(raw: str) -> MountSpec:
             )
     if spec.target == "/":
         raise DokkuError("The container path cannot be the container's root directory (/).")
-    _check_options(spec.options)
+    check_volume_options(spec.options)
     return spec
 
 
@@ -109,7 +123,7 @@ def _volume_form(raw: str) -> bool:
     )
 
 
-def _check_options(options: str) -> None:
+def check_volume_options(options: str) -> None:
     if not options:
         return
     words = options.split(",")

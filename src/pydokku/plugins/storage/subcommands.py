@@ -7,9 +7,10 @@ import os
 from pydokku import report
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, docker_options
-from pydokku.plugins.storage import AppMounts, app_mounts
-from pydokku.plugins.storage.spec import MAX_NAME_BYTES, parse
-from pydokku.store import mounts as mount_store
+from pydokku.plugins.storage import AppMounts, app_mounts, attachment_spec, entries, is_named
+from pydokku.plugins.storage.spec import MAX_NAME_BYTES, check_volume_options, parse
+from pydokku.store import storage as storage_store
+from pydokku.store.schema import legacy_entry_name
 from pydokku.text import ASCII_ALNUM, only, shell_quote
 
 TYPE_CHECKING = False
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from pydokku.context import Context
     from pydokku.plugins.storage.spec import MountSpec
     from pydokku.store import Tx
+    from pydokku.store.storage import Attachment
 
 DIRECTORY_CHARACTERS = ASCII_ALNUM | frozenset("_-")  # Dokku's ^[A-Za-z0-9_-]+$
 
@@ -70,6 +72,16 @@ def _mounts(tx: Tx, app: apps.AppRow) -> AppMounts:
     return app_mounts(tx, [app])[app.id]
 
 
+def _listed_json(spec: MountSpec, attachment: Attachment | None) -> dict[str, object]:
+    shown: dict[str, object] = {}
+    if attachment is not None and is_named(attachment):
+        shown["entry_name"] = attachment.entry.name
+    shown.update(spec.as_json())
+    if attachment is not None and is_named(attachment):
+        shown["readonly"] = attachment.readonly
+    return shown
+
+
 def list_mounts(context: Context, args: ParsedArgs) -> None:
     with context.store.read() as tx:
         app = apps.require(tx, args.positional(0))
@@ -81,60 +93,199 @@ def list_mounts(context: Context, args: ParsedArgs) -> None:
     if fmt == "json":
         import json
 
-        console.line(json.dumps([spec.as_json() for spec in listed], indent=2, ensure_ascii=False))
+        console.line(json.dumps([_listed_json(*item) for item in listed], indent=2, ensure_ascii=False))
     elif console.quiet:
-        console.lines(str(spec) for spec in listed)
+        console.lines(str(spec) for spec, _ in listed)
     else:
         console.header(f"{app.name} volume bind-mounts:")
-        console.lines("       " + str(spec) for spec in listed)
+        console.lines("       " + str(spec) for spec, _ in listed)
+
+
+def _names_entry(target: str) -> bool:
+    """A storage entry's name, not a `host:container` spec (a bare `/path` is a spec missing its half)."""
+    return bool(target) and ":" not in target and not target.startswith("/")
+
+
+NAMED_FLAGS = ("container-dir", "process-type", "volume-subpath", "volume-chown", "volume-options")
 
 
 def mount(context: Context, args: ParsedArgs) -> None:
+    target = args.positional(1)
+    named = _names_entry(target) or (not target and any(args.value(f) for f in NAMED_FLAGS))
     with context.store.write() as tx:
         app = apps.require(tx, args.positional(0))
-        spec = parse(args.positional(1))
-        existing = _mounts(tx, app).listed()
-        if any(spec.identifies(other) for other in existing):
-            raise DokkuError("Mount path already exists.")
-        clash = next((other for other in existing if other.target == spec.target), None)
-        if clash is not None:
-            raise DokkuError(f"Container path {spec.container} is already mounted by {clash}; unmount that first.")
-        if not spec.is_volume and not os.path.exists(spec.host):
+        if named:
+            message = _mount_entry(context, tx, app, target, args)
+        else:
+            _mount_colon(tx, app, parse(target))
+            message = None
+    if message:
+        context.console.header(message)
+
+
+def _check_free(mounts: AppMounts, spec: MountSpec, process_type: str, ignore: Attachment | None = None) -> None:
+    """Refuse a second mount at a container path another mount of the same containers already uses."""
+    for attachment in mounts.attachments:
+        if attachment is ignore:
+            continue
+        same_containers = entries.DEFAULT_PROCESS_TYPE in (attachment.process_type, process_type) or (
+            attachment.process_type == process_type
+        )
+        other = attachment_spec(attachment)
+        if same_containers and other.target == spec.target:
+            raise DokkuError(f"Container path {spec.container} is already mounted by {other}; unmount that first.")
+    for phase in ("deploy", "run"):
+        for other in mounts.option_volumes.get(phase, []):
+            if other.target == spec.target:
+                raise DokkuError(f"Container path {spec.container} is already mounted by {other}; unmount that first.")
+
+
+def _mount_colon(tx: Tx, app: apps.AppRow, spec: MountSpec) -> None:
+    """`host:container[:options]`: an attachment of the host's legacy entry, for every process type."""
+    mounts = _mounts(tx, app)
+    if any(spec.identifies(other) for other, _ in mounts.listed()):
+        raise DokkuError("Mount path already exists.")
+    _check_free(mounts, spec, entries.DEFAULT_PROCESS_TYPE)
+    if not spec.is_volume and not os.path.exists(spec.host):
+        raise DokkuError(
+            f"Host path {spec.host} does not exist; create it first, for example with storage:ensure-directory."
+        )
+    name = legacy_entry_name(spec.host)
+    entry = storage_store.entry(tx, name) or storage_store.save_entry(tx, name, spec.host, "", "", "", _now())
+    if entry.host_path != spec.host:
+        raise DokkuError(f'legacy entry "{name}" already exists with conflicting fields')
+    storage_store.upsert_attachment(
+        tx, app.id, entry.id, spec.container, entries.DEFAULT_PROCESS_TYPE, deploy=True, run=True,
+        subpath="", readonly=spec.readonly, volume_options=spec.other_options, volume_chown="",
+    )  # fmt: skip
+
+
+def _now() -> int:
+    import time
+
+    return int(time.time())
+
+
+def _mount_entry(context: Context, tx: Tx, app: apps.AppRow, name: str, args: ParsedArgs) -> str:
+    """`<entry> --container-dir <path> …`: add the attachment, or update the one with its identity."""
+    entry = storage_store.entry(tx, name)
+    if entry is None:
+        raise DokkuError(f'storage entry "{name}" does not exist; create it first with `dokku storage:create`')
+    container = entries.check_container_dir(args.value("container-dir") or "")
+    deploy, run = entries.check_phases(args.lists.get("phase", []))
+    process_type = entries.check_process_type(args.value("process-type") or "")
+    subpath = entries.check_subpath(args.value("volume-subpath") or "")
+    volume_options = args.value("volume-options") or ""
+    check_volume_options(volume_options)
+    volume_chown = args.value("volume-chown") or ""
+    if volume_chown:
+        from pydokku.plugins.storage import chown
+
+        chown.resolve(volume_chown)
+    if subpath:
+        if entries.is_volume(entry.host_path):
             raise DokkuError(
-                f"Host path {spec.host} does not exist; create it first, for example with storage:ensure-directory."
+                f'storage entry "{name}" is a docker volume; --volume-subpath needs a host directory entry'
             )
-        mount_store.add(tx, app.id, spec.host, spec.container, spec.options, deploy=True, run=True)
+        if not os.path.isdir(entry.host_path):
+            raise DokkuError(f"host path {entry.host_path} does not exist")
+        entries.make_subpath(name, entry.host_path, subpath)
+    mounts = _mounts(tx, app)
+    same = next(
+        (a for a in mounts.attachments if (a.entry.id, a.container_path, a.process_type) == (entry.id, container,
+                                                                                             process_type)),
+        None,
+    )  # fmt: skip
+    from pydokku.plugins.storage.spec import MountSpec
+
+    _check_free(mounts, MountSpec(entry.host_path, container), process_type, ignore=same)
+    added = storage_store.upsert_attachment(
+        tx, app.id, entry.id, container, process_type, deploy=deploy, run=run, subpath=subpath,
+        readonly=args.has("volume-readonly"), volume_options=volume_options, volume_chown=volume_chown,
+    )  # fmt: skip
+    if added:
+        return f"Storage entry {name} mounted at {container} on {app.name}"
+    return f"Storage entry {name} mount at {container} on {app.name} updated"
 
 
 def unmount(context: Context, args: ParsedArgs) -> None:
+    target = args.positional(1)
     with context.store.write() as tx:
         app = apps.require(tx, args.positional(0))
-        spec = parse(args.positional(1))
+        if _names_entry(target):
+            _unmount_entry(tx, app, target, args.value("container-dir"))
+            return
+        spec = parse(target)
         removed = False
-        for row in mount_store.list_for(tx, [app.id]).get(app.id, []):
-            if (row.host_path, row.container_path) == (spec.host, spec.container):
-                mount_store.delete(tx, row.id)
+        legacy = legacy_entry_name(spec.host)
+        for attachment in _mounts(tx, app).attachments:
+            if (attachment.entry.name, attachment.container_path) == (legacy, spec.container):
+                storage_store.delete_attachment(tx, attachment.id)
                 removed = True
         removed = docker_options.remove_volume(tx, app, spec.host, spec.container) or removed
         if not removed:
             raise DokkuError("Mount path does not exist.")
 
 
+def _unmount_entry(tx: Tx, app: apps.AppRow, name: str, container: str | None) -> None:
+    matching = [a for a in _mounts(tx, app).attachments if a.entry.name == name]
+    if container is not None:
+        matching = [a for a in matching if a.container_path == container]
+        if not matching:
+            raise DokkuError(f'storage entry "{name}" is not mounted at "{container}" on app "{app.name}"')
+    if not matching:
+        raise DokkuError(f'storage entry "{name}" is not mounted on app "{app.name}"')
+    paths = sorted({a.container_path for a in matching})
+    if len(paths) > 1:
+        raise DokkuError(
+            f'storage entry "{name}" is mounted at multiple paths on app "{app.name}" ({", ".join(paths)});'
+            " pass --container-dir to disambiguate"
+        )
+    for attachment in matching:
+        storage_store.delete_attachment(tx, attachment.id)
+
+
 def _flags(specs: list[MountSpec]) -> str:
     return " ".join("-v " + shell_quote(str(spec)) for spec in specs)
 
 
+ATTACHMENT_FIELDS = (
+    "entry-name", "host-path", "container-path", "phases", "process-type", "subpath", "readonly",
+    "volume-options", "volume-chown",
+)  # fmt: skip
+
+
+def _attachment_values(index: int, attachment: Attachment) -> dict[str, str]:
+    phases = ",".join(p for p in ("deploy", "run") if getattr(attachment, p))
+    fields = (
+        attachment.entry.name, attachment.entry.host_path, attachment.container_path, phases,
+        attachment.process_type, attachment.subpath, str(attachment.readonly).lower(), attachment.volume_options,
+        attachment.volume_chown,
+    )  # fmt: skip
+    return {f"storage-attachment.{index}.{key}": value for key, value in zip(ATTACHMENT_FIELDS, fields, strict=True)}
+
+
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
     mounts = app_mounts(tx, targets)
-    return {
-        app.name: {
-            "storage-build-mounts": _flags(mounts[app.id].build),
-            "storage-deploy-mounts": _flags(mounts[app.id].deploy),
-            "storage-run-mounts": _flags(mounts[app.id].run),
+    values = {}
+    for app in targets:
+        app_values = {
+            f"storage-{phase}-mounts": _flags(mounts[app.id].specs(phase)) for phase in ("build", "deploy", "run")
         }
-        for app in targets
-    }
+        for index, attachment in enumerate(mounts[app.id].attachments, start=1):
+            app_values.update(_attachment_values(index, attachment))
+        values[app.name] = app_values
+    return values
+
+
+def _json_aliases(values: dict[str, str]) -> dict[str, str]:
+    """Dokku 0.38's JSON has each key twice: `storage-build-mounts` and `build-mounts`."""
+    return {**{key.removeprefix("storage-"): value for key, value in values.items()}, **values}
 
 
 def report_storage(context: Context, args: ParsedArgs) -> int:
-    return report.run(context, args, "storage", _collect)
+    if args.has("global"):
+        from pydokku.plugins.storage.entry_commands import global_report
+
+        return global_report(context, args)
+    return report.run(context, args, "storage", _collect, json_values=_json_aliases)

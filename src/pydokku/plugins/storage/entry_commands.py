@@ -1,0 +1,381 @@
+"""Named storage entries (Dokku 0.38): storage:create, destroy, info, list-entries, set, annotations,
+labels, wait, exec, migrate, and `storage:report --global`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+
+from pydokku.console import confirm_destructive
+from pydokku.errors import DokkuError
+from pydokku.plugins import apps, docker_options
+from pydokku.plugins.storage import chown, entries
+from pydokku.plugins.storage.spec import MountSpec
+from pydokku.store import apps as app_store
+from pydokku.store import storage as storage_store
+from pydokku.store.schema import legacy_entry_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.args import ParsedArgs
+    from pydokku.context import Context
+    from pydokku.store import Tx
+    from pydokku.store.storage import Entry
+
+DOCKER_LOCAL = "docker-local"
+UNSUPPORTED_ON_DOCKER_LOCAL = ("size", "access-mode", "storage-class-name", "namespace")
+PROPERTIES = ("access-mode", "chown", "mode", "namespace", "reclaim-policy", "size", "storage-class-name")
+EXEC_IMAGES = ("alpine:3", "alpine:latest", "busybox:latest", "debian:bookworm-slim", "dokku-test/busybox:local")
+EXEC_SHELL = ["sh", "-c", "command -v bash >/dev/null 2>&1 && exec bash || exec sh"]
+
+
+def _default_path(context: Context, name: str) -> str:
+    return os.path.join(context.paths.storage_root, name)
+
+
+def _require(tx: Tx, name: str) -> Entry:
+    entry = storage_store.entry(tx, name)
+    if entry is None:
+        raise DokkuError(f'storage entry "{name}" does not exist')
+    return entry
+
+
+def entry_json(tx: Tx, entry: Entry) -> dict[str, object]:
+    """The entry as Dokku 0.38 writes it: empty fields omitted, schema_version always there."""
+    shown: dict[str, object] = {"name": entry.name, "scheduler": entry.scheduler, "host_path": entry.host_path}
+    for key, value in (("chown", entry.chown), ("mode", entry.mode), ("reclaim_policy", entry.reclaim_policy)):
+        if value:
+            shown[key] = value
+    for kind, key in (("annotation", "annotations"), ("label", "labels")):
+        values = storage_store.metadata(tx, entry.id, kind)
+        if values:
+            shown[key] = values
+    shown["schema_version"] = entries.SCHEMA_VERSION
+    return shown
+
+
+def _apply_on_disk(context: Context, entry_name: str, path: str, mode: str, chown_value: str) -> None:
+    """Create the entry's directory and give it its mode and owner (named volumes are left to Docker)."""
+    if entries.is_volume(path):
+        return
+    if os.path.lexists(path):
+        if os.path.islink(path) or not os.path.isdir(path):
+            raise DokkuError(f"storage entry path {path} exists but is not a directory")
+    else:
+        try:
+            os.makedirs(path, 0o755)
+        except OSError as error:
+            raise DokkuError(f"Unable to create {path}: {error.strerror}") from error
+        context.console.detail(f"Created {path}")
+    if mode:
+        context.console.detail(f"Setting directory mode to {mode}")
+        os.chmod(path, int(mode, 8))
+    if chown_value and chown_value != "false":
+        choice = chown.resolve(chown_value)
+        owner = choice.on_host(context.engine.userns_offset())
+        if owner is not None:
+            from pydokku.ownership import set_tree_owner
+
+            context.console.detail(f"Setting directory ownership to {owner[0]}:{owner[1]}")
+            set_tree_owner(path, *owner)
+
+
+def _validate(context: Context, name: str, path: str, chown_value: str, mode: str, policy: str) -> str:
+    entries.check_host_path(name, path)
+    entries.check_reclaim_policy(name, policy)
+    mode = entries.normalize_mode(mode)
+    default = _default_path(context, name)
+    if chown_value:
+        chown.resolve(chown_value) if chown_value != "false" else None
+    for flag, value in (("--chown", chown_value), ("--mode", mode)):
+        if value and path != default:
+            raise DokkuError(
+                f"{flag} is only supported when the storage entry uses the default host path ({default});"
+                f" omit {flag} and manage {path} manually"
+            )
+    if policy == "Delete" and path != default:
+        raise DokkuError(f"reclaim policy Delete is only supported for the default host path ({default})")
+    return mode
+
+
+def _fields(entry: Entry) -> tuple[str, str, str, str]:
+    return entry.host_path, entry.chown, entry.mode, entry.reclaim_policy
+
+
+def create(context: Context, args: ParsedArgs) -> None:
+    name, path = args.positional(0), args.positional(1)
+    entries.check_name(name)
+    entries.check_scheduler(name, args.value("scheduler") or DOCKER_LOCAL)
+    for flag in UNSUPPORTED_ON_DOCKER_LOCAL:
+        if args.value(flag) is not None:
+            raise DokkuError(f'storage entry "{name}" ({DOCKER_LOCAL}) does not accept --{flag}')
+    path = path or _default_path(context, name)
+    chown_value, policy = args.value("chown") or "", args.value("reclaim-policy") or ""
+    mode = _validate(context, name, path, chown_value, args.value("mode") or "", policy)
+    annotations = entries.parse_pairs(args.lists.get("annotation", []))
+    labels = entries.parse_pairs(args.lists.get("label", []))
+    with context.store.write() as tx:
+        existing = storage_store.entry(tx, name)
+        wanted = (path, chown_value, mode, policy)
+        unchanged = (
+            existing is not None
+            and (existing.host_path, existing.chown, existing.mode, existing.reclaim_policy) == wanted
+        )
+        if unchanged and not annotations and not labels:
+            context.console.header(f"Storage entry {name} already exists, leaving in place")
+            return
+        if existing is not None and existing.host_path != path and storage_store.attachments_of_entry(tx, existing.id):
+            raise DokkuError(f'storage entry "{name}" is mounted; unmount it before changing its host path')
+        _apply_on_disk(context, name, path, mode, chown_value)
+        entry = storage_store.save_entry(tx, name, path, chown_value, mode, policy, int(time.time()))
+        for kind, values in (("annotation", annotations), ("label", labels)):
+            for key, value in values.items():
+                storage_store.set_metadata(tx, entry.id, kind, key, value)
+    context.console.header(f"Storage entry {name} {'updated' if existing else 'created'}")
+
+
+def destroy(context: Context, args: ParsedArgs) -> None:
+    name = args.positional(0)
+    with context.store.read() as tx:
+        entry = _require(tx, name)
+        users = sorted({app.name for app in app_store.list_all(tx) if any(
+            a.app_id == app.id for a in storage_store.attachments_of_entry(tx, entry.id))})  # fmt: skip
+    if users:
+        raise DokkuError(f'storage entry "{name}" is still mounted by app(s): {", ".join(users)}')
+    default = _default_path(context, name)
+    remove_dir = args.has("destroy-host-dir") or entry.reclaim_policy == "Delete"
+    if args.has("destroy-host-dir") and entry.host_path != default:
+        raise DokkuError(
+            f"--destroy-host-dir only removes the default host path ({default}); remove {entry.host_path} yourself"
+        )
+    if remove_dir and entry.host_path != default:
+        context.console.warn(
+            f"Leaving {entry.host_path} in place; reclaim policy Delete only removes the default host path"
+        )
+        remove_dir = False
+    remove_dir = remove_dir and os.path.isdir(entry.host_path)
+    if not context.flags.force:
+        if remove_dir:
+            context.console.warn(
+                f"Storage entry {name} is backed by {entry.host_path}, which will be removed along with its contents."
+            )
+        confirm_destructive(context.console, context.stdin, f"storage entry {name}", name)
+    with context.store.write() as tx:
+        storage_store.delete_entry(tx, _require(tx, name).id)
+    if remove_dir:
+        shutil.rmtree(entry.host_path)
+        context.console.detail(f"Removed {entry.host_path}")
+    context.console.header(f"Storage entry {name} destroyed")
+
+
+def info(context: Context, args: ParsedArgs) -> None:
+    with context.store.read() as tx:
+        entry = _require(tx, args.positional(0))
+        shown = entry_json(tx, entry)
+    if args.value("format") == "json":
+        context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
+        return
+    context.console.header(f"Storage entry {entry.name}")
+    rows = (("Scheduler", entry.scheduler), ("Host path", entry.host_path), ("Chown", entry.chown),
+            ("Mode", entry.mode), ("Reclaim policy", entry.reclaim_policy))  # fmt: skip
+    context.console.lines(f"       {(label + ':').ljust(18)}{value}" for label, value in rows if value)
+
+
+def list_entries(context: Context, args: ParsedArgs) -> None:
+    with context.store.read() as tx:
+        all_entries = [e for e in storage_store.entries(tx) if e.scheduler == (args.value("scheduler") or e.scheduler)]
+        shown = [entry_json(tx, e) for e in all_entries]
+    if args.value("format") == "json":
+        context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
+    elif not all_entries:
+        context.console.header("No storage entries registered")
+    else:
+        context.console.header("Storage entries:")
+        context.console.lines(f"       {e.name}\t{e.scheduler}\t{e.host_path}" for e in all_entries)
+
+
+def set_property(context: Context, args: ParsedArgs) -> None:
+    name, prop, value = args.positional(0), args.positional(1), args.positional(2)
+    if not prop:
+        raise DokkuError("No property specified")
+    if prop not in PROPERTIES:
+        raise DokkuError(f"Invalid property specified, valid properties include: {', '.join(PROPERTIES)}")
+    if prop in ("access-mode", "storage-class-name"):
+        raise DokkuError(f"storage:set cannot change {prop} in place; recreate the entry")
+    with context.store.write() as tx:
+        entry = _require(tx, name)
+        if prop in ("size", "namespace"):
+            raise DokkuError(f'storage entry "{name}" ({DOCKER_LOCAL}) does not accept --{prop}')
+        fields = {"chown": entry.chown, "mode": entry.mode, "reclaim-policy": entry.reclaim_policy, prop: value}
+        mode = _validate(context, name, entry.host_path, fields["chown"], fields["mode"], fields["reclaim-policy"])
+        changed_mode = mode if mode != entry.mode else ""
+        changed_chown = fields["chown"] if fields["chown"] != entry.chown else ""
+        _apply_on_disk(context, name, entry.host_path, changed_mode, changed_chown)
+        storage_store.save_entry(
+            tx, name, entry.host_path, fields["chown"], mode, fields["reclaim-policy"], entry.created_at
+        )
+    context.console.header(f"Storage entry {name} updated")
+
+
+def set_metadata(context: Context, args: ParsedArgs, kind: str) -> None:
+    name, key, value = args.positional(0), args.positional(1), args.positional(2)
+    if not key:
+        raise DokkuError(f"No {kind} key specified")
+    with context.store.write() as tx:
+        entry = _require(tx, name)
+        storage_store.set_metadata(tx, entry.id, kind, key, value or None)
+    if value:
+        context.console.section(f"Setting {kind} {key} to {value}")
+    else:
+        context.console.section(f"Unsetting {kind} {key}")
+
+
+def set_annotation(context: Context, args: ParsedArgs) -> None:
+    set_metadata(context, args, "annotation")
+
+
+def set_label(context: Context, args: ParsedArgs) -> None:
+    set_metadata(context, args, "label")
+
+
+def report_metadata(context: Context, args: ParsedArgs, kind: str) -> None:
+    plural = kind + "s"
+    fmt = args.value("format") or "stdout"
+    if fmt not in ("stdout", "text", "json"):
+        raise DokkuError(f"Invalid format: {fmt}")
+    name = args.positional(0)
+    if args.info_flags and not name:
+        raise DokkuError(f"storage:{plural}:report requires a storage entry name when an info flag is specified")
+    with context.store.read() as tx:
+        targets = [_require(tx, name)] if name else storage_store.entries(tx)
+        values = {entry.name: storage_store.metadata(tx, entry.id, kind) for entry in targets}
+    prefix = f"--storage-{plural}."
+    for entry_name, entry_values in values.items():
+        if args.info_flags:
+            flag = args.info_flags[0]
+            if not flag.startswith(prefix) or flag.removeprefix(prefix) not in entry_values:
+                valid = ", ".join(prefix + key for key in entry_values)
+                raise DokkuError(f"Invalid flag passed, valid flags: {valid}")
+            context.console.line(entry_values[flag.removeprefix(prefix)])
+        elif fmt == "json":
+            context.console.line(json.dumps(entry_values, separators=(",", ":"), ensure_ascii=False))
+        else:
+            context.console.section(f"{entry_name} {plural} information")
+            width = max([31, *(len(f"{kind.title()} {key}:") + 1 for key in entry_values)])
+            context.console.lines(
+                f"       {f'{kind.title()} {key}:'.ljust(width)}{value}".rstrip() for key, value in entry_values.items()
+            )
+
+
+def report_annotations(context: Context, args: ParsedArgs) -> None:
+    report_metadata(context, args, "annotation")
+
+
+def report_labels(context: Context, args: ParsedArgs) -> None:
+    report_metadata(context, args, "label")
+
+
+def wait(context: Context, args: ParsedArgs) -> None:
+    with context.store.read() as tx:
+        entry = _require(tx, args.positional(0))
+    if entries.is_volume(entry.host_path):
+        if context.engine.volume(entry.host_path) is None:
+            raise DokkuError(f'storage entry "{entry.name}" docker volume {entry.host_path} is not present')
+    elif not os.path.isdir(entry.host_path):
+        raise DokkuError(f'storage entry "{entry.name}" host path {entry.host_path} is not present')
+
+
+def exec_in(context: Context, args: ParsedArgs) -> int:
+    import sys
+
+    name = args.positional(0)
+    if not name:
+        raise DokkuError("storage:exec requires a storage entry name")
+    with context.store.read() as tx:
+        entry = _require(tx, name)
+    engine = context.engine
+    if entries.is_volume(entry.host_path):
+        if engine.volume(entry.host_path) is None:
+            raise DokkuError(
+                f'docker named volume "{entry.host_path}" is not present: create it with docker volume create'
+            )
+    elif not os.path.isdir(entry.host_path):
+        raise DokkuError(f"host path {entry.host_path} does not exist")
+    image = args.value("image") or next((i for i in EXEC_IMAGES if engine.image(i) is not None), None)
+    if image is None:
+        raise DokkuError(
+            f"No image to run storage:exec with on this host (tried {', '.join(EXEC_IMAGES)}); pass --image"
+        )
+    user = args.value("as-user") or (
+        str(chown.resolve(entry.chown).owner_id) if entry.chown not in ("", "false") else ""
+    )
+    tty = sys.stdin.isatty() and sys.stdout.isatty()
+    command = args.positionals[1:] or EXEC_SHELL
+    run_args = [
+        "--rm", "--interactive", *(["--tty"] if tty else []), *(["--user", f"{user}:{user}"] if user else []),
+        "--label", f"com.dokku.storage-entry={name}", "-v", f"{entry.host_path}:/data", image, *command,
+    ]  # fmt: skip
+    context.console.out.flush()
+    return engine.run_attached(run_args)
+
+
+def migrate(context: Context, args: ParsedArgs) -> None:
+    """Move the volumes among docker options (deploy and run) into legacy entries and attachments."""
+    name = args.positional(0)
+    if name and args.has("all"):
+        raise DokkuError("storage:migrate accepts either an app name or --all, not both")
+    if not name and not args.has("all"):
+        raise DokkuError("storage:migrate requires an app name (or --all)")
+    with context.store.write() as tx:
+        targets = app_store.list_all(tx) if args.has("all") else [apps.require(tx, name)]
+        for app in targets:
+            _migrate_app(tx, app)
+    if args.has("all"):
+        context.console.header(f"Re-migrated {len(targets)} app(s)")
+    else:
+        context.console.header(f"Re-migrated {name}")
+
+
+def _migrate_app(tx: Tx, app: apps.AppRow) -> None:
+    volumes = docker_options.volumes(tx, [app.id]).get(app.id, {})
+    phases: dict[MountSpec, set[str]] = {}
+    for phase in ("deploy", "run"):
+        for raw in volumes.get(phase, []):
+            spec = MountSpec.loose(raw)
+            if spec.container:  # an anonymous `-v /path` volume is not storage anyone manages
+                phases.setdefault(spec, set()).add(phase)
+    for spec, found_in in phases.items():
+        entry_name = legacy_entry_name(spec.host)
+        entry = storage_store.entry(tx, entry_name) or storage_store.save_entry(
+            tx, entry_name, spec.host, "", "", "", int(time.time())
+        )
+        if entry.host_path != spec.host:
+            raise DokkuError(f'legacy entry "{entry_name}" already exists with conflicting fields')
+        storage_store.upsert_attachment(
+            tx, app.id, entry.id, spec.container, entries.DEFAULT_PROCESS_TYPE, deploy="deploy" in found_in,
+            run="run" in found_in, subpath="", readonly=spec.readonly, volume_options=spec.other_options,
+            volume_chown="",
+        )  # fmt: skip
+        docker_options.remove_volume(tx, app, spec.host, spec.container, phases=tuple(sorted(found_in)))
+
+
+def global_report(context: Context, args: ParsedArgs) -> int:
+    with context.store.read() as tx:
+        all_entries = storage_store.entries(tx)
+        names = {app.id: app.name for app in app_store.list_all(tx)}
+        mounted_by = {
+            e.name: sorted({names[a.app_id] for a in storage_store.attachments_of_entry(tx, e.id)}) for e in all_entries
+        }
+        shown = [{"entry": entry_json(tx, e), "mounted_by": mounted_by[e.name]} for e in all_entries]
+    if args.value("format") == "json":
+        context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
+    elif not all_entries:
+        context.console.header("No storage entries registered")
+    else:
+        context.console.header("Storage report (global):")
+        context.console.lines(
+            f"       {e.name}\t{e.scheduler}\tmounted by: {', '.join(mounted_by[e.name]) or '—'}" for e in all_entries
+        )
+    return 0
