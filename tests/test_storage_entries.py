@@ -1,0 +1,398 @@
+"""Named storage entries and attachments (Dokku 0.38): commands, messages, JSON, upsert, lifecycle."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+
+import pytest
+
+from pydokku.store.schema import legacy_entry_name
+
+NAME_RULE = (
+    ' !     storage entry name "{}" must be a DNS-1123 label'
+    " (lowercase letters, digits, and dashes; cannot start or end with a dash)\n"
+)
+
+
+def test_create_default_path(dokku, env):
+    result = dokku("storage:create", "uploads")
+    path = env.storage_root / "uploads"
+    assert (result.code, result.err) == (0, "")
+    assert result.out == f"       Created {path}\n-----> Storage entry uploads created\n"
+    assert path.is_dir()
+    assert json.loads(dokku("storage:info", "uploads", "--format", "json").out) == {
+        "name": "uploads",
+        "scheduler": "docker-local",
+        "host_path": str(path),
+        "schema_version": 1,
+    }
+
+
+def test_create_with_chown_mode_and_metadata(dokku, env):
+    result = dokku(
+        "storage:create", "media", "--chown", "heroku", "--mode", "750", "--reclaim-policy", "Delete",
+        "--annotation", "backup.velero.io/include=true", "--label", "tier=gold",
+    )  # fmt: skip
+    path = env.storage_root / "media"
+    assert result.out == (
+        f"       Created {path}\n"
+        "       Setting directory mode to 0750\n"
+        "       Setting directory ownership to 1000:1000\n"
+        "-----> Storage entry media created\n"
+    )
+    assert (os.stat(path).st_uid, oct(os.stat(path).st_mode & 0o777)) == (1000, "0o750")
+    info = dokku("storage:info", "media", "--format", "json").out
+    assert info == json.dumps(
+        {
+            "name": "media", "scheduler": "docker-local", "host_path": str(path), "chown": "heroku", "mode": "0750",
+            "reclaim_policy": "Delete", "annotations": {"backup.velero.io/include": "true"},
+            "labels": {"tier": "gold"}, "schema_version": 1,
+        },
+        indent=2,
+    ) + "\n"  # fmt: skip
+    assert dokku("storage:info", "media").out == (
+        "-----> Storage entry media\n"
+        "       Scheduler:        docker-local\n"
+        f"       Host path:        {path}\n"
+        "       Chown:            heroku\n"
+        "       Mode:             0750\n"
+        "       Reclaim policy:   Delete\n"
+    )
+
+
+def test_create_custom_path_and_volume(dokku, env):
+    custom = env.root / "srv-data"
+    assert dokku("storage:create", "custom", str(custom)).out == (
+        f"       Created {custom}\n-----> Storage entry custom created\n"
+    )
+    assert dokku("storage:create", "vol", "my-volume").out == "-----> Storage entry vol created\n"
+    assert dokku("storage:list-entries").out == (
+        f"-----> Storage entries:\n       custom\tdocker-local\t{custom}\n       vol\tdocker-local\tmy-volume\n"
+    )
+    listed = json.loads(dokku("storage:list-entries", "--format", "json").out)
+    assert [e["name"] for e in listed] == ["custom", "vol"]
+
+
+def test_create_again(dokku, env):
+    dokku("storage:create", "uploads")
+    same = dokku("storage:create", "uploads")
+    assert same.out == "-----> Storage entry uploads already exists, leaving in place\n"
+    changed = dokku("storage:create", "uploads", "--mode", "0700")
+    assert changed.out == "       Setting directory mode to 0700\n-----> Storage entry uploads updated\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), " !     storage entry name is required\n"),
+        (
+            ("a" * 46,),
+            f' !     storage entry name "{"a" * 46}" is too long (max 45 characters); helm release names cap our budget\n',
+        ),
+        (("Upper",), NAME_RULE.format("Upper")),
+        (("-dash",), None),
+        (("dash-",), NAME_RULE.format("dash-")),
+        (("under_score",), NAME_RULE.format("under_score")),
+        (("ünï",), NAME_RULE.format("ünï")),
+        (("legacy-mine",), ' !     storage entry name "legacy-mine" must not start with reserved prefix "legacy-"\n'),
+        (
+            ("ok", "relative/dir"),
+            ' !     storage entry "ok" host path "relative/dir" must be an absolute path or a docker volume name\n',
+        ),
+        (("ok", "/srv/../etc"), ' !     storage entry "ok" host path "/srv/../etc" cannot contain ".." segments\n'),
+        (
+            ("ok", "--scheduler", "k3s"),
+            ' !     storage entry "ok" has unsupported scheduler "k3s" (supported: docker-local)\n',
+        ),
+        (("ok", "--size", "1Gi"), ' !     storage entry "ok" (docker-local) does not accept --size\n'),
+        (
+            ("ok", "--mode", "999"),
+            ' !     Unsupported directory mode "999". Value must be a 3 or 4 digit octal mode, such as 0755\n',
+        ),
+        (
+            ("ok", "--reclaim-policy", "Recycle"),
+            ' !     storage entry "ok" has unsupported reclaim policy "Recycle" (supported: Retain, Delete)\n',
+        ),
+        (("ok", "--chown", "nobody"), " !     Unsupported chown permissions\n"),
+        (("ok", "--annotation", "novalue"), ' !     expected key=value, got "novalue"\n'),
+        (("ok", "/srv/custom", "--chown", "heroku"), None),
+        (("ok", "/srv/custom", "--reclaim-policy", "Delete"), None),
+    ],
+)
+def test_create_errors_change_nothing(dokku, env, args, message):
+    before = env.snapshot()
+    result = dokku("storage:create", *args)
+    assert result.code in (1, 2)
+    if message is not None:
+        assert (result.code, result.out, result.err) == (1, "", message)
+    assert env.snapshot() == before
+
+
+def test_chown_on_a_custom_path_is_refused(dokku, env):
+    result = dokku("storage:create", "ok", "/srv/custom", "--chown", "heroku")
+    assert result.err == (
+        f" !     --chown is only supported when the storage entry uses the default host path"
+        f" ({env.storage_root}/ok); omit --chown and manage /srv/custom manually\n"
+    )
+
+
+def test_set(dokku, env):
+    dokku("storage:create", "uploads")
+    result = dokku("storage:set", "uploads", "mode", "0700")
+    assert result.out == "       Setting directory mode to 0700\n-----> Storage entry uploads updated\n"
+    assert oct(os.stat(env.storage_root / "uploads").st_mode & 0o777) == "0o700"
+    assert dokku("storage:set", "uploads", "chown", "root").out.endswith("-----> Storage entry uploads updated\n")
+    assert dokku("storage:set", "uploads", "mode").out == "-----> Storage entry uploads updated\n"
+    assert "mode" not in json.loads(dokku("storage:info", "uploads", "--format", "json").out)
+    errors = [
+        (("uploads",), " !     No property specified\n"),
+        (("uploads", "colour", "x"), " !     Invalid property specified, valid properties include: access-mode, chown, mode, namespace, reclaim-policy, size, storage-class-name\n"),
+        (("uploads", "access-mode", "ReadWriteMany"), " !     storage:set cannot change access-mode in place; recreate the entry\n"),
+        (("uploads", "size", "1Gi"), ' !     storage entry "uploads" (docker-local) does not accept --size\n'),
+        (("nope", "mode", "0700"), ' !     storage entry "nope" does not exist\n'),
+    ]  # fmt: skip
+    for args, err in errors:
+        assert dokku("storage:set", *args).err == err
+
+
+def test_annotations_and_labels(dokku):
+    dokku("storage:create", "uploads")
+    assert dokku("storage:annotations:set", "uploads", "a/b", "1").out == "=====> Setting annotation a/b to 1\n"
+    assert dokku("storage:labels:set", "uploads", "tier", "gold").out == "=====> Setting label tier to gold\n"
+    assert dokku("storage:annotations:report", "uploads").out == (
+        "=====> uploads annotations information\n       Annotation a/b:                1\n"
+    )
+    assert dokku("storage:labels:report", "uploads", "--format", "json").out == '{"tier":"gold"}\n'
+    assert dokku("storage:labels:report", "uploads", "--storage-labels.tier").out == "gold\n"
+    assert dokku("storage:labels:report", "uploads", "--storage-labels.nope").err == (
+        " !     Invalid flag passed, valid flags: --storage-labels.tier\n"
+    )
+    assert dokku("storage:annotations:set", "uploads", "a/b").out == "=====> Unsetting annotation a/b\n"
+    assert dokku("storage:annotations:set", "uploads").err == " !     No annotation key specified\n"
+    assert dokku("storage:labels:set", "nope", "k", "v").err == ' !     storage entry "nope" does not exist\n'
+
+
+def test_named_mount_upsert_and_list(dokku, app, env):
+    dokku("storage:create", "uploads")
+    path = env.storage_root / "uploads"
+    added = dokku("storage:mount", app, "uploads", "--container-dir", "/app/uploads")
+    assert (added.code, added.out) == (0, "-----> Storage entry uploads mounted at /app/uploads on node-js-app\n")
+    updated = dokku("storage:mount", app, "uploads", "--container-dir", "/app/uploads", "--volume-readonly")
+    assert updated.out == "-----> Storage entry uploads mount at /app/uploads on node-js-app updated\n"
+    assert dokku("--quiet", "storage:list", app).out == f"{path}:/app/uploads:ro\n"
+    assert json.loads(dokku("storage:list", app, "--format", "json").out) == [
+        {
+            "entry_name": "uploads",
+            "host_path": str(path),
+            "container_path": "/app/uploads",
+            "volume_options": "ro",
+            "readonly": True,
+        }
+    ]
+    report = json.loads(dokku("storage:report", app, "--format", "json").out)
+    assert report["attachment.1.entry-name"] == "uploads"
+    assert report["storage-attachment.1.readonly"] == "true"
+    assert dokku("storage:report", app, "--storage-attachment.1.container-path").out == "/app/uploads\n"
+
+
+def test_named_mount_errors_change_nothing(dokku, app, env):
+    dokku("storage:create", "uploads")
+    before = env.snapshot()
+    cases = [
+        (("uploads",), " !     --container-dir is required when mounting a named storage entry\n"),
+        (("nope", "--container-dir", "/x"), ' !     storage entry "nope" does not exist; create it first with `dokku storage:create`\n'),
+        (("uploads", "--container-dir", "rel"), ' !     attachment container path "rel" must be absolute\n'),
+        (("uploads", "--container-dir", "/x", "--phase", "build"), ' !     attachment phase "build" is not supported (must be "deploy" or "run")\n'),
+        (("uploads", "--container-dir", "/x", "--volume-subpath", "../up"), ' !     attachment subpath "../up" must be a relative path inside the storage entry\n'),
+        (("uploads", "--container-dir", "/x", "--volume-subpath", "/abs"), ' !     attachment subpath "/abs" must be a relative path inside the storage entry\n'),
+        (("uploads", "--container-dir", "/x", "--volume-chown", "nobody"), " !     Unsupported chown permissions\n"),
+        (("uploads", "--container-dir", "/x", "--process-type", "we b"), ' !     attachment process type "we b" may only contain letters, digits, "_" and "-"\n'),
+    ]  # fmt: skip
+    for args, err in cases:
+        result = dokku("storage:mount", app, *args)
+        assert (result.code, result.out, result.err) == (1, "", err)
+    assert env.snapshot() == before
+
+
+def test_subpath_cannot_lead_through_a_symlink(dokku, app, env):
+    dokku("storage:create", "uploads")
+    outside = env.root / "outside"
+    outside.mkdir()
+    (env.storage_root / "uploads" / "link").symlink_to(outside)
+    result = dokku("storage:mount", app, "uploads", "--container-dir", "/x", "--volume-subpath", "link/deeper")
+    assert result.code == 1
+    assert "is a symbolic link or a file" in result.err
+    assert list(outside.iterdir()) == []
+
+
+def test_container_paths_clash_across_entries_and_process_types(dokku, app, env):
+    dokku("storage:create", "one")
+    dokku("storage:create", "two")
+    dokku("storage:mount", app, "one", "--container-dir", "/data", "--process-type", "worker")
+    clash = dokku("storage:mount", app, "two", "--container-dir", "/data")
+    assert (
+        clash.err
+        == f" !     Container path /data is already mounted by {env.storage_root}/one:/data; unmount that first.\n"
+    )
+    # Another process type may mount something else at the same path.
+    assert dokku("storage:mount", app, "two", "--container-dir", "/data", "--process-type", "web").code == 0
+
+
+def test_named_unmount(dokku, app):
+    dokku("storage:create", "uploads")
+    dokku("storage:mount", app, "uploads", "--container-dir", "/a")
+    dokku("storage:mount", app, "uploads", "--container-dir", "/b")
+    several = dokku("storage:unmount", app, "uploads")
+    assert several.err == (
+        ' !     storage entry "uploads" is mounted at multiple paths on app "node-js-app" (/a, /b);'
+        " pass --container-dir to disambiguate\n"
+    )
+    assert dokku("storage:unmount", app, "uploads", "--container-dir", "/c").err == (
+        ' !     storage entry "uploads" is not mounted at "/c" on app "node-js-app"\n'
+    )
+    assert dokku("storage:unmount", app, "uploads", "--container-dir", "/a").out == ""
+    assert dokku("storage:unmount", app, "uploads").code == 0
+    assert (
+        dokku("storage:unmount", app, "uploads").err
+        == ' !     storage entry "uploads" is not mounted on app "node-js-app"\n'
+    )
+
+
+def test_destroy(dokku, app, env):
+    dokku("storage:create", "uploads")
+    (env.storage_root / "uploads" / "keep.txt").write_text("data")
+    dokku("storage:mount", app, "uploads", "--container-dir", "/a")
+    mounted = dokku("storage:destroy", "uploads", "--force")
+    assert (mounted.code, mounted.err) == (
+        1,
+        ' !     storage entry "uploads" is still mounted by app(s): node-js-app\n',
+    )
+    dokku("storage:unmount", app, "uploads")
+    refused = dokku("storage:destroy", "uploads", stdin="nope\n")
+    assert refused.err == (
+        " !     WARNING: Potentially Destructive Action\n"
+        " !     This command will destroy storage entry uploads.\n"
+        ' !     To proceed, type "uploads"\n'
+        " !     Confirmation did not match test. Aborted.\n"
+    )
+    kept = dokku("storage:destroy", "uploads", stdin="uploads\n")
+    assert (kept.code, kept.out) == (0, "> -----> Storage entry uploads destroyed\n")
+    assert (env.storage_root / "uploads" / "keep.txt").read_text() == "data"
+    assert dokku("storage:info", "uploads").err == ' !     storage entry "uploads" does not exist\n'
+
+
+def test_destroy_host_dir_and_reclaim_delete(dokku, env):
+    dokku("storage:create", "scratch")
+    (env.storage_root / "scratch" / "x").write_text("x")
+    result = dokku("storage:destroy", "scratch", "--destroy-host-dir", stdin="scratch\n")
+    assert result.err.startswith(
+        f" !     Storage entry scratch is backed by {env.storage_root}/scratch, which will be removed along with its contents.\n"
+    )
+    assert result.out == f">        Removed {env.storage_root}/scratch\n-----> Storage entry scratch destroyed\n"
+    assert not (env.storage_root / "scratch").exists()
+    dokku("storage:create", "temp", "--reclaim-policy", "Delete")
+    assert dokku("storage:destroy", "--force", "temp").out == (
+        f"       Removed {env.storage_root}/temp\n-----> Storage entry temp destroyed\n"
+    )
+    dokku("storage:create", "custom", str(env.root / "custom"))
+    refused = dokku("storage:destroy", "custom", "--force", "--destroy-host-dir")
+    assert refused.err == (
+        f" !     --destroy-host-dir only removes the default host path ({env.storage_root}/custom);"
+        f" remove {env.root}/custom yourself\n"
+    )
+
+
+def test_wait(dokku, env):
+    dokku("storage:create", "uploads")
+    assert (dokku("storage:wait", "uploads").code, dokku("storage:wait", "uploads").out) == (0, "")
+    os.rmdir(env.storage_root / "uploads")
+    assert dokku("storage:wait", "uploads").err == (
+        f' !     storage entry "uploads" host path {env.storage_root}/uploads is not present\n'
+    )
+
+
+def test_colon_mounts_create_legacy_entries(dokku, app, host_dir):
+    dokku("storage:mount", app, f"{host_dir}:/data:z,ro")
+    name = legacy_entry_name(str(host_dir))
+    assert dokku("--quiet", "storage:list", app).out == f"{host_dir}:/data:ro,z\n"
+    assert json.loads(dokku("storage:info", name, "--format", "json").out)["host_path"] == str(host_dir)
+    assert dokku("storage:report", "--global").out == (
+        f"-----> Storage report (global):\n       {name}\tdocker-local\tmounted by: node-js-app\n"
+    )
+    assert dokku("storage:create", name).err == (
+        f' !     storage entry name "{name}" must not start with reserved prefix "legacy-"\n'
+    )
+
+
+def test_global_report_json_and_empty(dokku, app):
+    assert dokku("storage:report", "--global").out == "-----> No storage entries registered\n"
+    dokku("storage:create", "uploads")
+    shown = json.loads(dokku("storage:report", "--global", "--format", "json").out)
+    assert [(item["entry"]["name"], item["mounted_by"]) for item in shown] == [("uploads", [])]
+
+
+def test_rename_clone_destroy_carry_attachments_and_entries_outlive_apps(dokku, app):
+    dokku("storage:create", "uploads")
+    dokku("storage:mount", app, "uploads", "--container-dir", "/a")
+    dokku("apps:rename", app, "renamed")
+    dokku("apps:clone", "renamed", "copy")
+    for name in ("renamed", "copy"):
+        assert json.loads(dokku("storage:report", name, "--format", "json").out)["attachment.1.entry-name"] == "uploads"
+    dokku("apps:destroy", "renamed", "--force")
+    dokku("apps:destroy", "copy", "--force")
+    assert dokku("storage:report", "--global").out.endswith("uploads\tdocker-local\tmounted by: —\n")
+
+
+def test_migrate_moves_docker_options_volumes(dokku, app, host_dir, env):
+    dokku("docker-options:add", app, "deploy,run", f"-v {host_dir}:/data --label keep=1")
+    dokku("docker-options:add", app, "run", "-v /tmp")
+    assert dokku("storage:migrate").err == " !     storage:migrate requires an app name (or --all)\n"
+    assert (
+        dokku("storage:migrate", app, "--all").err
+        == " !     storage:migrate accepts either an app name or --all, not both\n"
+    )
+    assert dokku("storage:migrate", app).out == "-----> Re-migrated node-js-app\n"
+    report = json.loads(dokku("storage:report", app, "--format", "json").out)
+    assert report["attachment.1.entry-name"] == legacy_entry_name(str(host_dir))
+    assert report["attachment.1.phases"] == "deploy,run"
+    assert dokku("docker-options:report", app, "--docker-options-deploy").out == (
+        "--restart=on-failure:10 --label keep=1\n"
+    )
+    assert dokku("docker-options:report", app, "--docker-options-run").out == "--label keep=1 -v /tmp\n"
+    before = env.snapshot()
+    assert dokku("storage:migrate", "--all").out == "-----> Re-migrated 1 app(s)\n"
+    assert env.snapshot() == before
+
+
+def test_schema_migration_turns_mounts_into_attachments(tmp_path, monkeypatch):
+    """A database written before entries existed (schema 2) is upgraded in place on first use."""
+    from pydokku.store import schema
+
+    database = tmp_path / "lib" / "pydokku.db"
+    database.parent.mkdir()
+    connection = sqlite3.connect(database, isolation_level=None)
+    for statements in schema.MIGRATIONS[:2]:
+        for statement in statements:
+            assert isinstance(statement, str)
+            connection.execute(statement)
+    connection.execute("PRAGMA user_version = 2")
+    connection.execute("INSERT INTO apps (id, name, created_at) VALUES (1, 'old-app', 0)")
+    connection.execute(
+        "INSERT INTO mounts (app_id, host_path, container_path, volume_options) VALUES (1, '/srv/a', '/a', 'z,ro')"
+    )
+    connection.close()
+    monkeypatch.setenv("DOKKU_LIB_ROOT", str(tmp_path / "lib"))
+    monkeypatch.setenv("DOKKU_ROOT", str(tmp_path / "home"))
+    from pydokku import cli
+
+    assert cli.main(["--quiet", "storage:list", "old-app"]) == 0
+    connection = sqlite3.connect(database)
+    assert connection.execute("PRAGMA user_version").fetchone() == (schema.SCHEMA_VERSION,)
+    assert connection.execute("SELECT name, host_path FROM storage_entries").fetchall() == [
+        (legacy_entry_name("/srv/a"), "/srv/a")
+    ]
+    assert connection.execute("SELECT container_path, readonly, volume_options FROM attachments").fetchall() == [
+        ("/a", 1, "z")
+    ]

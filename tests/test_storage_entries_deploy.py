@@ -1,0 +1,119 @@
+"""Attachments applied, not only recorded: on the real Docker engine."""
+
+from __future__ import annotations
+
+import os
+
+from conftest import docker, in_container, running
+
+
+def setup_app(dokku, name, images, *mount_args_list):
+    dokku("apps:create", name)
+    dokku("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0")
+    for mount_args in mount_args_list:
+        result = dokku("storage:mount", name, *mount_args)
+        assert result.code == 0, result.err
+    result = dokku("git:from-image", name, images.v1)
+    assert result.code == 0, result.err
+
+
+def test_two_apps_share_one_entry(dokku, app_name, images, env):
+    other = app_name + "-b"
+    dokku("storage:create", "shared")
+    try:
+        setup_app(dokku, app_name, images, ("shared", "--container-dir", "/shared"))
+        setup_app(dokku, other, images, ("shared", "--container-dir", "/mnt/shared"))
+        in_container(f"{app_name}.web.1", "echo from-a > /shared/note")
+        assert in_container(f"{other}.web.1", "cat /mnt/shared/note") == "from-a"
+        assert (env.storage_root / "shared" / "note").read_text() == "from-a\n"
+    finally:
+        dokku("apps:destroy", other, "--force")
+
+
+def test_process_type_attachment_reaches_only_that_process(dokku, app_name, images):
+    dokku("storage:create", "jobs")
+    setup_app(dokku, app_name, images, ("jobs", "--container-dir", "/jobs", "--process-type", "worker"))
+    assert dokku("ps:scale", app_name, "worker=1").code == 0
+    assert running(app_name) == [f"{app_name}.web.1", f"{app_name}.worker.1"]
+    assert in_container(f"{app_name}.worker.1", "test -d /jobs && echo mounted") == "mounted"
+    assert in_container(f"{app_name}.web.1", "test -d /jobs && echo mounted || echo absent") == "absent"
+
+
+def test_subpath_mounts_only_its_directory_and_cannot_escape(dokku, app_name, images, env):
+    dokku("storage:create", "site")
+    root = env.storage_root / "site"
+    (root / "secret.txt").write_text("top level")
+    setup_app(dokku, app_name, images, ("site", "--container-dir", "/uploads", "--volume-subpath", "public/uploads"))
+    assert (root / "public" / "uploads").is_dir()
+    in_container(f"{app_name}.web.1", "echo photo > /uploads/p.txt")
+    assert (root / "public" / "uploads" / "p.txt").read_text() == "photo\n"
+    assert in_container(f"{app_name}.web.1", "ls /uploads") == "p.txt"
+    # A symlink swapped in for the subpath later is refused at the next deploy.
+    outside = env.root / "outside"
+    outside.mkdir()
+    (root / "public" / "uploads" / "p.txt").unlink()
+    (root / "public" / "uploads").rmdir()
+    (root / "public" / "uploads").symlink_to(outside)
+    result = dokku("ps:restart", app_name)
+    assert result.code == 1
+    assert result.err == (
+        f' !     attachment subpath "public/uploads" of storage entry "site" no longer leads to a directory'
+        f" inside {root}\n"
+    )
+
+
+def test_read_only_and_options_reach_docker(dokku, app_name, images):
+    dokku("storage:create", "assets")
+    setup_app(
+        dokku, app_name, images, ("assets", "--container-dir", "/assets", "--volume-readonly", "--volume-options", "z")
+    )
+    mounts = docker("inspect", "--format", "{{json .HostConfig.Binds}}", f"{app_name}.web.1")
+    assert ":/assets:ro,z" in mounts
+    assert "Read-only file system" in in_container(f"{app_name}.web.1", "touch /assets/x 2>&1 || true")
+
+
+def test_volume_chown_owns_the_tree_at_deploy(dokku, app_name, images, env):
+    dokku("storage:create", "data")
+    (env.storage_root / "data" / "old.txt").write_text("x")
+    dokku("apps:create", app_name)
+    dokku("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0")
+    dokku("storage:mount", app_name, "data", "--container-dir", "/data", "--volume-chown", "herokuish")
+    result = dokku("git:from-image", app_name, images.v1)
+    assert f"       Setting ownership of {env.storage_root}/data to 32767:32767\n" in result.out
+    for path in (env.storage_root / "data", env.storage_root / "data" / "old.txt"):
+        assert (os.stat(path).st_uid, os.stat(path).st_gid) == (32767, 32767)
+
+
+def test_run_phase_only_attachment(dokku, app_name, images, env):
+    dokku("storage:create", "scratch")
+    setup_app(dokku, app_name, images, ("scratch", "--container-dir", "/scratch", "--phase", "run"))
+    assert in_container(f"{app_name}.web.1", "test -d /scratch && echo yes || echo no") == "no"
+    assert dokku("run", app_name, "sh", "-c", "echo ran > /scratch/r").code == 0
+    assert (env.storage_root / "scratch" / "r").read_text() == "ran\n"
+
+
+def test_storage_exec(dokku_process, dokku, env):
+    dokku("storage:create", "tools", "--chown", "heroku")
+    result = dokku_process("storage:exec", "tools", "--", "sh", "-c", "id -u; touch /data/made; exit 4")
+    assert (result.code, result.out) == (4, "1000\n")
+    assert (env.storage_root / "tools" / "made").exists()
+    as_root = dokku_process("storage:exec", "tools", "--as-user", "0", "--", "id", "-u")
+    assert as_root.out == "0\n"
+    assert dokku("storage:exec").err == " !     storage:exec requires a storage entry name\n"
+
+
+def test_migrated_mounts_keep_working_across_a_restart(dokku, app_name, images, host_dir, env):
+    (host_dir / "kept.txt").write_text("still here")
+    dokku("apps:create", app_name)
+    dokku("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0")
+    dokku("storage:mount", app_name, f"{host_dir}:/colon")
+    dokku("docker-options:add", app_name, "deploy,run", f"-v {host_dir}:/options")
+    assert dokku("git:from-image", app_name, images.v1).code == 0
+    assert dokku("storage:migrate", app_name).code == 0
+    entries = dokku("storage:list-entries").out
+    assert entries.count("legacy-") == 1  # both mounts use the one host directory's entry
+    assert dokku("ps:restart", app_name).code == 0
+    assert in_container(f"{app_name}.web.1", "cat /colon/kept.txt /options/kept.txt") == "still herestill here"
+    before = env.snapshot()
+    assert dokku("storage:migrate", app_name).code == 0
+    assert env.snapshot() == before
