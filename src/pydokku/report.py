@@ -48,9 +48,17 @@ class ReportRequest:
         return cls(args.positional(0), info_flag, fmt == "json")
 
 
+_labels: dict[str, str] = {}
+
+
 def label(key: str) -> str:
-    words = key.replace("-", " ").replace(".", " ")
-    return words[:1].upper() + words[1:] + ":"
+    """`storage-attachment.1.entry-name` → `Storage attachment 1 entry name:` (cached: reports over
+    many apps repeat the same keys)."""
+    cached = _labels.get(key)
+    if cached is None:
+        words = key.replace("-", " ").replace(".", " ")
+        cached = _labels[key] = words[:1].upper() + words[1:] + ":"
+    return cached
 
 
 def run(
