@@ -326,6 +326,19 @@ def test_colon_mounts_create_legacy_entries(dokku, app, host_dir):
     )
 
 
+def test_legacy_entries_go_with_their_last_mount_but_the_data_stays(dokku, app, host_dir):
+    (host_dir / "keep.txt").write_text("data")
+    dokku("apps:create", "second")
+    dokku("storage:mount", app, f"{host_dir}:/data")
+    dokku("storage:mount", "second", f"{host_dir}:/data")
+    name = legacy_entry_name(str(host_dir))
+    dokku("storage:unmount", app, f"{host_dir}:/data")
+    assert name in dokku("storage:list-entries").out  # "second" still mounts it
+    dokku("apps:destroy", "second", "--force")
+    assert dokku("storage:list-entries").out == "-----> No storage entries registered\n"
+    assert (host_dir / "keep.txt").read_text() == "data"
+
+
 def test_global_report_json_and_empty(dokku, app):
     assert dokku("storage:report", "--global").out == "-----> No storage entries registered\n"
     dokku("storage:create", "uploads")

@@ -63,6 +63,7 @@ def destroy(context: Context, args: ParsedArgs) -> None:
         _retire(context, name)  # first: an unreachable engine leaves the app as it was
     with context.store.write() as tx:
         app_store.delete(tx, apps.require(tx, name).id)
+        storage.on_app_deleted(tx)
     _remove_app_dir(context, name)
 
 

@@ -225,6 +225,7 @@ def unmount(context: Context, args: ParsedArgs) -> None:
         removed = docker_options.remove_volume(tx, app, spec.host, spec.container) or removed
         if not removed:
             raise DokkuError("Mount path does not exist.")
+        storage_store.forget_unused_legacy_entries(tx)
 
 
 def _unmount_entry(tx: Tx, app: apps.AppRow, name: str, container: str | None) -> None:
