@@ -216,6 +216,17 @@ def test_named_mount_errors_change_nothing(dokku, app, env):
     assert env.snapshot() == before
 
 
+def test_named_flags_with_a_colon_mount(dokku, app, host_dir, env):
+    before = env.snapshot()
+    result = dokku("storage:mount", app, f"{host_dir}:/data", "--container-dir", "/x", "--volume-readonly")
+    assert (result.code, result.err) == (
+        1,
+        " !     --container-dir, --volume-readonly apply to named storage entries; a host:container mount takes"
+        " its options after a second colon (host:container:ro)\n",
+    )
+    assert env.snapshot() == before
+
+
 def test_subpath_cannot_lead_through_a_symlink(dokku, app, env):
     dokku("storage:create", "uploads")
     outside = env.root / "outside"

@@ -106,6 +106,10 @@ def _names_entry(target: str) -> bool:
     return bool(target) and ":" not in target and not target.startswith("/")
 
 
+def _given(args: ParsedArgs, flag: str) -> bool:
+    return args.value(flag) is not None or flag in args.lists or args.has(flag)
+
+
 NAMED_FLAGS = ("container-dir", "process-type", "volume-subpath", "volume-chown", "volume-options")
 
 
@@ -117,6 +121,12 @@ def mount(context: Context, args: ParsedArgs) -> None:
         if named:
             message = _mount_entry(context, tx, app, target, args)
         else:
+            given = [f"--{flag}" for flag in (*NAMED_FLAGS, "phase", "volume-readonly") if _given(args, flag)]
+            if given:
+                raise DokkuError(
+                    f"{', '.join(given)} apply to named storage entries; a host:container mount takes its"
+                    " options after a second colon (host:container:ro)"
+                )
             _mount_colon(tx, app, parse(target))
             message = None
     if message:
