@@ -165,12 +165,13 @@ class Images:
             f"{TEST_PREFIX}app:user-{suffix}",
             f"FROM {self.v1}\nRUN echo 'app:x:1500:1600::/app:/bin/sh' >> /etc/passwd\nUSER app\n",
         )
+        self.numeric_user = build_image(f"{TEST_PREFIX}app:numeric-{suffix}", f"FROM {self.v1}\nUSER 1700:1800\n")
         self.crashing = build_image(
             f"{TEST_PREFIX}app:crash-{suffix}", f'FROM {BASE_IMAGE}\nCMD ["sh", "-c", "exit 3"]\n'
         )
 
     def remove(self) -> None:
-        for tag in (self.crashing, self.user, self.buildpack, self.v2, self.v1):
+        for tag in (self.crashing, self.numeric_user, self.user, self.buildpack, self.v2, self.v1):
             docker("image", "rm", "--force", tag, check=False)
 
 

@@ -77,6 +77,13 @@ def test_other_images_only_when_asked(dokku, app_name, images, tree):
     assert owner(tree / "uploads" / "a.txt") == (1500, 1600)
 
 
+def test_numeric_image_user_keeps_its_group(dokku, app_name, images, tree):
+    dokku("apps:create", app_name)
+    dokku("scheduler-docker-local:set", app_name, "chown-mounts", "true")
+    assert deploy(dokku, app_name, images.numeric_user, f"{tree}:/data").code == 0
+    assert owner(tree / "uploads" / "a.txt") == (1700, 1800)
+
+
 def test_read_only_mounts_are_not_reowned(dokku, app_name, images, tree):
     result = deploy(dokku, app_name, images.buildpack, f"{tree}:/data:ro")
     assert result.code == 0

@@ -271,8 +271,8 @@ def _fix_mount_ownership(context: Context, runtime: Runtime, image: dict[str, An
     if settings["disable-chown"] == "true":
         return
     config = image.get("Config") or {}
-    user = runtime.env.get("DOKKU_APP_USER") or (config.get("User") or "").split(":")[0] or DEFAULT_APP_USER
-    buildpack_style = f"USER={user}" in (config.get("Env") or [])
+    user = runtime.env.get("DOKKU_APP_USER") or config.get("User") or DEFAULT_APP_USER
+    buildpack_style = f"USER={user.partition(':')[0]}" in (config.get("Env") or [])
     if not buildpack_style and settings["chown-mounts"] != "true":
         return
     targets = [spec for spec in runtime.mounts.specs("deploy") if spec.container and not spec.readonly]

@@ -42,6 +42,12 @@ def _require(tx: Tx, name: str) -> Entry:
     return entry
 
 
+def _mounted_by(tx: Tx, entry: Entry) -> list[str]:
+    """The names of the apps that mount the entry."""
+    app_ids = {attachment.app_id for attachment in storage_store.attachments_of_entry(tx, entry.id)}
+    return sorted(app.name for app in app_store.list_all(tx) if app.id in app_ids)
+
+
 def entry_json(tx: Tx, entry: Entry) -> dict[str, object]:
     """The entry as Dokku 0.38 writes it: empty fields omitted, schema_version always there."""
     shown: dict[str, object] = {"name": entry.name, "scheduler": entry.scheduler, "host_path": entry.host_path}
@@ -140,8 +146,7 @@ def destroy(context: Context, args: ParsedArgs) -> None:
     name = args.positional(0)
     with context.store.read() as tx:
         entry = _require(tx, name)
-        users = sorted({app.name for app in app_store.list_all(tx) if any(
-            a.app_id == app.id for a in storage_store.attachments_of_entry(tx, entry.id))})  # fmt: skip
+        users = _mounted_by(tx, entry)
     if users:
         raise DokkuError(f'storage entry "{name}" is still mounted by app(s): {", ".join(users)}')
     default = _default_path(context, name)
@@ -364,10 +369,7 @@ def _migrate_app(tx: Tx, app: apps.AppRow) -> None:
 def global_report(context: Context, args: ParsedArgs) -> int:
     with context.store.read() as tx:
         all_entries = storage_store.entries(tx)
-        names = {app.id: app.name for app in app_store.list_all(tx)}
-        mounted_by = {
-            e.name: sorted({names[a.app_id] for a in storage_store.attachments_of_entry(tx, e.id)}) for e in all_entries
-        }
+        mounted_by = {e.name: _mounted_by(tx, e) for e in all_entries}
         shown = [{"entry": entry_json(tx, e), "mounted_by": mounted_by[e.name]} for e in all_entries]
     if args.value("format") == "json":
         context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))

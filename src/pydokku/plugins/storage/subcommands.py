@@ -8,7 +8,7 @@ from pydokku import report
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, docker_options
 from pydokku.plugins.storage import AppMounts, app_mounts, attachment_spec, entries, is_named
-from pydokku.plugins.storage.spec import MAX_NAME_BYTES, check_volume_options, parse
+from pydokku.plugins.storage.spec import MAX_NAME_BYTES, MountSpec, check_volume_options, parse
 from pydokku.store import storage as storage_store
 from pydokku.store.schema import legacy_entry_name
 from pydokku.text import ASCII_ALNUM, only, shell_quote
@@ -17,7 +17,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
-    from pydokku.plugins.storage.spec import MountSpec
     from pydokku.store import Tx
     from pydokku.store.storage import Attachment
 
@@ -201,13 +200,8 @@ def _mount_entry(context: Context, tx: Tx, app: apps.AppRow, name: str, args: Pa
             raise DokkuError(f"host path {entry.host_path} does not exist")
         entries.make_subpath(name, entry.host_path, subpath)
     mounts = _mounts(tx, app)
-    same = next(
-        (a for a in mounts.attachments if (a.entry.id, a.container_path, a.process_type) == (entry.id, container,
-                                                                                             process_type)),
-        None,
-    )  # fmt: skip
-    from pydokku.plugins.storage.spec import MountSpec
-
+    identity = (entry.id, container, process_type)
+    same = next((a for a in mounts.attachments if (a.entry.id, a.container_path, a.process_type) == identity), None)
     _check_free(mounts, MountSpec(entry.host_path, container), process_type, ignore=same)
     added = storage_store.upsert_attachment(
         tx, app.id, entry.id, container, process_type, deploy=deploy, run=run, subpath=subpath,
