@@ -304,14 +304,13 @@ def _own(context: Context, spec: MountSpec, uid: int, gid: int) -> None:
 
 def _apply_volume_chown(context: Context, runtime: Runtime) -> None:
     """`storage:mount … --volume-chown`: the attachment's directory gets that owner at every deploy."""
+    wanted = [attachment for attachment in runtime.mounts.attached("deploy") if attachment.volume_chown]
+    if not wanted:
+        return
     from pydokku.plugins.storage import chown
 
-    offset: tuple[int, int] | None = None
-    for attachment in runtime.mounts.attached("deploy"):
-        if not attachment.volume_chown:
-            continue
-        if offset is None:
-            offset = context.engine.userns_offset() or (0, 0)
+    offset = context.engine.userns_offset()
+    for attachment in wanted:
         owner = chown.resolve(attachment.volume_chown).on_host(offset)
         if owner is not None:
             _own(context, attachment_spec(attachment), *owner)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pydokku.errors import DokkuError
 
 PRESETS = {"herokuish": 32767, "heroku": 1000, "paketo": 2000, "packeto": 2000, "root": 0}
@@ -14,10 +12,12 @@ PACKETO_DEPRECATION = (
 )
 
 
-@dataclass(frozen=True)
 class ChownChoice:
-    owner_id: int | None  # None: leave ownership alone (`--chown false`)
-    deprecated: bool = False
+    __slots__ = ("deprecated", "owner_id")
+
+    def __init__(self, owner_id: int | None, deprecated: bool = False) -> None:
+        self.owner_id = owner_id  # None: leave ownership alone (`--chown false`)
+        self.deprecated = deprecated
 
     def on_host(self, userns_offset: tuple[int, int] | None) -> tuple[int, int] | None:
         """The host uid:gid for this choice; under user-namespace remapping, shifted by the offset."""
