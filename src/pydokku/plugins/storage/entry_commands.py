@@ -188,17 +188,23 @@ def info(context: Context, args: ParsedArgs) -> None:
     context.console.lines(f"       {(label + ':').ljust(18)}{value}" for label, value in rows if value)
 
 
+def _inventory(context: Context, args: ParsedArgs, shown: list[dict[str, object]], title: str, rows: list[str]) -> None:
+    """A list of entries: pretty JSON, or a header and one tab-separated row per entry."""
+    if args.value("format") == "json":
+        context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
+    elif not rows:
+        context.console.header("No storage entries registered")
+    else:
+        context.console.header(title)
+        context.console.lines("       " + row for row in rows)
+
+
 def list_entries(context: Context, args: ParsedArgs) -> None:
     with context.store.read() as tx:
         all_entries = [e for e in storage_store.entries(tx) if e.scheduler == (args.value("scheduler") or e.scheduler)]
         shown = [entry_json(tx, e) for e in all_entries]
-    if args.value("format") == "json":
-        context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
-    elif not all_entries:
-        context.console.header("No storage entries registered")
-    else:
-        context.console.header("Storage entries:")
-        context.console.lines(f"       {e.name}\t{e.scheduler}\t{e.host_path}" for e in all_entries)
+    rows = [f"{e.name}\t{e.scheduler}\t{e.host_path}" for e in all_entries]
+    _inventory(context, args, shown, "Storage entries:", rows)
 
 
 def set_property(context: Context, args: ParsedArgs) -> None:
@@ -370,14 +376,9 @@ def global_report(context: Context, args: ParsedArgs) -> int:
     with context.store.read() as tx:
         all_entries = storage_store.entries(tx)
         mounted_by = {e.name: _mounted_by(tx, e) for e in all_entries}
-        shown = [{"entry": entry_json(tx, e), "mounted_by": mounted_by[e.name]} for e in all_entries]
-    if args.value("format") == "json":
-        context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
-    elif not all_entries:
-        context.console.header("No storage entries registered")
-    else:
-        context.console.header("Storage report (global):")
-        context.console.lines(
-            f"       {e.name}\t{e.scheduler}\tmounted by: {', '.join(mounted_by[e.name]) or '—'}" for e in all_entries
-        )
+        shown: list[dict[str, object]] = [
+            {"entry": entry_json(tx, e), "mounted_by": mounted_by[e.name]} for e in all_entries
+        ]
+    rows = [f"{e.name}\t{e.scheduler}\tmounted by: {', '.join(mounted_by[e.name]) or '—'}" for e in all_entries]
+    _inventory(context, args, shown, "Storage report (global):", rows)
     return 0
