@@ -125,10 +125,7 @@ def create(context: Context, args: ParsedArgs) -> None:
     with context.store.write() as tx:
         existing = storage_store.entry(tx, name)
         wanted = (path, chown_value, mode, policy)
-        unchanged = (
-            existing is not None
-            and (existing.host_path, existing.chown, existing.mode, existing.reclaim_policy) == wanted
-        )
+        unchanged = existing is not None and _fields(existing) == wanted
         if unchanged and not annotations and not labels:
             context.console.header(f"Storage entry {name} already exists, leaving in place")
             return
