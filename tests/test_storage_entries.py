@@ -420,3 +420,30 @@ def test_schema_migration_turns_mounts_into_attachments(tmp_path, monkeypatch):
     assert connection.execute("SELECT container_path, readonly, volume_options FROM attachments").fetchall() == [
         ("/a", 1, "z")
     ]
+
+
+def test_create_with_an_unreachable_engine_creates_nothing(dokku, env, monkeypatch):
+    dokku("storage:list-entries")  # the state database exists before, as on any used host
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    before = env.snapshot()
+    result = dokku("storage:create", "uploads", "--chown", "heroku")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        " !     Unable to reach the Docker engine: Cannot connect to the Docker daemon at"
+        " unix:///nonexistent/docker.sock. Is the docker daemon running?\n"
+    )
+    assert env.snapshot() == before
+
+
+def test_create_over_a_symlink_or_file_is_refused(dokku, env):
+    env.storage_root.mkdir(parents=True)
+    (env.storage_root / "linked").symlink_to(env.root)
+    (env.storage_root / "filed").write_text("x")
+    linked = dokku("storage:create", "linked")
+    assert linked.err == (
+        f" !     storage entry path {env.storage_root}/linked is a symbolic link;"
+        " refusing to use it as a storage directory\n"
+    )
+    filed = dokku("storage:create", "filed")
+    assert filed.err == f" !     storage entry path {env.storage_root}/filed exists but is not a directory\n"
+    assert dokku("storage:list-entries").out == "-----> No storage entries registered\n"

@@ -7,11 +7,14 @@ Every attachment mounts an entry: a named one (`storage:create`), or the `legacy
 from __future__ import annotations
 
 import os
+import time
 
+from pydokku.errors import DokkuError
 from pydokku.plugins import docker_options
 from pydokku.plugins.storage.entries import DEFAULT_PROCESS_TYPE, LEGACY_PREFIX
 from pydokku.plugins.storage.spec import MountSpec, render_options
 from pydokku.store import storage as storage_store
+from pydokku.store.schema import legacy_entry_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,6 +77,19 @@ def app_mounts(tx: Tx, apps: list[AppRow]) -> dict[int, AppMounts]:
     attachments = storage_store.attachments(tx, ids)
     volumes = docker_options.volumes(tx, ids)
     return {app.id: AppMounts(attachments.get(app.id, []), volumes.get(app.id, {})) for app in apps}
+
+
+def attach_legacy(tx: Tx, app: AppRow, spec: MountSpec, *, deploy: bool, run: bool) -> None:
+    """A `host:container[:options]` mount as Dokku 0.38 stores it: an attachment, for every process
+    type, of the legacy entry named after the host (created when missing)."""
+    name = legacy_entry_name(spec.host)
+    entry = storage_store.entry(tx, name) or storage_store.save_entry(tx, name, spec.host, "", "", "", int(time.time()))
+    if entry.host_path != spec.host:
+        raise DokkuError(f'legacy entry "{name}" already exists with conflicting fields')
+    storage_store.upsert_attachment(
+        tx, app.id, entry.id, spec.container, DEFAULT_PROCESS_TYPE, deploy=deploy, run=run, subpath="",
+        readonly=spec.readonly, volume_options=spec.other_options, volume_chown="",
+    )  # fmt: skip
 
 
 def copy_app(tx: Tx, source: AppRow, target: AppRow) -> None:

@@ -11,11 +11,10 @@ import time
 from pydokku.console import confirm_destructive
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, docker_options
-from pydokku.plugins.storage import chown, entries
+from pydokku.plugins.storage import attach_legacy, chown, disk, entries
 from pydokku.plugins.storage.spec import MountSpec
 from pydokku.store import apps as app_store
 from pydokku.store import storage as storage_store
-from pydokku.store.schema import legacy_entry_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -62,30 +61,17 @@ def entry_json(tx: Tx, entry: Entry) -> dict[str, object]:
     return shown
 
 
-def _apply_on_disk(context: Context, entry_name: str, path: str, mode: str, chown_value: str) -> None:
+def _apply_on_disk(context: Context, path: str, mode: str, chown_value: str) -> None:
     """Create the entry's directory and give it its mode and owner (named volumes are left to Docker)."""
     if entries.is_volume(path):
         return
-    if os.path.lexists(path):
-        if os.path.islink(path) or not os.path.isdir(path):
-            raise DokkuError(f"storage entry path {path} exists but is not a directory")
-    else:
-        try:
-            os.makedirs(path, 0o755)
-        except OSError as error:
-            raise DokkuError(f"Unable to create {path}: {error.strerror}") from error
+    owner = disk.host_owner(context, chown.resolve(chown_value)) if chown_value else None
+    if disk.make_directory(path, describe="storage entry path "):
         context.console.detail(f"Created {path}")
     if mode:
         context.console.detail(f"Setting directory mode to {mode}")
         os.chmod(path, int(mode, 8))
-    if chown_value and chown_value != "false":
-        choice = chown.resolve(chown_value)
-        owner = choice.on_host(context.engine.userns_offset())
-        if owner is not None:
-            from pydokku.ownership import set_tree_owner
-
-            context.console.detail(f"Setting directory ownership to {owner[0]}:{owner[1]}")
-            set_tree_owner(path, *owner)
+    disk.set_owner(context, path, owner)
 
 
 def _validate(context: Context, name: str, path: str, chown_value: str, mode: str, policy: str) -> str:
@@ -94,7 +80,7 @@ def _validate(context: Context, name: str, path: str, chown_value: str, mode: st
     mode = entries.normalize_mode(mode)
     default = _default_path(context, name)
     if chown_value:
-        chown.resolve(chown_value) if chown_value != "false" else None
+        chown.resolve(chown_value)
     for flag, value in (("--chown", chown_value), ("--mode", mode)):
         if value and path != default:
             raise DokkuError(
@@ -131,7 +117,7 @@ def create(context: Context, args: ParsedArgs) -> None:
             return
         if existing is not None and existing.host_path != path and storage_store.attachments_of_entry(tx, existing.id):
             raise DokkuError(f'storage entry "{name}" is mounted; unmount it before changing its host path')
-        _apply_on_disk(context, name, path, mode, chown_value)
+        _apply_on_disk(context, path, mode, chown_value)
         entry = storage_store.save_entry(tx, name, path, chown_value, mode, policy, int(time.time()))
         for kind, values in (("annotation", annotations), ("label", labels)):
             for key, value in values.items():
@@ -220,7 +206,7 @@ def set_property(context: Context, args: ParsedArgs) -> None:
         mode = _validate(context, name, entry.host_path, fields["chown"], fields["mode"], fields["reclaim-policy"])
         changed_mode = mode if mode != entry.mode else ""
         changed_chown = fields["chown"] if fields["chown"] != entry.chown else ""
-        _apply_on_disk(context, name, entry.host_path, changed_mode, changed_chown)
+        _apply_on_disk(context, entry.host_path, changed_mode, changed_chown)
         storage_store.save_entry(
             tx, name, entry.host_path, fields["chown"], mode, fields["reclaim-policy"], entry.created_at
         )
@@ -355,17 +341,7 @@ def _migrate_app(tx: Tx, app: apps.AppRow) -> None:
             if spec.container:  # an anonymous `-v /path` volume is not storage anyone manages
                 phases.setdefault(spec, set()).add(phase)
     for spec, found_in in phases.items():
-        entry_name = legacy_entry_name(spec.host)
-        entry = storage_store.entry(tx, entry_name) or storage_store.save_entry(
-            tx, entry_name, spec.host, "", "", "", int(time.time())
-        )
-        if entry.host_path != spec.host:
-            raise DokkuError(f'legacy entry "{entry_name}" already exists with conflicting fields')
-        storage_store.upsert_attachment(
-            tx, app.id, entry.id, spec.container, entries.DEFAULT_PROCESS_TYPE, deploy="deploy" in found_in,
-            run="run" in found_in, subpath="", readonly=spec.readonly, volume_options=spec.other_options,
-            volume_chown="",
-        )  # fmt: skip
+        attach_legacy(tx, app, spec, deploy="deploy" in found_in, run="run" in found_in)
         docker_options.remove_volume(tx, app, spec.host, spec.container, phases=tuple(sorted(found_in)))
 
 

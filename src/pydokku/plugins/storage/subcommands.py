@@ -7,7 +7,7 @@ import os
 from pydokku import report
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, docker_options
-from pydokku.plugins.storage import AppMounts, app_mounts, attachment_spec, entries, is_named
+from pydokku.plugins.storage import AppMounts, app_mounts, attach_legacy, attachment_spec, entries, is_named
 from pydokku.plugins.storage.spec import MAX_NAME_BYTES, MountSpec, check_volume_options, parse
 from pydokku.store import storage as storage_store
 from pydokku.store.schema import legacy_entry_name
@@ -38,33 +38,14 @@ def ensure_directory(context: Context, args: ParsedArgs) -> None:
     console = context.console
     if choice.deprecated:
         console.detail(chown.PACKETO_DEPRECATION, always=True)
-    owner = choice.on_host(None if choice.owner_id is None else context.engine.userns_offset())
+    from pydokku.plugins.storage import disk
+
+    owner = disk.host_owner(context, choice)
     path = os.path.join(context.paths.storage_root, name)
     console.header(f"Ensuring {path} exists", always=True)
-    _make_directory(path)
-    if owner is not None:
-        uid, gid = owner
-        console.detail(f"Setting directory ownership to {uid}:{gid}")
-        from pydokku.ownership import set_tree_owner
-
-        set_tree_owner(path, uid, gid)
+    disk.make_directory(path)
+    disk.set_owner(context, path, owner)
     console.detail("Directory ready for mounting")
-
-
-def _make_directory(path: str) -> None:
-    import stat
-
-    try:
-        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-        os.mkdir(path, mode=0o755)
-    except FileExistsError:
-        mode = os.lstat(path).st_mode
-        if stat.S_ISLNK(mode):
-            raise DokkuError(f"{path} is a symbolic link; refusing to use it as a storage directory") from None
-        if not stat.S_ISDIR(mode):
-            raise DokkuError(f"{path} exists but is not a directory") from None
-    except OSError as error:
-        raise DokkuError(f"Unable to create {path}: {error.strerror}") from error
 
 
 def _mounts(tx: Tx, app: apps.AppRow) -> AppMounts:
@@ -159,20 +140,7 @@ def _mount_colon(tx: Tx, app: apps.AppRow, spec: MountSpec) -> None:
         raise DokkuError(
             f"Host path {spec.host} does not exist; create it first, for example with storage:ensure-directory."
         )
-    name = legacy_entry_name(spec.host)
-    entry = storage_store.entry(tx, name) or storage_store.save_entry(tx, name, spec.host, "", "", "", _now())
-    if entry.host_path != spec.host:
-        raise DokkuError(f'legacy entry "{name}" already exists with conflicting fields')
-    storage_store.upsert_attachment(
-        tx, app.id, entry.id, spec.container, entries.DEFAULT_PROCESS_TYPE, deploy=True, run=True,
-        subpath="", readonly=spec.readonly, volume_options=spec.other_options, volume_chown="",
-    )  # fmt: skip
-
-
-def _now() -> int:
-    import time
-
-    return int(time.time())
+    attach_legacy(tx, app, spec, deploy=True, run=True)
 
 
 def _mount_entry(context: Context, tx: Tx, app: apps.AppRow, name: str, args: ParsedArgs) -> str:

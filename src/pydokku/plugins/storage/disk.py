@@ -1,0 +1,48 @@
+"""Storage directories on the host: made safely and given an owner (storage:ensure-directory and
+storage:create share this)."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from pydokku.errors import DokkuError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.context import Context
+    from pydokku.plugins.storage.chown import ChownChoice
+
+
+def make_directory(path: str, *, describe: str = "") -> bool:
+    """Create `path` (mode 0755, parents too); False when it already is a directory. A symlink or a
+    file in the way is an error: ownership changes must never be redirected through a link."""
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+        os.mkdir(path, mode=0o755)
+        return True
+    except FileExistsError:
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):
+            raise DokkuError(
+                f"{describe}{path} is a symbolic link; refusing to use it as a storage directory"
+            ) from None
+        if not stat.S_ISDIR(mode):
+            raise DokkuError(f"{describe}{path} exists but is not a directory") from None
+        return False
+    except OSError as error:
+        raise DokkuError(f"Unable to create {path}: {error.strerror}") from error
+
+
+def host_owner(context: Context, choice: ChownChoice) -> tuple[int, int] | None:
+    """The uid:gid a chown choice means on this host (asks the engine only when there is an owner)."""
+    return None if choice.owner_id is None else choice.on_host(context.engine.userns_offset())
+
+
+def set_owner(context: Context, path: str, owner: tuple[int, int] | None) -> None:
+    if owner is None:
+        return
+    from pydokku.ownership import set_tree_owner
+
+    context.console.detail(f"Setting directory ownership to {owner[0]}:{owner[1]}")
+    set_tree_owner(path, *owner)
