@@ -127,3 +127,16 @@ def test_settings_report_and_errors(dokku, app):
         " !     Invalid value for init-process: maybe (expected true or false)\n"
     )
     assert dokku("scheduler-docker-local:set", app, "init-process").out == "-----> Unsetting init-process\n"
+
+
+def test_volume_chown_wins_over_the_app_user_and_owns_once(dokku, app_name, images, env):
+    dokku("storage:create", "media")
+    (env.storage_root / "media" / "f").write_text("x")
+    dokku("apps:create", app_name)
+    dokku("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0")
+    dokku("storage:mount", app_name, "media", "--container-dir", "/media", "--volume-chown", "heroku")
+    result = dokku("git:from-image", app_name, images.buildpack)
+    assert result.code == 0, result.err
+    ownership_lines = [line for line in result.lines if "Setting ownership" in line]
+    assert ownership_lines == [f"       Setting ownership of {env.storage_root}/media to 1000:1000"]
+    assert owner(env.storage_root / "media" / "f") == (1000, 1000)

@@ -296,3 +296,15 @@ def test_unreachable_engine_changes_nothing(dokku, app, env, monkeypatch, images
         " unix:///nonexistent/docker.sock. Is the docker daemon running?\n"
     )
     assert env.snapshot() == before
+
+
+def test_bad_checks_wait_stops_the_deploy_before_any_container(dokku, deployed):
+    before = docker("inspect", "--format", "{{.Id}}", f"{deployed}.web.1")
+    dokku("config:set", "--no-restart", deployed, "DOKKU_DEFAULT_CHECKS_WAIT=soon")
+    result = dokku("ps:restart", deployed)
+    assert (result.code, result.err) == (
+        1,
+        " !     DOKKU_DEFAULT_CHECKS_WAIT must be a number of seconds, not 'soon'\n",
+    )
+    assert "Deploying" not in result.out
+    assert docker("ps", "--all", "--quiet", "--filter", f"label=com.dokku.app-name={deployed}").split() == [before[:12]]

@@ -42,6 +42,7 @@ class Engine:
         self._trace = trace
         self._binary = binary or os.environ.get("DOKKU_DOCKER_BIN", "docker")
         self._api: Api | None = None
+        self._userns: tuple[tuple[int, int] | None] | None = None  # asked once per command
 
     # -- the docker CLI -------------------------------------------------------------------------
 
@@ -68,9 +69,11 @@ class Engine:
         """`docker container create ARGS…`; returns the new container's id."""
         return self._run("container", "create", *args).strip()
 
-    def build(self, tag: str, dockerfile: str, options: list[str]) -> None:
-        """`docker image build` of a Dockerfile given as text, without a build context."""
-        self._run("image", "build", "--quiet", "--tag", tag, *options, "-", stdin=dockerfile)
+    def build(self, tag: str, dockerfile: str, options: list[str]) -> str:
+        """`docker image build` of a Dockerfile given as text, without a build context; returns the
+        image id (`--quiet` prints just that)."""
+        output = self._run("image", "build", "--quiet", "--tag", tag, *options, "-", stdin=dockerfile)
+        return output.strip().splitlines()[-1]
 
     def run_detached(self, args: list[str]) -> str:
         """`docker container run --detach ARGS…`; returns the container id."""
@@ -123,6 +126,11 @@ class Engine:
         Docker keeps a remapped daemon's data under `<data-root>/<uid>.<gid>`, so the root directory
         names the offset: 165536 on a typical host, but whatever /etc/subuid gave the remap user.
         """
+        if self._userns is None:
+            self._userns = (self._read_userns_offset(),)
+        return self._userns[0]
+
+    def _read_userns_offset(self) -> tuple[int, int] | None:
         info = self.info()
         if "name=userns" not in (info.get("SecurityOptions") or []):
             return None

@@ -18,7 +18,7 @@ from pydokku.errors import DokkuError
 from pydokku.plugins import apps
 from pydokku.plugins.storage import attachment_spec
 from pydokku.plugins.storage.entries import DEFAULT_PROCESS_TYPE
-from pydokku.scheduler import Runtime, current_release, load, plan, record_release
+from pydokku.scheduler import Runtime, build_options, current_release, load, plan, record_release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -99,21 +99,19 @@ def rebuild(context: Context, app_name: str) -> None:
 def build_and_deploy(context: Context, app_name: str, source_image: str, source_image_id: str) -> None:
     """Build `source_image` into a release of the app (with its build options), record it, deploy it."""
     engine, console = context.engine, context.console
-    runtime = _runtime(context, app_name)
+    with context.store.read() as tx:
+        requested = build_options(tx, apps.require(tx, app_name))
     console.header(f"Building {app_name} from {source_image}")
-    options, dropped = plan.build_options(runtime.options["build"])
+    options, dropped = plan.build_options(requested)
     if dropped:
         console.detail(f"Leaving out build options docker build cannot take: {shlex.join(dropped)}")
     dockerfile = f"FROM {source_image_id}\nLABEL {plan.LABEL_APP}={app_name}\n"
-    engine.build(image_tag(app_name), dockerfile, options)
-    built = engine.image(image_tag(app_name))
-    if built is None:
-        raise DokkuError(f"The build of {app_name} produced no image")
-    procfile = engine.read_file(built["Id"], "/app/Procfile")
+    image_id = engine.build(image_tag(app_name), dockerfile, options)
+    procfile = engine.read_file(image_id, "/app/Procfile")
     processes = plan.release_processes(plan.parse_procfile(procfile.decode()) if procfile else {})
     console.header(f"Releasing {app_name}...")
     with context.store.write() as tx:
-        record_release(tx, apps.require(tx, app_name), source_image, source_image_id, built["Id"], processes)
+        record_release(tx, apps.require(tx, app_name), source_image, source_image_id, image_id, processes)
     deploy(context, app_name)
 
 
@@ -133,10 +131,10 @@ def deploy(context: Context, app_name: str, only: str | None = None) -> None:
         image = engine.image(release.image_id)
         if image is None:
             raise DokkuError(f"The release image of {app_name} is missing; run ps:rebuild to build it again")
+        checks_wait = _checks_wait(runtime)
         _check_mounts(engine, runtime.mounts.specs("deploy"))
         _check_subpaths(runtime)
-        _fix_mount_ownership(context, runtime, image)
-        _apply_volume_chown(context, runtime)
+        _fix_ownership(context, runtime, image)
         console.header(f"Deploying {app_name} via the docker-local scheduler...")
         existing = _deployed_containers(engine, app_name)
         started: list[str] = []
@@ -146,7 +144,7 @@ def deploy(context: Context, app_name: str, only: str | None = None) -> None:
             count = runtime.scale[process_type]
             console.header(f"Deploying {process_type} (count={count})")
             for index in range(1, count + 1):
-                started.append(_replace_dyno(engine, runtime, process_type, index, existing))
+                started.append(_replace_dyno(engine, runtime, process_type, index, existing, checks_wait))
         for container in existing:
             process_type = container.labels.get(plan.LABEL_PROCESS, "")
             if only is None or process_type == only:
@@ -175,7 +173,9 @@ def _retire(engine: Engine, container: Container) -> None:
     container.state = "removed"
 
 
-def _replace_dyno(engine: Engine, runtime: Runtime, process_type: str, index: int, existing: list[Container]) -> str:
+def _replace_dyno(
+    engine: Engine, runtime: Runtime, process_type: str, index: int, existing: list[Container], checks_wait: float
+) -> str:
     release = runtime.release
     assert release is not None
     dyno = f"{process_type}.{index}"
@@ -199,7 +199,7 @@ def _replace_dyno(engine: Engine, runtime: Runtime, process_type: str, index: in
     container = engine.create(args)
     try:
         engine.start(container)
-        _check_running(engine, container, name, _checks_wait(runtime))
+        _check_running(engine, container, name, checks_wait)
     except BaseException:
         engine.remove(container)
         raise
@@ -260,32 +260,49 @@ def _check_mounts(engine: Engine, mounts: list[MountSpec]) -> None:
             )
 
 
-def _fix_mount_ownership(context: Context, runtime: Runtime, image: dict[str, Any]) -> None:
-    """Make the mounted host directories owned by the user the app runs as, before it starts.
+def _fix_ownership(context: Context, runtime: Runtime, image: dict[str, Any]) -> None:
+    """Give the mounted directories their owners before the app starts, each at most once.
 
-    For buildpack-style images (their environment says USER=<app user>), as Dokku's docker-local
-    scheduler did, or for any image when `chown-mounts` is set; never when `disable-chown` is set.
-    A tree whose root already has the owner is skipped without a walk.
+    An attachment's `--volume-chown` names its owner. The other writable mounts go to the user the
+    app runs as, for buildpack-style images (their environment says USER=<app user>) as Dokku's
+    docker-local scheduler did, or for any image when `chown-mounts` is set; never when
+    `disable-chown` is set. A tree whose root already has the owner is skipped without a walk.
     """
+    owners: dict[MountSpec, tuple[int, int] | None] = {}
+    app_owner = _app_user_owner(context, runtime, image)
+    if app_owner is not None:
+        for spec in runtime.mounts.specs("deploy"):
+            if spec.container and not spec.readonly:
+                owners[spec] = app_owner
+    explicit = [attachment for attachment in runtime.mounts.attached("deploy") if attachment.volume_chown]
+    if explicit:
+        from pydokku.plugins.storage import chown
+
+        for attachment in explicit:
+            owner = chown.resolve(attachment.volume_chown).on_host(context.engine.userns_offset())
+            owners[attachment_spec(attachment)] = owner
+    for spec, wanted in owners.items():
+        if wanted is not None:
+            _own(context, spec, *wanted)
+
+
+def _app_user_owner(context: Context, runtime: Runtime, image: dict[str, Any]) -> tuple[int, int] | None:
+    """The host uid:gid of the user the app runs as, when its mounts should be given to it."""
     settings = runtime.settings
     if settings["disable-chown"] == "true":
-        return
+        return None
     config = image.get("Config") or {}
     user = runtime.env.get("DOKKU_APP_USER") or config.get("User") or DEFAULT_APP_USER
     buildpack_style = f"USER={user.partition(':')[0]}" in (config.get("Env") or [])
     if not buildpack_style and settings["chown-mounts"] != "true":
-        return
-    targets = [spec for spec in runtime.mounts.specs("deploy") if spec.container and not spec.readonly]
-    if not targets:
-        return
+        return None
+    if not any(spec.container and not spec.readonly for spec in runtime.mounts.specs("deploy")):
+        return None  # nothing to own: do not read the image's /etc/passwd
     uid, gid = _resolve_user(context.engine, image["Id"], user)
     if uid == 0:
-        return
+        return None
     offset = context.engine.userns_offset()
-    if offset is not None:
-        uid, gid = uid + offset[0], gid + offset[1]
-    for spec in targets:
-        _own(context, spec, uid, gid)
+    return (uid, gid) if offset is None else (uid + offset[0], gid + offset[1])
 
 
 def _own(context: Context, spec: MountSpec, uid: int, gid: int) -> None:
@@ -300,20 +317,6 @@ def _own(context: Context, spec: MountSpec, uid: int, gid: int) -> None:
         return
     context.console.detail(f"Setting ownership of {path} to {uid}:{gid}")
     set_tree_owner(path, uid, gid)
-
-
-def _apply_volume_chown(context: Context, runtime: Runtime) -> None:
-    """`storage:mount … --volume-chown`: the attachment's directory gets that owner at every deploy."""
-    wanted = [attachment for attachment in runtime.mounts.attached("deploy") if attachment.volume_chown]
-    if not wanted:
-        return
-    from pydokku.plugins.storage import chown
-
-    offset = context.engine.userns_offset()
-    for attachment in wanted:
-        owner = chown.resolve(attachment.volume_chown).on_host(offset)
-        if owner is not None:
-            _own(context, attachment_spec(attachment), *owner)
 
 
 def _check_subpaths(runtime: Runtime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from pydokku import report
+from pydokku import report, scheduler
 from pydokku.console import confirm_destructive
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, config, docker_options, storage
@@ -38,12 +38,6 @@ def create(context: Context, args: ParsedArgs) -> None:
         _create(context, tx, name)
 
 
-def _deployed(tx: Tx, app: apps.AppRow) -> bool:
-    from pydokku.scheduler import current_release
-
-    return current_release(tx, app) is not None
-
-
 def _retire(context: Context, name: str) -> None:
     """Remove the app's containers and images; the data of its mounts is never touched."""
     from pydokku.scheduler import docker_local
@@ -55,7 +49,7 @@ def _retire(context: Context, name: str) -> None:
 def destroy(context: Context, args: ParsedArgs) -> None:
     name = args.positional(0)
     with context.store.read() as tx:
-        deployed = _deployed(tx, apps.require(tx, name))
+        deployed = scheduler.deployed(tx, apps.require(tx, name))
     if not context.flags.force:
         confirm_destructive(context.console, context.stdin, f"app {name}", name)
     context.console.header(f"Destroying {name} (including all add-ons)")
@@ -103,7 +97,7 @@ def rename(context: Context, args: ParsedArgs) -> None:
     with context.store.write() as tx:
         app = apps.require(tx, old)
         _new_name(tx, new)
-        deployed = _deployed(tx, app)
+        deployed = scheduler.deployed(tx, app)
         context.console.header(f"Renaming {old} to {new}")
         app_store.rename(tx, app.id, new)
         _move_app_dir(context, old, new)
@@ -147,9 +141,7 @@ def clone(context: Context, args: ParsedArgs) -> None:
         config.copy_app(tx, source, target)
         docker_options.copy_app(tx, source, target)
         storage.copy_app(tx, source, target)
-        from pydokku.scheduler import current_release
-
-        release = current_release(tx, source)
+        release = scheduler.current_release(tx, source)
     if release is not None and not args.has("skip-deploy"):
         from pydokku.scheduler import docker_local
 

@@ -34,10 +34,10 @@ class _Scope:
         """A changed environment reaches a deployed app's containers by a restart (not for --global)."""
         if self.is_global or args.has("no-restart"):
             return
-        from pydokku.scheduler import current_release, docker_local
+        from pydokku.scheduler import deployed, docker_local
 
         with context.store.read() as tx:
-            if current_release(tx, apps.require(tx, self.app_name)) is None:
+            if not deployed(tx, apps.require(tx, self.app_name)):
                 return
         context.console.header(f"Restarting app {self.app_name}")
         docker_local.deploy(context, self.app_name)

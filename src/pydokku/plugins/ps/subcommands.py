@@ -6,7 +6,7 @@ from pydokku import report
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
 from pydokku.plugins.ps import scale as current_scale
-from pydokku.scheduler import current_release, docker_local, plan
+from pydokku.scheduler import current_release, deployed, docker_local, plan
 from pydokku.store import apps as app_store
 from pydokku.store import properties
 from pydokku.text import only
@@ -30,7 +30,7 @@ def _targets(context: Context, args: ParsedArgs) -> list[str]:
 
 def _deployed(context: Context, app_name: str) -> bool:
     with context.store.read() as tx:
-        if current_release(tx, apps.require(tx, app_name)) is not None:
+        if deployed(tx, apps.require(tx, app_name)):
             return True
     context.console.warn(f"App {app_name} has not been deployed")
     return False
