@@ -83,7 +83,9 @@ def test_ids_are_shifted_by_the_remap_offset(dokku, env, monkeypatch, remapped_d
 
 def test_chown_false_does_not_ask_the_engine(dokku, env, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-    assert dokku("storage:ensure-directory", "--chown", "false", "data").code == 0
+    result = dokku("storage:ensure-directory", "--chown", "false", "data")
+    assert (result.code, result.err) == (0, "")
+    assert result.out == f"-----> Ensuring {env.storage_root}/data exists\n       Directory ready for mounting\n"
 
 
 def test_unreachable_engine_is_a_clear_error_and_changes_nothing(dokku, env, monkeypatch):

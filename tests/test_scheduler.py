@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from conftest import docker, in_container, running
 
@@ -163,7 +164,7 @@ def test_run_exit_code_env_and_detached(dokku, deployed):
     assert dokku("run", "--env", "A=1", "-e", "B=2", deployed, "sh", "-c", 'test "$A$B" = 12').code == 0
     detached = dokku("run:detached", deployed, "sleep", "1")
     assert detached.code == 0
-    assert detached.out.startswith(f"{deployed}.run.")
+    assert re.fullmatch(rf"{re.escape(deployed)}\.run\.\d{{4}}\n", detached.out)
 
 
 def test_run_procfile_command(dokku_process, deployed):

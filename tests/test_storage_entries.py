@@ -92,7 +92,7 @@ def test_create_again(dokku, env):
             f' !     storage entry name "{"a" * 46}" is too long (max 45 characters); helm release names cap our budget\n',
         ),
         (("Upper",), NAME_RULE.format("Upper")),
-        (("-dash",), None),
+        (("-dash",), " !     unknown shorthand flag: 'd' in -dash\n"),
         (("dash-",), NAME_RULE.format("dash-")),
         (("under_score",), NAME_RULE.format("under_score")),
         (("ünï",), NAME_RULE.format("ünï")),
@@ -117,16 +117,23 @@ def test_create_again(dokku, env):
         ),
         (("ok", "--chown", "nobody"), " !     Unsupported chown permissions\n"),
         (("ok", "--annotation", "novalue"), ' !     expected key=value, got "novalue"\n'),
-        (("ok", "/srv/custom", "--chown", "heroku"), None),
-        (("ok", "/srv/custom", "--reclaim-policy", "Delete"), None),
+        (("ok", "/srv/custom", "--chown", "heroku"), "{chown_on_custom}"),
+        (("ok", "/srv/custom", "--reclaim-policy", "Delete"), "{delete_on_custom}"),
     ],
 )
 def test_create_errors_change_nothing(dokku, env, args, message):
+    default = env.storage_root / "ok"
+    message = message.format(
+        chown_on_custom=(
+            f" !     --chown is only supported when the storage entry uses the default host path ({default});"
+            " omit --chown and manage /srv/custom manually\n"
+        ),
+        delete_on_custom=f" !     reclaim policy Delete is only supported for the default host path ({default})\n",
+    )
     before = env.snapshot()
     result = dokku("storage:create", *args)
-    assert result.code in (1, 2)
-    if message is not None:
-        assert (result.code, result.out, result.err) == (1, "", message)
+    expected_code = 2 if "unknown shorthand flag" in message else 1
+    assert (result.code, result.out, result.err) == (expected_code, "", message)
     assert env.snapshot() == before
 
 
