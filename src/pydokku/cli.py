@@ -39,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str], console: Console) -> int:
     context: Context | None = None
+    flags = GlobalFlags()
+    flags.trace = os.environ.get("DOKKU_TRACE", "") not in ("", "0", "false")
     try:
-        flags = GlobalFlags()
         rest = parse_leading_globals(argv, flags)
         console.quiet = flags.quiet or bool(os.environ.get("DOKKU_QUIET_OUTPUT"))
         if not rest or rest[0] in HELP_WORDS:
@@ -71,6 +72,17 @@ def _run(argv: list[str], console: Console) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise  # main() ends quietly: the reader went away
+    except Exception as error:  # the one boundary: no traceback unless asked for
+        from pydokku.faults import describe
+
+        console.warn(describe(error, Paths.from_env(os.environ).database))
+        if flags.trace:
+            import traceback
+
+            traceback.print_exception(error, file=console.err)
+        return 1
     finally:
         if context is not None:
             context.close()

@@ -79,6 +79,13 @@ class Api:
             if scheme == "tcp":
                 host, _, port = rest.partition(":")
                 return socket.create_connection((host, int(port or 2375)), timeout=timeout)
+        except PermissionError as error:
+            from pydokku.engine import EngineUnavailable
+
+            raise EngineUnavailable(
+                f"Unable to reach the Docker engine: permission denied while connecting to {self._host};"
+                " run dokku as root or as a member of the docker group"
+            ) from error
         except OSError as error:
             from pydokku.engine import EngineUnavailable
 
@@ -104,8 +111,16 @@ class Api:
         elif method in ("POST", "PUT"):
             head += "Content-Length: 0\r\n"
         with self._connect(timeout) as sock:
-            sock.sendall(head.encode() + b"\r\n" + payload)
-            status, data = _response(_Reader(sock))
+            try:
+                sock.sendall(head.encode() + b"\r\n" + payload)
+                status, data = _response(_Reader(sock))
+            except (OSError, ValueError, IndexError) as error:
+                from pydokku.engine import EngineUnavailable
+
+                raise EngineUnavailable(
+                    f"Lost the connection to the Docker engine at {self._host} during {method} {path}: {error};"
+                    " check that dockerd is healthy, then run the command again"
+                ) from error
         if status >= 400:
             try:
                 message = json.loads(data)["message"]
