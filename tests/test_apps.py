@@ -101,7 +101,9 @@ def test_destroy_asks_for_the_name(dokku, app, env, host_dir):
     assert dokku("apps:exists", app).code == 0
     confirmed = dokku("apps:destroy", app, stdin=f"{app}\n")
     assert confirmed.code == 0
-    assert confirmed.out == "> -----> Destroying node-js-app (including all add-ons)\n"
+    assert confirmed.out == (
+        "> -----> Destroying node-js-app (including all add-ons)\n-----> Retiring old containers and images\n"
+    )
     assert dokku("apps:exists", app).code == 20
     assert not (env.dokku_root / app).exists()
     assert (host_dir / "keep.txt").read_text() == "data"
@@ -114,7 +116,7 @@ def test_destroy_forced(dokku, app, argv):
     result = dokku(*argv)
     assert (result.code, result.out, result.err) == (
         0,
-        "-----> Destroying node-js-app (including all add-ons)\n",
+        "-----> Destroying node-js-app (including all add-ons)\n-----> Retiring old containers and images\n",
         "",
     )
 

@@ -1,5 +1,6 @@
 """Ownership of mounted host directories at deploy: the seed's "App User and Persistent Storage file
-ownership" section, made safe (no symlinks followed, other file systems left alone, opt-out)."""
+ownership" section, made safe (only inside the storage root, no symlinks followed, no file with other
+hard links, other file systems left alone, opt-out)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,15 @@ def owner(path) -> tuple[int, int]:
 
 
 @pytest.fixture
-def tree(host_dir, env):
-    """A root-owned tree in the mounted directory, with a symlink pointing outside it."""
-    (host_dir / "uploads").mkdir()
-    (host_dir / "uploads" / "a.txt").write_text("a")
+def tree(env):
+    """A root-owned tree in a storage directory, with a symlink pointing outside it."""
+    tree = env.storage_root / "app-data"
+    (tree / "uploads").mkdir(parents=True)
+    (tree / "uploads" / "a.txt").write_text("a")
     outside = env.root / "outside.txt"
     outside.write_text("not yours")
-    (host_dir / "uploads" / "escape").symlink_to(outside)
-    return host_dir
+    (tree / "uploads" / "escape").symlink_to(outside)
+    return tree
 
 
 def deploy(dokku, app_name, image, *mounts):
@@ -47,13 +49,77 @@ def test_buildpack_image_gets_its_mounts_owned_by_the_app_user(dokku, app_name, 
     )
 
 
-def test_an_owned_tree_is_skipped(dokku, app_name, images, host_dir):
-    os.chown(host_dir, 32767, 32767)
-    (host_dir / "root-file").write_text("x")  # root-owned, but the tree's root already has the owner
-    result = deploy(dokku, app_name, images.buildpack, f"{host_dir}:/data")
+def test_an_owned_tree_is_skipped(dokku, app_name, images, tree):
+    os.chown(tree, 32767, 32767)
+    (tree / "root-file").write_text("x")  # root-owned, but the tree's root already has the owner
+    result = deploy(dokku, app_name, images.buildpack, f"{tree}:/data")
     assert result.code == 0
     assert "Setting ownership" not in result.out
-    assert owner(host_dir / "root-file") == (0, 0)
+    assert owner(tree / "root-file") == (0, 0)
+
+
+def test_host_paths_outside_the_storage_root_are_never_reowned(dokku, app_name, images, host_dir, env):
+    (host_dir / "f").write_text("x")
+    dokku("apps:create", app_name)
+    dokku("scheduler-docker-local:set", app_name, "chown-mounts", "true")
+    result = deploy(dokku, app_name, images.buildpack, f"{host_dir}:/data")
+    assert result.code == 0, result.err
+    assert (
+        f"       Leaving the owner of {host_dir} as it is: it is outside the storage root ({env.storage_root});"
+        " to have its owner managed, keep the data in a storage entry (dokku storage:create) and mount that\n"
+        in result.out
+    )
+    assert "Setting ownership" not in result.out
+    assert owner(host_dir) == owner(host_dir / "f") == (0, 0)
+
+
+def test_a_symlink_into_the_storage_root_does_not_count_as_inside(dokku, app_name, images, host_dir, env):
+    env.storage_root.mkdir(parents=True)
+    (env.storage_root / "sneaky").symlink_to(host_dir)
+    result = deploy(dokku, app_name, images.buildpack, f"{env.storage_root}/sneaky:/data")
+    assert result.code == 0, result.err
+    assert f"       Leaving the owner of {env.storage_root}/sneaky as it is" in result.out
+    assert owner(host_dir) == (0, 0)
+
+
+def test_files_with_other_hard_links_keep_their_owner(dokku, app_name, images, tree, env):
+    outside = env.root / "hard-outside.txt"
+    outside.write_text("shared inode")
+    os.link(outside, tree / "uploads" / "hard.txt")
+    result = deploy(dokku, app_name, images.buildpack, f"{tree}:/data")
+    assert result.code == 0, result.err
+    assert (
+        result.out.count(
+            "       Left the owner of 1 file(s) with other hard links as it was:"
+            " their other names may be outside the storage area\n"
+        )
+        == 1
+    )
+    assert owner(outside) == (0, 0)
+    assert owner(tree / "uploads" / "a.txt") == (32767, 32767)
+
+
+def test_local_volumes_are_reowned_but_not_those_binding_a_host_directory(dokku, app_name, images, host_dir):
+    from conftest import docker
+
+    plain, bound = f"{app_name}-plain", f"{app_name}-bound"
+    docker("volume", "create", "--label", f"com.dokku.app-name={app_name}", plain)
+    docker("volume", "create", "--label", f"com.dokku.app-name={app_name}", "--opt", "type=none", "--opt", "o=bind",
+           "--opt", f"device={host_dir}", bound)  # fmt: skip
+    try:
+        result = deploy(dokku, app_name, images.buildpack, f"{plain}:/plain", f"{bound}:/bound")
+        assert result.code == 0, result.err
+        mountpoint = docker("volume", "inspect", "--format", "{{.Mountpoint}}", plain)
+        assert f"       Setting ownership of {mountpoint} to 32767:32767\n" in result.out
+        assert owner(mountpoint) == (32767, 32767)
+        assert (
+            f"       Leaving the owner of docker volume {bound} as it is: only local-driver volumes without a"
+            " device option are re-owned; give it its owner yourself\n" in result.out
+        )
+        assert owner(host_dir) == (0, 0)
+    finally:
+        dokku("--force", "apps:destroy", app_name)
+        docker("volume", "rm", plain, bound, check=False)
 
 
 def test_disable_chown(dokku, app_name, images, tree):

@@ -234,6 +234,75 @@ def test_failed_start_keeps_the_previous_containers(dokku, deployed, images):
     assert running(deployed) == [f"{deployed}.web.1"]
 
 
+def app_containers(*apps: str) -> list[str]:
+    """Names of every container, in any state, labelled with one of the apps."""
+    names = []
+    for app in apps:
+        listed = docker("ps", "--all", "--filter", f"label=com.dokku.app-name={app}", "--format", "{{.Names}}")
+        names += listed.split()
+    return sorted(names)
+
+
+def test_failed_deploy_keeps_the_last_good_release_and_no_orphan_survives(dokku, deployed, images, host_dir):
+    """Deploy a good image, then a failing one, rename, destroy: no container of the app remains, and
+    the data is intact."""
+    (host_dir / "keep.txt").write_text("data")
+    dokku("config:set", "--no-restart", deployed, "DOKKU_DEFAULT_CHECKS_WAIT=1")
+    good_image = docker("inspect", "--format", "{{.Image}}", f"{deployed}.web.1")
+    assert dokku("git:from-image", deployed, images.crashing).code == 1
+    assert app_containers(deployed) == [f"{deployed}.web.1"]
+    # The failed build is gone and the last good release keeps its tag, so restart and rebuild use it.
+    assert docker("image", "inspect", "--format", "{{.Id}}", f"dokku/{deployed}:latest") == good_image
+    assert dokku("ps:restart", deployed).code == 0
+    assert docker("inspect", "--format", "{{.Image}}", f"{deployed}.web.1") == good_image
+    renamed = deployed + "-renamed"
+    try:
+        result = dokku("apps:rename", deployed, renamed)
+        assert result.code == 0, result.err
+        assert app_containers(deployed, renamed) == [f"{renamed}.web.1"]
+        assert in_container(f"{renamed}.web.1", "cat /data/keep.txt") == "data"
+        assert dokku("--force", "apps:destroy", renamed).code == 0
+        assert app_containers(deployed, renamed) == []
+        assert docker("image", "ls", "--quiet", "--filter", f"label=com.dokku.app-name={renamed}") == ""
+    finally:
+        for name in app_containers(deployed, renamed):
+            docker("rm", "--force", name, check=False)
+    assert (host_dir / "keep.txt").read_text() == "data"
+
+
+def test_a_failed_first_deploy_records_nothing_and_says_what_it_reowned(dokku, app_name, images, env):
+    tree = env.storage_root / "crash-data"
+    tree.mkdir(parents=True)
+    dokku("apps:create", app_name)
+    dokku("config:set", "--no-restart", app_name, "DOKKU_DEFAULT_CHECKS_WAIT=1")
+    dokku("scheduler-docker-local:set", app_name, "chown-mounts", "true")
+    dokku("storage:mount", app_name, f"{tree}:/data")
+    result = dokku("git:from-image", app_name, images.crashing)
+    assert result.code == 1
+    assert result.err == (
+        f" !     {app_name}.web.1 exited with status 3 as soon as it started; the previous containers keep running\n"
+        f" !     The deploy had already given these directories their owner: {tree} (was 0:0)\n"
+    )
+    assert app_containers(app_name) == []
+    assert dokku("ps:report", app_name, "--deployed").out == "false\n"
+    # Nothing was recorded, so the same image may be tried again (no "No changes detected").
+    assert "No changes detected" not in dokku("git:from-image", app_name, images.crashing).err
+
+
+def test_a_container_left_by_an_interrupted_deploy_is_retired(dokku, deployed, images):
+    """A deploy killed between starting a container and renaming it leaves `<dyno>.upcoming-*`."""
+    leftover = f"{deployed}.web.1.upcoming-deadbeef"
+    docker("run", "--detach", "--init", "--name", leftover, "--label", f"com.dokku.app-name={deployed}",
+           "--label", "com.dokku.container-type=deploy", "--label", "com.dokku.process-type=web",
+           "--label", "com.dokku.dyno=web.1", images.v1)  # fmt: skip
+    assert dokku("ps:restart", deployed).code == 0
+    assert app_containers(deployed) == [f"{deployed}.web.1"]
+    docker("run", "--detach", "--init", "--name", leftover, "--label", f"com.dokku.app-name={deployed}",
+           "--label", "com.dokku.container-type=deploy", "--label", "com.dokku.dyno=web.1", images.v1)  # fmt: skip
+    assert dokku("ps:scale", deployed, "web=0").code == 0
+    assert app_containers(deployed) == []
+
+
 def test_missing_host_path_at_deploy_keeps_the_previous_containers(dokku, deployed, host_dir):
     before = docker("inspect", "--format", "{{.Id}}", f"{deployed}.web.1")
     host_dir.rmdir()

@@ -234,6 +234,52 @@ def test_named_flags_with_a_colon_mount(dokku, app, host_dir, env):
     assert env.snapshot() == before
 
 
+def test_a_refused_subpath_mount_leaves_no_directory_behind(dokku, app, env):
+    dokku("storage:create", "one")
+    dokku("storage:create", "two")
+    dokku("storage:mount", app, "one", "--container-dir", "/data")
+    before = env.snapshot()
+    clash = dokku("storage:mount", app, "two", "--container-dir", "/data", "--volume-subpath", "a/b/c")
+    assert (clash.code, clash.out) == (1, "")
+    assert clash.err == (
+        f" !     Container path /data is already mounted by {env.storage_root}/one:/data; unmount that first.\n"
+    )
+    assert not (env.storage_root / "two" / "a").exists()
+    assert env.snapshot() == before
+
+
+def test_volume_chown_only_inside_the_storage_root(dokku, app, env, host_dir):
+    dokku("storage:create", "outside", str(host_dir))
+    before = env.snapshot()
+    result = dokku("storage:mount", app, "outside", "--container-dir", "/x", "--volume-chown", "heroku")
+    assert (result.code, result.out) == (1, "")
+    assert result.err == (
+        f" !     --volume-chown is only supported when the storage entry uses the default host path"
+        f" ({env.storage_root}/outside); omit --volume-chown and manage {host_dir} manually\n"
+    )
+    assert env.snapshot() == before
+    # `false` names no owner, so it is fine anywhere; inside the root any owner is.
+    assert dokku("storage:mount", app, "outside", "--container-dir", "/x", "--volume-chown", "false").code == 0
+    dokku("storage:create", "inside")
+    assert dokku("storage:mount", app, "inside", "--container-dir", "/y", "--volume-chown", "heroku").code == 0
+
+
+def test_mounting_again_rewrites_every_mount_time_field(dokku, app, env):
+    dokku("storage:create", "uploads")
+    first = dokku(
+        "storage:mount", app, "uploads", "--container-dir", "/x", "--volume-readonly", "--volume-options", "z",
+        "--volume-subpath", "sub", "--volume-chown", "heroku", "--phase", "run",
+    )  # fmt: skip
+    assert first.out == "-----> Storage entry uploads mounted at /x on node-js-app\n"
+    again = dokku("storage:mount", app, "uploads", "--container-dir", "/x")
+    assert again.out == "-----> Storage entry uploads mount at /x on node-js-app updated\n"
+    report = json.loads(dokku("storage:report", app, "--format", "json").out)
+    assert {key: report[f"attachment.1.{key}"] for key in ("readonly", "volume-options", "subpath", "volume-chown",
+                                                             "phases")} == {
+        "readonly": "false", "volume-options": "", "subpath": "", "volume-chown": "", "phases": "deploy,run",
+    }  # fmt: skip
+
+
 def test_subpath_cannot_lead_through_a_symlink(dokku, app, env):
     dokku("storage:create", "uploads")
     outside = env.root / "outside"

@@ -1,10 +1,14 @@
-"""Recursive ownership changes that never follow symbolic links and never leave the file system.
+"""Recursive ownership changes that never follow symbolic links, never leave the file system and never
+re-own a file that has other hard links.
 
-`set_tree_owner` is the entry point. When no other file system is mounted below the root, it asks
-`find -xdev` whether anything needs changing (stat only, stopping at the first mismatch) and lets
-coreutils `chown -R -P -h` make the change: both walk with directory descriptors and change links,
-never their targets, at C speed. When a file system is mounted inside the tree, or chown fails, the
-Python walker below does the work (and names the exact entry that could not be changed).
+`set_tree_owner` is the entry point. When no other file system is mounted below the root, one
+`find -xdev` pass (stat only) says whether anything needs changing and whether any mis-owned
+non-directory has other hard links: a file with several names may also be reachable from outside
+the storage area, so it is skipped and counted. With no such file, coreutils `chown -R -P -h` makes
+the change at C speed (fts with directory descriptors: links are changed, never followed), one
+process per core over the root's children. With a file system mounted inside the tree, hard links
+to skip, chown failing, or `find`/`chown` missing, the Python walker below does the work (and names
+the exact entry that could not be changed).
 
 The walker uses directory file descriptors (os.fwalk) and changes each entry relative to its parent's
 descriptor without following links, so a symlink planted in the tree, or swapped in during the walk,
@@ -19,7 +23,6 @@ import stat
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 
 from pydokku.errors import DokkuError
 
@@ -30,11 +33,16 @@ if TYPE_CHECKING:
 PROGRESS_EVERY = 0.5  # seconds between progress updates on a terminal
 
 
-@dataclass
 class ChownResult:
-    examined: int = 0
-    changed: int = 0
-    other_filesystem: int = 0
+    """What an ownership change did: entries examined and changed, and what it left alone."""
+
+    __slots__ = ("changed", "examined", "hard_linked", "other_filesystem")
+
+    def __init__(self) -> None:
+        self.examined = 0
+        self.changed = 0
+        self.other_filesystem = 0
+        self.hard_linked = 0  # mis-owned files with other names, left as they are
 
 
 class Progress:
@@ -63,17 +71,18 @@ class Progress:
             self._stream.flush()
 
 
+def _unescape_mountinfo(field: bytes) -> str:
+    """mountinfo writes space, tab, newline and backslash as `\\ooo`; the rest is the path's bytes."""
+    if b"\\" in field:
+        parts = field.split(b"\\")
+        field = parts[0] + b"".join(bytes([int(part[:3], 8)]) + part[3:] for part in parts[1:])
+    return os.fsdecode(field)
+
+
 def _mounts_below(root: str) -> bool:
     prefix = os.path.realpath(root).rstrip("/") + "/"
-    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as mountinfo:
-        for line in mountinfo:
-            mount_point = line.split(" ", 5)[4]
-            # mountinfo escapes space, tab, newline and backslash as octal
-            if "\\" in mount_point:
-                mount_point = mount_point.encode("latin-1").decode("unicode_escape")
-            if mount_point.startswith(prefix):
-                return True
-    return False
+    with open("/proc/self/mountinfo", "rb") as mountinfo:
+        return any(_unescape_mountinfo(line.split(b" ", 5)[4]).startswith(prefix) for line in mountinfo)
 
 
 def _run_with_progress(command: list[str], progress: Progress) -> subprocess.CompletedProcess[bytes]:
@@ -86,20 +95,52 @@ def _run_with_progress(command: list[str], progress: Progress) -> subprocess.Com
             progress.update()
 
 
-def set_tree_owner(root: str, uid: int, gid: int, *, progress_label: str | None = None) -> None:
-    """Give `root` and everything below it on the same file system the owner uid:gid."""
+def _chown_in_parallel(root: str, uid: int, gid: int, progress: Progress) -> bool:
+    """`chown -R -P -h` over the root's children, split across the cores; then the root itself."""
+    children = sorted(os.path.join(root, name) for name in os.listdir(root))
+    workers = max(1, min(os.cpu_count() or 1, len(children)))
+    owner = f"{uid}:{gid}"
+    processes = [
+        subprocess.Popen(["chown", "-R", "-P", "-h", owner, "--", *children[i::workers]], stderr=subprocess.DEVNULL)
+        for i in range(workers)
+        if children[i::workers]
+    ]
+    ok = True
+    for process in processes:
+        while True:
+            try:
+                ok = process.wait(timeout=PROGRESS_EVERY) == 0 and ok
+                break
+            except subprocess.TimeoutExpired:
+                progress.update()
+    return ok and subprocess.run(["chown", "-h", owner, "--", root], stderr=subprocess.DEVNULL).returncode == 0
+
+
+def set_tree_owner(root: str, uid: int, gid: int, *, progress_label: str | None = None) -> ChownResult:
+    """Give `root` and everything below it on the same file system the owner uid:gid, except files
+    with other hard links (counted in the result)."""
     _check_root(root)
     progress = Progress(progress_label or f"Setting ownership of {root}")
     try:
         if not _mounts_below(root):
             ids = (str(uid), str(gid))
-            probe = ["find", root, "-xdev", "(", "!", "-uid", ids[0], "-o", "!", "-gid", ids[1], ")", "-print", "-quit"]
-            found = _run_with_progress(probe, progress)
-            if found.returncode == 0 and not found.stdout:
-                return  # everything already has the owner
-            if _run_with_progress(["chown", "-R", "-P", "-h", f"{uid}:{gid}", root], progress).returncode == 0:
-                return
-        chown_tree(root, uid, gid, progress)  # mounts inside, or chown failed: the walker says where
+            probe = [
+                "find", root, "-xdev", "(", "!", "-uid", ids[0], "-o", "!", "-gid", ids[1], ")",
+                "(", "!", "-type", "d", "-links", "+1", "-printf", "H", "-o", "-printf", "C", ")",
+            ]  # fmt: skip
+            try:
+                found = _run_with_progress(probe, progress)
+                if found.returncode == 0:
+                    result = ChownResult()
+                    result.hard_linked = found.stdout.count(b"H")
+                    result.changed = found.stdout.count(b"C")
+                    if not result.changed:
+                        return result  # everything (but files with other names) already has the owner
+                    if not result.hard_linked and _chown_in_parallel(root, uid, gid, progress):
+                        return result
+            except FileNotFoundError:
+                pass  # no find or chown on this host: the walker needs neither
+        return chown_tree(root, uid, gid, progress)  # mounts inside, hard links, or chown failed
     finally:
         progress.finish()
 
@@ -139,16 +180,18 @@ def _raise(error: OSError) -> None:
     raise error
 
 
-@dataclass
 class _Walk:
     """One directory of the walk: entries are examined relative to its descriptor."""
 
-    dirpath: str
-    dir_fd: int
-    device: int
-    uid: int
-    gid: int
-    result: ChownResult
+    __slots__ = ("device", "dir_fd", "dirpath", "gid", "result", "uid")
+
+    def __init__(self, dirpath: str, dir_fd: int, device: int, uid: int, gid: int, result: ChownResult) -> None:
+        self.dirpath = dirpath
+        self.dir_fd = dir_fd
+        self.device = device
+        self.uid = uid
+        self.gid = gid
+        self.result = result
 
     def visit(self, name: str) -> bool:
         """Fix one entry's owner; False when it must not be descended into (gone, other file system)."""
@@ -176,6 +219,9 @@ def _chown_one(
     dirpath: str = "",
 ) -> None:
     if entry.st_uid == uid and entry.st_gid == gid:
+        return
+    if entry.st_nlink > 1 and not stat.S_ISDIR(entry.st_mode):
+        result.hard_linked += 1  # another name may live outside the storage area
         return
     try:
         os.chown(name, uid, gid, dir_fd=dir_fd, follow_symlinks=False)

@@ -198,6 +198,10 @@ class Engine:
     def dangling_images(self, labels: dict[str, str]) -> list[str]:
         return self.images(labels, dangling=True)
 
+    def tag(self, image: str, reference: str) -> None:
+        repo, _, tag = reference.rpartition(":")
+        self._post(f"/images/{image}/tag", {"repo": repo, "tag": tag})
+
     def remove_image(self, image: str) -> bool:
         """Remove an image unless a container still uses it (then it stays: False)."""
         from pydokku.engine.api import ApiError

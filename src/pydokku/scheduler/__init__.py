@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 class Runtime:
     """An app as the scheduler sees it."""
 
-    def __init__(self, tx: Tx, app: AppRow) -> None:
+    def __init__(self, tx: Tx, app: AppRow, candidate: Release | None = None) -> None:
         self.app = app.name
-        self.release: Release | None = releases.current(tx, app.id)
+        # A candidate (built, not yet recorded) is deployed in place of the current release.
+        self.release: Release | None = candidate or releases.current(tx, app.id)
         processes = sorted(self.release.processes) if self.release else []
         self.scale = ps.scale(tx, app, processes)
         self.env = config.app_env(tx, app)
@@ -40,14 +41,21 @@ class Runtime:
         return plan.mount_args([str(storage.attachment_spec(a)) for a in self.mounts.attached(phase, process_type)])
 
 
-def load(tx: Tx, app: AppRow) -> Runtime:
-    return Runtime(tx, app)
+def load(tx: Tx, app: AppRow, candidate: Release | None = None) -> Runtime:
+    return Runtime(tx, app, candidate)
 
 
-def record_release(
+def candidate_release(
     tx: Tx, app: AppRow, source_image: str, source_image_id: str, image_id: str, processes: dict[str, str | None]
 ) -> Release:
-    return releases.add(tx, app.id, source_image, source_image_id, image_id, int(time.time()), processes)
+    """The release a build makes, numbered after the current one; recorded only once it runs."""
+    current = releases.current(tx, app.id)
+    number = current.number + 1 if current else 1
+    return releases.Release(0, number, source_image, source_image_id, image_id, int(time.time()), processes)
+
+
+def record_release(tx: Tx, app: AppRow, release: Release) -> None:
+    releases.add(tx, app.id, release)
 
 
 def current_release(tx: Tx, app: AppRow) -> Release | None:

@@ -15,10 +15,10 @@ import shlex
 import time
 
 from pydokku.errors import DokkuError
-from pydokku.plugins import apps
+from pydokku.plugins import apps, storage
 from pydokku.plugins.storage import attachment_spec
 from pydokku.plugins.storage.entries import DEFAULT_PROCESS_TYPE
-from pydokku.scheduler import Runtime, build_options, current_release, load, plan, record_release
+from pydokku.scheduler import Runtime, build_options, candidate_release, current_release, load, plan, record_release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pydokku.context import Context
     from pydokku.engine import Container, Engine
     from pydokku.plugins.storage.spec import MountSpec
+    from pydokku.store.releases import Release
 
 STOP_TIMEOUT_SECONDS = 10
 DEFAULT_APP_USER = "herokuishuser"
@@ -57,9 +58,9 @@ class AppLock:
         os.close(self._fd)
 
 
-def _runtime(context: Context, app_name: str) -> Runtime:
+def _runtime(context: Context, app_name: str, candidate: Release | None = None) -> Runtime:
     with context.store.read() as tx:
-        return load(tx, apps.require(tx, app_name))
+        return load(tx, apps.require(tx, app_name), candidate)
 
 
 # -- releases ------------------------------------------------------------------------------------
@@ -97,32 +98,46 @@ def rebuild(context: Context, app_name: str) -> None:
 
 
 def build_and_deploy(context: Context, app_name: str, source_image: str, source_image_id: str) -> None:
-    """Build `source_image` into a release of the app (with its build options), record it, deploy it."""
+    """Build `source_image` into a release of the app (with its build options) and deploy it; the
+    release becomes the current one only once its containers pass the checks."""
     engine, console = context.engine, context.console
     with context.store.read() as tx:
-        requested = build_options(tx, apps.require(tx, app_name))
+        app = apps.require(tx, app_name)
+        requested = build_options(tx, app)
+        previous = current_release(tx, app)
     console.header(f"Building {app_name} from {source_image}")
     options, dropped = plan.build_options(requested)
     if dropped:
         console.detail(f"Leaving out build options docker build cannot take: {shlex.join(dropped)}")
     dockerfile = f"FROM {source_image_id}\nLABEL {plan.LABEL_APP}={app_name}\n"
     image_id = engine.build(image_tag(app_name), dockerfile, options)
-    procfile = engine.read_file(image_id, "/app/Procfile")
-    processes = plan.release_processes(plan.parse_procfile(procfile.decode()) if procfile else {})
-    console.header(f"Releasing {app_name}...")
-    with context.store.write() as tx:
-        record_release(tx, apps.require(tx, app_name), source_image, source_image_id, image_id, processes)
-    deploy(context, app_name)
+    try:
+        procfile = engine.read_file(image_id, "/app/Procfile")
+        processes = plan.release_processes(plan.parse_procfile(procfile.decode()) if procfile else {})
+        console.header(f"Releasing {app_name}...")
+        with context.store.read() as tx:
+            candidate = candidate_release(
+                tx, apps.require(tx, app_name), source_image, source_image_id, image_id, processes
+            )
+        deploy(context, app_name, candidate=candidate)
+    except BaseException:
+        # The previous release stays current: give its image the tag back, drop the failed build.
+        if previous is not None and previous.image_id != image_id and engine.image(previous.image_id) is not None:
+            engine.tag(previous.image_id, image_tag(app_name))
+            engine.remove_image(image_id)
+        raise
 
 
 # -- deploys -------------------------------------------------------------------------------------
 
 
-def deploy(context: Context, app_name: str, only: str | None = None) -> None:
-    """Run the current release: replace each dyno's container, then retire what is no longer wanted."""
+def deploy(context: Context, app_name: str, only: str | None = None, candidate: Release | None = None) -> None:
+    """Run the current release (or a candidate): start a checked container for each dyno, then retire
+    the containers they replace and what is no longer wanted. If any dyno fails, the containers
+    started so far are removed, the old ones keep running and a candidate is not recorded."""
     console, engine = context.console, context.engine
     with AppLock(context, app_name):
-        runtime = _runtime(context, app_name)
+        runtime = _runtime(context, app_name, candidate)
         release = runtime.release
         if release is None:
             raise DokkuError(f"App {app_name} has not been deployed")
@@ -134,26 +149,42 @@ def deploy(context: Context, app_name: str, only: str | None = None) -> None:
         checks_wait = _checks_wait(runtime)
         _check_mounts(engine, runtime.mounts.specs("deploy"))
         _check_subpaths(runtime)
-        _fix_ownership(context, runtime, image)
+        reowned = _fix_ownership(context, runtime, image)
         console.header(f"Deploying {app_name} via the docker-local scheduler...")
         existing = _deployed_containers(engine, app_name)
-        started: list[str] = []
-        for process_type in sorted(release.processes):
-            if only is not None and process_type != only:
-                continue
-            count = runtime.scale[process_type]
-            console.header(f"Deploying {process_type} (count={count})")
-            for index in range(1, count + 1):
-                started.append(_replace_dyno(engine, runtime, process_type, index, existing, checks_wait))
+        upcoming: list[tuple[str, str]] = []  # (container id, dyno name)
+        try:
+            for process_type in sorted(release.processes):
+                if only is not None and process_type != only:
+                    continue
+                count = runtime.scale[process_type]
+                console.header(f"Deploying {process_type} (count={count})")
+                for index in range(1, count + 1):
+                    upcoming.append(_start_dyno(engine, runtime, process_type, index, checks_wait))
+            if candidate is not None:
+                with context.store.write() as tx:
+                    record_release(tx, apps.require(tx, app_name), candidate)
+        except BaseException as error:
+            for container_id, _ in upcoming:
+                engine.remove(container_id)
+            if reowned and isinstance(error, DokkuError):
+                error.message += "\n !     The deploy had already given these directories their owner: " + ", ".join(
+                    reowned
+                )
+            raise
+        replaced = {name.partition(".")[2] for _, name in upcoming}
         for container in existing:
             process_type = container.labels.get(plan.LABEL_PROCESS, "")
-            if only is None or process_type == only:
-                wanted = runtime.scale.get(process_type, 0)
-                if _dyno_index(container) > wanted and container.state != "removed":
-                    _retire(engine, container)
+            if only is not None and process_type != only:
+                continue
+            dyno = container.labels.get(plan.LABEL_DYNO, "")
+            if dyno in replaced or _dyno_index(container) > runtime.scale.get(process_type, 0):
+                _retire(engine, container)
+        for container_id, name in upcoming:
+            engine.rename(container_id, name)
         _remove_unused_images(engine, app_name)
         console.section("Application deployed:")
-        for name in started:
+        for _, name in upcoming:
             console.detail(name)
 
 
@@ -173,14 +204,13 @@ def _retire(engine: Engine, container: Container) -> None:
     container.state = "removed"
 
 
-def _replace_dyno(
-    engine: Engine, runtime: Runtime, process_type: str, index: int, existing: list[Container], checks_wait: float
-) -> str:
+def _start_dyno(engine: Engine, runtime: Runtime, process_type: str, index: int, checks_wait: float) -> tuple[str, str]:
+    """Create and start a dyno's new container under a temporary name and check it; returns its id
+    and the name it takes once the old container is retired."""
     release = runtime.release
     assert release is not None
     dyno = f"{process_type}.{index}"
     name = f"{runtime.app}.{dyno}"
-    upcoming = f"{name}.upcoming-{os.urandom(4).hex()}"
     args = [
         *plan.env_args(runtime.env),
         *runtime.options["deploy"],
@@ -192,7 +222,7 @@ def _replace_dyno(
         f"--label={plan.LABEL_DYNO}={dyno}",
         f"--label={plan.LABEL_RELEASE}={release.number}",
         f"--env=DYNO={dyno}",
-        f"--name={upcoming}",
+        f"--name={name}.upcoming-{os.urandom(4).hex()}",
         release.image_id,
         *plan.container_command(release.processes[process_type]),
     ]
@@ -203,11 +233,7 @@ def _replace_dyno(
     except BaseException:
         engine.remove(container)
         raise
-    for old in existing:
-        if old.labels.get(plan.LABEL_DYNO) == dyno and old.state != "removed":
-            _retire(engine, old)
-    engine.rename(container, name)
-    return name
+    return container, name
 
 
 def _checks_wait(runtime: Runtime) -> float:
@@ -260,15 +286,17 @@ def _check_mounts(engine: Engine, mounts: list[MountSpec]) -> None:
             )
 
 
-def _fix_ownership(context: Context, runtime: Runtime, image: dict[str, Any]) -> None:
-    """Give the mounted directories their owners before the app starts, each at most once.
+def _fix_ownership(context: Context, runtime: Runtime, image: dict[str, Any]) -> list[str]:
+    """Give the mounted directories their owners before the app starts, each at most once; returns
+    what was re-owned, as `<path> (was <uid>:<gid>)`.
 
     An attachment's `--volume-chown` names its owner. The other writable mounts go to the user the
     app runs as, for buildpack-style images (their environment says USER=<app user>) as Dokku's
     docker-local scheduler did, or for any image when `chown-mounts` is set; never when
-    `disable-chown` is set. A tree whose root already has the owner is skipped without a walk.
+    `disable-chown` is set. Only directories inside the storage root and plain local-driver volumes
+    are ever changed; a tree whose root already has the owner is skipped without a walk.
     """
-    owners: dict[MountSpec, tuple[int, int] | None] = {}
+    owners: dict[MountSpec, tuple[int, int]] = {}
     app_owner = _app_user_owner(context, runtime, image)
     if app_owner is not None:
         for spec in runtime.mounts.specs("deploy"):
@@ -280,10 +308,40 @@ def _fix_ownership(context: Context, runtime: Runtime, image: dict[str, Any]) ->
 
         for attachment in explicit:
             owner = chown.resolve(attachment.volume_chown).on_host(context.engine.userns_offset())
-            owners[attachment_spec(attachment)] = owner
-    for spec, wanted in owners.items():
-        if wanted is not None:
-            _own(context, spec, *wanted)
+            if owner is not None:
+                owners[attachment_spec(attachment)] = owner
+            else:
+                owners.pop(attachment_spec(attachment), None)  # `--volume-chown false`: leave it alone
+    reowned: list[str] = []
+    for spec, (uid, gid) in owners.items():
+        path = _ownable_path(context, spec)
+        previous = _own(context, path, uid, gid) if path is not None else None
+        if previous is not None:
+            reowned.append(f"{path} (was {previous[0]}:{previous[1]})")
+    return reowned
+
+
+def _ownable_path(context: Context, spec: MountSpec) -> str | None:
+    """The directory whose owner a deploy may change for a mount, or None (with a notice) when it is
+    not storage's to change: a host path outside the storage root, or a volume that is not a plain
+    local-driver volume (a `device` option binds some other directory)."""
+    if spec.is_volume:
+        volume = context.engine.volume(spec.host) or {}
+        if volume.get("Driver") == "local" and "device" not in (volume.get("Options") or {}):
+            return str(volume.get("Mountpoint") or "") or None
+        context.console.detail(
+            f"Leaving the owner of docker volume {spec.host} as it is: only local-driver volumes without a"
+            " device option are re-owned; give it its owner yourself"
+        )
+        return None
+    if storage.inside_storage_root(context.paths.storage_root, spec.host):
+        return spec.host
+    context.console.detail(
+        f"Leaving the owner of {spec.host} as it is: it is outside the storage root"
+        f" ({context.paths.storage_root}); to have its owner managed, keep the data in a storage entry"
+        " (dokku storage:create) and mount that"
+    )
+    return None
 
 
 def _app_user_owner(context: Context, runtime: Runtime, image: dict[str, Any]) -> tuple[int, int] | None:
@@ -305,18 +363,19 @@ def _app_user_owner(context: Context, runtime: Runtime, image: dict[str, Any]) -
     return (uid, gid) if offset is None else (uid + offset[0], gid + offset[1])
 
 
-def _own(context: Context, spec: MountSpec, uid: int, gid: int) -> None:
-    """Give a mounted directory (or a local volume's data) the owner, unless its root has it already."""
+def _own(context: Context, path: str, uid: int, gid: int) -> tuple[int, int] | None:
+    """Give a directory the owner unless its root has it already; returns the root's previous owner
+    when it changed it."""
     from pydokku.ownership import set_tree_owner
 
-    path = spec.host if not spec.is_volume else (context.engine.volume(spec.host) or {}).get("Mountpoint")
-    if not path or not os.path.isdir(path):
-        return
+    if not os.path.isdir(path):
+        return None
     root = os.lstat(path)
     if (root.st_uid, root.st_gid) == (uid, gid):
-        return
+        return None
     context.console.detail(f"Setting ownership of {path} to {uid}:{gid}")
-    set_tree_owner(path, uid, gid)
+    storage.say_hard_links(context.console, set_tree_owner(path, uid, gid))
+    return root.st_uid, root.st_gid
 
 
 def _check_subpaths(runtime: Runtime) -> None:

@@ -45,24 +45,16 @@ def current(tx: Tx, app_id: int) -> Release | None:
     return Release(release_id, number, source_image, source_image_id, image_id, created_at, processes)
 
 
-def add(
-    tx: Tx,
-    app_id: int,
-    source_image: str,
-    source_image_id: str,
-    image_id: str,
-    created_at: int,
-    processes: dict[str, str | None],
-) -> Release:
-    number = tx.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM releases WHERE app_id = ?", (app_id,)).fetchone()[0]
+def add(tx: Tx, app_id: int, release: Release) -> None:
+    """Record a release as the app's current one (its number was given when it was built)."""
     cursor = tx.execute(
         "INSERT INTO releases (app_id, number, source_image, source_image_id, image_id, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        (app_id, number, source_image, source_image_id, image_id, created_at),
+        (app_id, release.number, release.source_image, release.source_image_id, release.image_id, release.created_at),
     )
     assert cursor.lastrowid is not None
+    release.id = cursor.lastrowid
     tx.executemany(
         "INSERT INTO release_processes (release_id, process_type, command) VALUES (?, ?, ?)",
-        [(cursor.lastrowid, name, command) for name, command in processes.items()],
+        [(release.id, name, command) for name, command in release.processes.items()],
     )
-    return Release(cursor.lastrowid, number, source_image, source_image_id, image_id, created_at, processes)

@@ -38,12 +38,18 @@ def create(context: Context, args: ParsedArgs) -> None:
         _create(context, tx, name)
 
 
-def _retire(context: Context, name: str) -> None:
-    """Remove the app's containers and images; the data of its mounts is never touched."""
+def _retire(context: Context, name: str, *, deployed: bool) -> None:
+    """Remove every container and image labelled with the app (a failed or interrupted deploy may have
+    left some even if it never ran); the data of its mounts is never touched. For an app that was
+    never deployed, an unreachable engine is no reason to stop."""
+    from pydokku.engine import EngineUnavailable
     from pydokku.scheduler import docker_local
 
-    context.console.header("Retiring old containers and images")
-    docker_local.remove_all(context, name)
+    try:
+        docker_local.remove_all(context, name)
+    except EngineUnavailable:
+        if deployed:
+            raise
 
 
 def destroy(context: Context, args: ParsedArgs) -> None:
@@ -53,8 +59,8 @@ def destroy(context: Context, args: ParsedArgs) -> None:
     if not context.flags.force:
         confirm_destructive(context.console, context.stdin, f"app {name}", name)
     context.console.header(f"Destroying {name} (including all add-ons)")
-    if deployed:
-        _retire(context, name)  # first: an unreachable engine leaves the app as it was
+    context.console.header("Retiring old containers and images")
+    _retire(context, name, deployed=deployed)  # first: an unreachable engine leaves the app as it was
     with context.store.write() as tx:
         app_store.delete(tx, apps.require(tx, name).id)
         storage.on_app_deleted(tx)
@@ -101,13 +107,17 @@ def rename(context: Context, args: ParsedArgs) -> None:
         context.console.header(f"Renaming {old} to {new}")
         app_store.rename(tx, app.id, new)
         _move_app_dir(context, old, new)
-    if deployed:
-        # Containers and images carry the app's name: rebuild under the new one, retire the old.
-        from pydokku.scheduler import docker_local
+    # Containers and images carry the app's name: rebuild under the new one, and retire the old ones
+    # even if that fails, or nothing would ever find them again.
+    try:
+        if deployed and not args.has("skip-deploy"):
+            from pydokku.scheduler import docker_local
 
-        if not args.has("skip-deploy"):
             docker_local.rebuild(context, new)
-        _retire(context, old)
+    finally:
+        if deployed:
+            context.console.header("Retiring old containers and images")
+        _retire(context, old, deployed=deployed)
 
 
 def _move_app_dir(context: Context, old: str, new: str) -> None:

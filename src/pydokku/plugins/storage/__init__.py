@@ -18,6 +18,8 @@ from pydokku.store.schema import legacy_entry_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pydokku.console import Console
+    from pydokku.ownership import ChownResult
     from pydokku.store import Tx
     from pydokku.store.apps import AppRow
     from pydokku.store.storage import Attachment
@@ -30,6 +32,22 @@ def attachment_spec(attachment: Attachment) -> MountSpec:
         host = os.path.join(host, attachment.subpath)
     options = render_options(attachment.readonly, attachment.volume_options)
     return MountSpec(host, attachment.container_path, options)
+
+
+def inside_storage_root(storage_root: str, host_path: str) -> bool:
+    """Whether a host path is, once symlinks are resolved, inside the storage root: only there does
+    storage change owners."""
+    root = os.path.realpath(storage_root).rstrip("/") + "/"
+    return os.path.realpath(host_path).startswith(root)
+
+
+def say_hard_links(console: Console, result: ChownResult) -> None:
+    """One line when an ownership change left files that have other hard links alone."""
+    if result.hard_linked:
+        console.detail(
+            f"Left the owner of {result.hard_linked} file(s) with other hard links as it was:"
+            " their other names may be outside the storage area"
+        )
 
 
 def is_named(attachment: Attachment) -> bool:

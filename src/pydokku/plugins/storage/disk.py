@@ -43,6 +43,7 @@ def set_owner(context: Context, path: str, owner: tuple[int, int] | None) -> Non
     if owner is None:
         return
     from pydokku.ownership import set_tree_owner
+    from pydokku.plugins.storage import say_hard_links
 
     context.console.detail(f"Setting directory ownership to {owner[0]}:{owner[1]}")
-    set_tree_owner(path, *owner)
+    say_hard_links(context.console, set_tree_owner(path, *owner))

@@ -119,20 +119,36 @@ def check_subpath(subpath: str) -> str:
     return "/".join(parts)
 
 
-def make_subpath(entry_name: str, host_path: str, subpath: str) -> str:
+def make_subpath(entry_name: str, host_path: str, subpath: str) -> list[str]:
     """Create the subpath inside the entry's directory, one component at a time, refusing any
-    component that is a symbolic link (which could lead outside the entry)."""
+    component that is a symbolic link (which could lead outside the entry); returns the directories
+    it created, outermost first."""
     current = host_path
-    for part in subpath.split("/"):
-        current = os.path.join(current, part)
+    created: list[str] = []
+    try:
+        for part in subpath.split("/"):
+            current = os.path.join(current, part)
+            try:
+                os.mkdir(current, 0o755)
+                created.append(current)
+            except FileExistsError:
+                if os.path.islink(current) or not os.path.isdir(current):
+                    raise DokkuError(
+                        f'attachment subpath "{subpath}" of storage entry "{entry_name}" must lead through'
+                        f" directories only; {current} is a symbolic link or a file"
+                    ) from None
+            except OSError as error:
+                raise DokkuError(f"Unable to create {current}: {error.strerror}") from error
+    except BaseException:
+        remove_created(created)
+        raise
+    return created
+
+
+def remove_created(directories: list[str]) -> None:
+    """Undo make_subpath: remove the directories it created, innermost first, if they are still empty."""
+    for directory in reversed(directories):
         try:
-            os.mkdir(current, 0o755)
-        except FileExistsError:
-            if os.path.islink(current) or not os.path.isdir(current):
-                raise DokkuError(
-                    f'attachment subpath "{subpath}" of storage entry "{entry_name}" must lead through directories'
-                    f" only; {current} is a symbolic link or a file"
-                ) from None
-        except OSError as error:
-            raise DokkuError(f"Unable to create {current}: {error.strerror}") from error
-    return current
+            os.rmdir(directory)
+        except OSError:
+            return  # something was put there since: keep it, and its parents

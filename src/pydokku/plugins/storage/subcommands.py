@@ -7,7 +7,15 @@ import os
 from pydokku import report
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, docker_options
-from pydokku.plugins.storage import AppMounts, app_mounts, attach_legacy, attachment_spec, entries, is_named
+from pydokku.plugins.storage import (
+    AppMounts,
+    app_mounts,
+    attach_legacy,
+    attachment_spec,
+    entries,
+    inside_storage_root,
+    is_named,
+)
 from pydokku.plugins.storage.spec import MAX_NAME_BYTES, MountSpec, check_volume_options, parse
 from pydokku.store import storage as storage_store
 from pydokku.store.schema import legacy_entry_name
@@ -95,22 +103,24 @@ NAMED_FLAGS = ("container-dir", "process-type", "volume-subpath", "volume-chown"
 
 def mount(context: Context, args: ParsedArgs) -> None:
     target = args.positional(1)
-    named = _names_entry(target) or (not target and any(args.value(f) for f in NAMED_FLAGS))
+    if _names_entry(target) or (not target and any(args.value(f) for f in NAMED_FLAGS)):
+        _mount_entry(context, args)
+        return
+    given = [f"--{flag}" for flag in (*NAMED_FLAGS, "phase", "volume-readonly") if _given(args, flag)]
     with context.store.write() as tx:
         app = apps.require(tx, args.positional(0))
-        if named:
-            message = _mount_entry(context, tx, app, target, args)
-        else:
-            given = [f"--{flag}" for flag in (*NAMED_FLAGS, "phase", "volume-readonly") if _given(args, flag)]
-            if given:
-                raise DokkuError(
-                    f"{', '.join(given)} apply to named storage entries; a host:container mount takes its"
-                    " options after a second colon (host:container:ro)"
-                )
-            _mount_colon(tx, app, parse(target))
-            message = None
-    if message:
-        context.console.header(message)
+        if given:
+            raise DokkuError(
+                f"{', '.join(given)} apply to named storage entries; a host:container mount takes its"
+                " options after a second colon (host:container:ro)"
+            )
+        spec = parse(target)
+        _mount_colon(tx, app, spec)
+    if not spec.is_volume and not os.path.exists(spec.host):
+        context.console.warn(
+            f"Host path {spec.host} does not exist yet; create it (storage:ensure-directory) before the app is"
+            " deployed: a deploy refuses to start without it"
+        )
 
 
 def _check_free(mounts: AppMounts, spec: MountSpec, process_type: str, ignore: Attachment | None = None) -> None:
@@ -136,48 +146,77 @@ def _mount_colon(tx: Tx, app: apps.AppRow, spec: MountSpec) -> None:
     if any(spec.identifies(other) for other, _ in mounts.listed()):
         raise DokkuError("Mount path already exists.")
     _check_free(mounts, spec, entries.DEFAULT_PROCESS_TYPE)
-    if not spec.is_volume and not os.path.exists(spec.host):
-        raise DokkuError(
-            f"Host path {spec.host} does not exist; create it first, for example with storage:ensure-directory."
-        )
     attach_legacy(tx, app, spec, deploy=True, run=True)
 
 
-def _mount_entry(context: Context, tx: Tx, app: apps.AppRow, name: str, args: ParsedArgs) -> str:
-    """`<entry> --container-dir <path> …`: add the attachment, or update the one with its identity."""
-    entry = storage_store.entry(tx, name)
-    if entry is None:
-        raise DokkuError(f'storage entry "{name}" does not exist; create it first with `dokku storage:create`')
-    container = entries.check_container_dir(args.value("container-dir") or "")
-    deploy, run = entries.check_phases(args.lists.get("phase", []))
-    process_type = entries.check_process_type(args.value("process-type") or "")
-    subpath = entries.check_subpath(args.value("volume-subpath") or "")
-    volume_options = args.value("volume-options") or ""
-    check_volume_options(volume_options)
-    volume_chown = args.value("volume-chown") or ""
-    if volume_chown:
-        from pydokku.plugins.storage import chown
+class _EntryMount:
+    """`storage:mount <app> <entry> --container-dir <path> …`, validated against the state it was read
+    from: what the attachment will be, and whether it replaces one with the same identity."""
 
-        chown.resolve(volume_chown)
-    if subpath:
-        if entries.is_volume(entry.host_path):
-            raise DokkuError(
-                f'storage entry "{name}" is a docker volume; --volume-subpath needs a host directory entry'
+    def __init__(self, context: Context, tx: Tx, args: ParsedArgs) -> None:
+        self.app = apps.require(tx, args.positional(0))
+        self.name = name = args.positional(1)
+        entry = storage_store.entry(tx, name)
+        if entry is None:
+            raise DokkuError(f'storage entry "{name}" does not exist; create it first with `dokku storage:create`')
+        self.entry = entry
+        self.container = entries.check_container_dir(args.value("container-dir") or "")
+        self.deploy, self.run = entries.check_phases(args.lists.get("phase", []))
+        self.process_type = entries.check_process_type(args.value("process-type") or "")
+        self.subpath = entries.check_subpath(args.value("volume-subpath") or "")
+        self.volume_options = args.value("volume-options") or ""
+        check_volume_options(self.volume_options)
+        self.volume_chown = args.value("volume-chown") or ""
+        if self.volume_chown:
+            from pydokku.plugins.storage import chown
+
+            owner = chown.resolve(self.volume_chown).owner_id
+            default = os.path.join(context.paths.storage_root, name)
+            outside = not entries.is_volume(entry.host_path) and not inside_storage_root(
+                context.paths.storage_root, entry.host_path
             )
-        if not os.path.isdir(entry.host_path):
-            raise DokkuError(f"host path {entry.host_path} does not exist")
-        entries.make_subpath(name, entry.host_path, subpath)
-    mounts = _mounts(tx, app)
-    identity = (entry.id, container, process_type)
-    same = next((a for a in mounts.attachments if (a.entry.id, a.container_path, a.process_type) == identity), None)
-    _check_free(mounts, MountSpec(entry.host_path, container), process_type, ignore=same)
-    added = storage_store.upsert_attachment(
-        tx, app.id, entry.id, container, process_type, deploy=deploy, run=run, subpath=subpath,
-        readonly=args.has("volume-readonly"), volume_options=volume_options, volume_chown=volume_chown,
-    )  # fmt: skip
-    if added:
-        return f"Storage entry {name} mounted at {container} on {app.name}"
-    return f"Storage entry {name} mount at {container} on {app.name} updated"
+            if owner is not None and outside:
+                raise DokkuError(
+                    f"--volume-chown is only supported when the storage entry uses the default host path"
+                    f" ({default}); omit --volume-chown and manage {entry.host_path} manually"
+                )
+        if self.subpath:
+            if entries.is_volume(entry.host_path):
+                raise DokkuError(
+                    f'storage entry "{name}" is a docker volume; --volume-subpath needs a host directory entry'
+                )
+            if not os.path.isdir(entry.host_path):
+                raise DokkuError(f"host path {entry.host_path} does not exist")
+        mounts = _mounts(tx, self.app)
+        identity = (entry.id, self.container, self.process_type)
+        same = next((a for a in mounts.attachments if (a.entry.id, a.container_path, a.process_type) == identity), None)
+        _check_free(mounts, MountSpec(entry.host_path, self.container), self.process_type, ignore=same)
+        self.readonly = args.has("volume-readonly")
+
+    def record(self, tx: Tx) -> str:
+        """Write the attachment (every mount-time field, as given); the message to print."""
+        added = storage_store.upsert_attachment(
+            tx, self.app.id, self.entry.id, self.container, self.process_type, deploy=self.deploy, run=self.run,
+            subpath=self.subpath, readonly=self.readonly, volume_options=self.volume_options,
+            volume_chown=self.volume_chown,
+        )  # fmt: skip
+        where = f"{self.container} on {self.app.name}"
+        return f"Storage entry {self.name} {'mounted at' if added else 'mount at'} {where}{'' if added else ' updated'}"
+
+
+def _mount_entry(context: Context, args: ParsedArgs) -> None:
+    """Validate with nothing changed, create the subpath outside the write lock, then record (checking
+    again, as another command may have changed the state); a refusal removes what was created."""
+    with context.store.read() as tx:
+        planned = _EntryMount(context, tx, args)
+    created = entries.make_subpath(planned.name, planned.entry.host_path, planned.subpath) if planned.subpath else []
+    try:
+        with context.store.write() as tx:
+            message = _EntryMount(context, tx, args).record(tx)
+    except BaseException:
+        entries.remove_created(created)
+        raise
+    context.console.header(message)
 
 
 def unmount(context: Context, args: ParsedArgs) -> None:
