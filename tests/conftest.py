@@ -195,14 +195,44 @@ def app_name() -> Iterator[str]:
 
 
 @pytest.fixture
-def deployed(dokku, app_name, images, host_dir):  # type: ignore[no-untyped-def]
+def deploy(dokku):  # type: ignore[no-untyped-def]
+    """`deploy(app, image, *mounts)`: create the app (if needed), mount each `host:container` spec or
+    tuple of storage:mount arguments, and deploy the image with no checks wait; returns the result of
+    `git:from-image` (a test may expect it to fail)."""
+
+    def run(app: str, image: str, *mounts: str | tuple[str, ...]) -> Result:
+        dokku("apps:create", app)
+        assert dokku("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0").code == 0
+        for mount in mounts:
+            result = dokku("storage:mount", app, *((mount,) if isinstance(mount, str) else mount))
+            assert result.code == 0, result.err
+        return dokku("git:from-image", app, image)
+
+    return run
+
+
+@pytest.fixture
+def deployed(deploy, app_name, images, host_dir):  # type: ignore[no-untyped-def]
     """An app with a host directory mounted at /data, deployed from the v1 image."""
-    assert dokku("apps:create", app_name).code == 0
-    assert dokku("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0").code == 0
-    assert dokku("storage:mount", app_name, f"{host_dir}:/data").code == 0
-    result = dokku("git:from-image", app_name, images.v1)
+    result = deploy(app_name, images.v1, f"{host_dir}:/data")
     assert result.code == 0, result.err
     return app_name
+
+
+@pytest.fixture
+def engine() -> None:
+    """Asked for by tests that need the Docker engine without deploying (user-namespace checks of
+    ownership changes, images on the host)."""
+
+
+# Tests that use these need a running Docker engine: `pytest -m "not engine"` runs all the others.
+ENGINE_FIXTURES = frozenset({"engine", "images", "app_name", "deploy", "deployed"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if ENGINE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.engine)
 
 
 def running(app: str) -> list[str]:

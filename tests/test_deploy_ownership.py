@@ -28,16 +28,8 @@ def tree(env):
     return tree
 
 
-def deploy(dokku, app_name, image, *mounts):
-    dokku("apps:create", app_name)
-    dokku("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0")
-    for spec in mounts:
-        assert dokku("storage:mount", app_name, spec).code == 0
-    return dokku("git:from-image", app_name, image)
-
-
-def test_buildpack_image_gets_its_mounts_owned_by_the_app_user(dokku, app_name, images, tree, env):
-    result = deploy(dokku, app_name, images.buildpack, f"{tree}:/data")
+def test_buildpack_image_gets_its_mounts_owned_by_the_app_user(dokku, app_name, images, tree, env, deploy):
+    result = deploy(app_name, images.buildpack, f"{tree}:/data")
     assert result.code == 0, result.err
     assert f"       Setting ownership of {tree} to 32767:32767\n" in result.out
     for path in (tree, tree / "uploads", tree / "uploads" / "a.txt", tree / "uploads" / "escape"):
@@ -49,20 +41,20 @@ def test_buildpack_image_gets_its_mounts_owned_by_the_app_user(dokku, app_name, 
     )
 
 
-def test_an_owned_tree_is_skipped(dokku, app_name, images, tree):
+def test_an_owned_tree_is_skipped(dokku, app_name, images, tree, deploy):
     os.chown(tree, 32767, 32767)
     (tree / "root-file").write_text("x")  # root-owned, but the tree's root already has the owner
-    result = deploy(dokku, app_name, images.buildpack, f"{tree}:/data")
+    result = deploy(app_name, images.buildpack, f"{tree}:/data")
     assert result.code == 0
     assert "Setting ownership" not in result.out
     assert owner(tree / "root-file") == (0, 0)
 
 
-def test_host_paths_outside_the_storage_root_are_never_reowned(dokku, app_name, images, host_dir, env):
+def test_host_paths_outside_the_storage_root_are_never_reowned(dokku, app_name, images, host_dir, env, deploy):
     (host_dir / "f").write_text("x")
     dokku("apps:create", app_name)
     dokku("scheduler-docker-local:set", app_name, "chown-mounts", "true")
-    result = deploy(dokku, app_name, images.buildpack, f"{host_dir}:/data")
+    result = deploy(app_name, images.buildpack, f"{host_dir}:/data")
     assert result.code == 0, result.err
     assert (
         f"       Leaving the owner of {host_dir} as it is: it is outside the storage root ({env.storage_root});"
@@ -73,20 +65,20 @@ def test_host_paths_outside_the_storage_root_are_never_reowned(dokku, app_name, 
     assert owner(host_dir) == owner(host_dir / "f") == (0, 0)
 
 
-def test_a_symlink_into_the_storage_root_does_not_count_as_inside(dokku, app_name, images, host_dir, env):
+def test_a_symlink_into_the_storage_root_does_not_count_as_inside(dokku, app_name, images, host_dir, env, deploy):
     env.storage_root.mkdir(parents=True)
     (env.storage_root / "sneaky").symlink_to(host_dir)
-    result = deploy(dokku, app_name, images.buildpack, f"{env.storage_root}/sneaky:/data")
+    result = deploy(app_name, images.buildpack, f"{env.storage_root}/sneaky:/data")
     assert result.code == 0, result.err
     assert f"       Leaving the owner of {env.storage_root}/sneaky as it is" in result.out
     assert owner(host_dir) == (0, 0)
 
 
-def test_files_with_other_hard_links_keep_their_owner(dokku, app_name, images, tree, env):
+def test_files_with_other_hard_links_keep_their_owner(dokku, app_name, images, tree, env, deploy):
     outside = env.root / "hard-outside.txt"
     outside.write_text("shared inode")
     os.link(outside, tree / "uploads" / "hard.txt")
-    result = deploy(dokku, app_name, images.buildpack, f"{tree}:/data")
+    result = deploy(app_name, images.buildpack, f"{tree}:/data")
     assert result.code == 0, result.err
     assert (
         result.out.count(
@@ -99,7 +91,7 @@ def test_files_with_other_hard_links_keep_their_owner(dokku, app_name, images, t
     assert owner(tree / "uploads" / "a.txt") == (32767, 32767)
 
 
-def test_local_volumes_are_reowned_but_not_those_binding_a_host_directory(dokku, app_name, images, host_dir):
+def test_local_volumes_are_reowned_but_not_those_binding_a_host_directory(dokku, app_name, images, host_dir, deploy):
     from conftest import docker
 
     plain, bound = f"{app_name}-plain", f"{app_name}-bound"
@@ -107,7 +99,7 @@ def test_local_volumes_are_reowned_but_not_those_binding_a_host_directory(dokku,
     docker("volume", "create", "--label", f"com.dokku.app-name={app_name}", "--opt", "type=none", "--opt", "o=bind",
            "--opt", f"device={host_dir}", bound)  # fmt: skip
     try:
-        result = deploy(dokku, app_name, images.buildpack, f"{plain}:/plain", f"{bound}:/bound")
+        result = deploy(app_name, images.buildpack, f"{plain}:/plain", f"{bound}:/bound")
         assert result.code == 0, result.err
         mountpoint = docker("volume", "inspect", "--format", "{{.Mountpoint}}", plain)
         assert f"       Setting ownership of {mountpoint} to 32767:32767\n" in result.out
@@ -122,17 +114,17 @@ def test_local_volumes_are_reowned_but_not_those_binding_a_host_directory(dokku,
         docker("volume", "rm", plain, bound, check=False)
 
 
-def test_disable_chown(dokku, app_name, images, tree):
+def test_disable_chown(dokku, app_name, images, tree, deploy):
     dokku("apps:create", app_name)
     dokku("scheduler-docker-local:set", app_name, "disable-chown", "true")
-    result = deploy(dokku, app_name, images.buildpack, f"{tree}:/data")
+    result = deploy(app_name, images.buildpack, f"{tree}:/data")
     assert result.code == 0
     assert "Setting ownership" not in result.out
     assert owner(tree / "uploads" / "a.txt") == (0, 0)
 
 
-def test_other_images_only_when_asked(dokku, app_name, images, tree):
-    result = deploy(dokku, app_name, images.user, f"{tree}:/data")
+def test_other_images_only_when_asked(dokku, app_name, images, tree, deploy):
+    result = deploy(app_name, images.user, f"{tree}:/data")
     assert "Setting ownership" not in result.out
     assert owner(tree) == (0, 0)
     assert dokku("scheduler-docker-local:set", app_name, "chown-mounts", "true").out == (
@@ -143,24 +135,24 @@ def test_other_images_only_when_asked(dokku, app_name, images, tree):
     assert owner(tree / "uploads" / "a.txt") == (1500, 1600)
 
 
-def test_numeric_image_user_keeps_its_group(dokku, app_name, images, tree):
+def test_numeric_image_user_keeps_its_group(dokku, app_name, images, tree, deploy):
     dokku("apps:create", app_name)
     dokku("scheduler-docker-local:set", app_name, "chown-mounts", "true")
-    assert deploy(dokku, app_name, images.numeric_user, f"{tree}:/data").code == 0
+    assert deploy(app_name, images.numeric_user, f"{tree}:/data").code == 0
     assert owner(tree / "uploads" / "a.txt") == (1700, 1800)
 
 
-def test_read_only_mounts_are_not_reowned(dokku, app_name, images, tree):
-    result = deploy(dokku, app_name, images.buildpack, f"{tree}:/data:ro")
+def test_read_only_mounts_are_not_reowned(dokku, app_name, images, tree, deploy):
+    result = deploy(app_name, images.buildpack, f"{tree}:/data:ro")
     assert result.code == 0
     assert owner(tree) == (0, 0)
 
 
-def test_app_user_must_exist_in_the_image(dokku, app_name, images, tree):
+def test_app_user_must_exist_in_the_image(dokku, app_name, images, tree, deploy):
     dokku("apps:create", app_name)
     dokku("scheduler-docker-local:set", app_name, "chown-mounts", "true")
     dokku("config:set", "--no-restart", app_name, "DOKKU_APP_USER=ghost")
-    result = deploy(dokku, app_name, images.v1, f"{tree}:/data")
+    result = deploy(app_name, images.v1, f"{tree}:/data")
     assert result.code == 1
     assert result.err == (
         " !     User ghost does not exist in the image; set DOKKU_APP_USER to a user of the image,"
@@ -169,11 +161,11 @@ def test_app_user_must_exist_in_the_image(dokku, app_name, images, tree):
     assert owner(tree) == (0, 0)
 
 
-def test_numeric_app_user(dokku, app_name, images, tree):
+def test_numeric_app_user(dokku, app_name, images, tree, deploy):
     dokku("apps:create", app_name)
     dokku("scheduler-docker-local:set", app_name, "chown-mounts", "true")
     dokku("config:set", "--no-restart", app_name, "DOKKU_APP_USER=4000:4001")
-    assert deploy(dokku, app_name, images.v1, f"{tree}:/data").code == 0
+    assert deploy(app_name, images.v1, f"{tree}:/data").code == 0
     assert owner(tree / "uploads") == (4000, 4001)
 
 

@@ -100,7 +100,7 @@ def test_unreachable_engine_is_a_clear_error_and_changes_nothing(dokku, env, mon
     assert env.snapshot() == before
 
 
-def test_missing_docker_cli(dokku, app, env, monkeypatch):
+def test_missing_docker_cli(dokku, app, env, monkeypatch, engine):
     monkeypatch.setenv("DOKKU_DOCKER_BIN", "/nonexistent/docker")
     result = dokku("git:from-image", app, "dokku-test/busybox:local")
     assert (result.code, result.err) == (

@@ -42,7 +42,7 @@ def test_same_image_again(dokku, deployed, images):
     )
 
 
-def test_missing_image(dokku, app, env):
+def test_missing_image(dokku, app, env, engine):
     before = env.snapshot()
     result = dokku("git:from-image", app, "no-such/image:tag")
     assert result.code == 1

@@ -15,7 +15,7 @@ def owner(path) -> tuple[int, int]:
     return st.st_uid, st.st_gid
 
 
-def test_default_is_herokuish(dokku, env):
+def test_default_is_herokuish(dokku, env, engine):
     result = dokku("storage:ensure-directory", "node-js-app")
     path = env.storage_root / "node-js-app"
     assert (result.code, result.err) == (0, "")
@@ -37,7 +37,7 @@ def test_default_is_herokuish(dokku, env):
         ("65535", 65535),
     ],
 )
-def test_chown_presets_and_ids(dokku, env, option, uid):
+def test_chown_presets_and_ids(dokku, env, option, uid, engine):
     for argv in (
         ("storage:ensure-directory", "--chown", option, "data"),
         ("storage:ensure-directory", "data", f"--chown={option}"),
@@ -48,7 +48,7 @@ def test_chown_presets_and_ids(dokku, env, option, uid):
         assert owner(env.storage_root / "data") == (uid, uid)
 
 
-def test_packeto_is_deprecated_but_works(dokku, env):
+def test_packeto_is_deprecated_but_works(dokku, env, engine):
     result = dokku("storage:ensure-directory", "--chown", "packeto", "data")
     assert result.out == (
         "       Detected deprecated chown flag 'packeto'. Using 'paketo' instead. Please update your configuration.\n"
@@ -64,14 +64,14 @@ def test_chown_false_skips_ownership(dokku, env):
     assert owner(env.storage_root / "data") == (os.getuid(), os.getgid())
 
 
-def test_quiet_keeps_only_the_ensuring_line(dokku, env):
+def test_quiet_keeps_only_the_ensuring_line(dokku, env, engine):
     result = dokku("--quiet", "storage:ensure-directory", "data")
     assert result.out == f"-----> Ensuring {env.storage_root}/data exists\n"
     quiet_packeto = dokku("--quiet", "storage:ensure-directory", "data", "--chown", "packeto")
     assert quiet_packeto.lines[0].startswith("       Detected deprecated chown flag 'packeto'.")
 
 
-def test_rerun_fixes_ownership_of_the_contents(dokku, env):
+def test_rerun_fixes_ownership_of_the_contents(dokku, env, engine):
     dokku("storage:ensure-directory", "data")
     nested = env.storage_root / "data" / "uploads" / "2026"
     nested.mkdir(parents=True)
@@ -83,7 +83,7 @@ def test_rerun_fixes_ownership_of_the_contents(dokku, env):
     assert (nested / "photo.jpg").read_bytes() == b"x"
 
 
-def test_symlink_inside_is_not_followed(dokku, env):
+def test_symlink_inside_is_not_followed(dokku, env, engine):
     outside = env.root / "outside.txt"
     outside.write_text("secret")
     dokku("storage:ensure-directory", "data", "--chown", "false")
@@ -96,7 +96,7 @@ def test_symlink_inside_is_not_followed(dokku, env):
     assert owner(link) == (32767, 32767)  # the link itself, as `chown -h` would
 
 
-def test_symlinked_storage_directory_is_refused(dokku, env):
+def test_symlinked_storage_directory_is_refused(dokku, env, engine):
     target = env.root / "elsewhere"
     target.mkdir()
     env.storage_root.mkdir(parents=True)
@@ -109,14 +109,14 @@ def test_symlinked_storage_directory_is_refused(dokku, env):
     assert owner(target) == (0, 0)
 
 
-def test_existing_file_is_refused(dokku, env):
+def test_existing_file_is_refused(dokku, env, engine):
     env.storage_root.mkdir(parents=True)
     (env.storage_root / "data").write_text("not a dir")
     result = dokku("storage:ensure-directory", "data")
     assert (result.code, result.err) == (1, f" !     {env.storage_root}/data exists but is not a directory\n")
 
 
-def test_other_file_systems_are_not_entered(dokku, env):
+def test_other_file_systems_are_not_entered(dokku, env, engine):
     dokku("storage:ensure-directory", "data", "--chown", "false")
     mountpoint = env.storage_root / "data" / "nas"
     mountpoint.mkdir()
@@ -133,7 +133,7 @@ def test_other_file_systems_are_not_entered(dokku, env):
         subprocess.run(["umount", str(mountpoint)], check=True)
 
 
-def test_ownership_change_not_permitted(dokku, env):
+def test_ownership_change_not_permitted(dokku, env, engine):
     dokku("storage:ensure-directory", "data", "--chown", "false")
     locked = env.storage_root / "data" / "locked.txt"
     locked.write_text("x")
@@ -177,7 +177,7 @@ def test_missing_chown_value_is_a_usage_error(dokku, env):
     assert not env.storage_root.exists()
 
 
-def test_app_flag_is_not_taken_as_the_directory(dokku, env):
+def test_app_flag_is_not_taken_as_the_directory(dokku, env, engine):
     # The remote dokku client injects --app; ensure-directory takes a directory, not an app.
     result = dokku("--app", "node-js-app", "storage:ensure-directory", "shared")
     assert result.code == 0

@@ -30,7 +30,7 @@ def test_create_default_path(dokku, env):
     }
 
 
-def test_create_with_chown_mode_and_metadata(dokku, env):
+def test_create_with_chown_mode_and_metadata(dokku, env, engine):
     result = dokku(
         "storage:create", "media", "--chown", "heroku", "--mode", "750", "--reclaim-policy", "Delete",
         "--annotation", "backup.velero.io/include=true", "--label", "tier=gold",
@@ -145,7 +145,7 @@ def test_chown_on_a_custom_path_is_refused(dokku, env):
     )
 
 
-def test_set(dokku, env):
+def test_set(dokku, env, engine):
     dokku("storage:create", "uploads")
     result = dokku("storage:set", "uploads", "mode", "0700")
     assert result.out == "       Setting directory mode to 0700\n-----> Storage entry uploads updated\n"
@@ -362,10 +362,13 @@ def test_destroy_host_dir_and_reclaim_delete(dokku, env):
     )
     dokku("storage:create", "custom", str(env.root / "custom"))
     refused = dokku("storage:destroy", "custom", "--force", "--destroy-host-dir")
+    assert (refused.code, refused.out) == (1, "")
     assert refused.err == (
-        f" !     --destroy-host-dir only removes the default host path ({env.storage_root}/custom);"
-        f" remove {env.root}/custom yourself\n"
+        f" !     --destroy-host-dir is only supported when the storage entry uses the default host path"
+        f" ({env.storage_root}/custom); omit --destroy-host-dir and manage {env.root}/custom manually\n"
     )
+    assert (env.root / "custom").is_dir()
+    assert dokku("storage:info", "custom").code == 0
 
 
 def test_wait(dokku, env):

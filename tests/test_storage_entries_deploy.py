@@ -7,22 +7,12 @@ import os
 from conftest import docker, in_container, running
 
 
-def setup_app(dokku, name, images, *mount_args_list):
-    dokku("apps:create", name)
-    dokku("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0")
-    for mount_args in mount_args_list:
-        result = dokku("storage:mount", name, *mount_args)
-        assert result.code == 0, result.err
-    result = dokku("git:from-image", name, images.v1)
-    assert result.code == 0, result.err
-
-
-def test_two_apps_share_one_entry(dokku, app_name, images, env):
+def test_two_apps_share_one_entry(dokku, app_name, images, env, deploy):
     other = app_name + "-b"
     dokku("storage:create", "shared")
     try:
-        setup_app(dokku, app_name, images, ("shared", "--container-dir", "/shared"))
-        setup_app(dokku, other, images, ("shared", "--container-dir", "/mnt/shared"))
+        assert deploy(app_name, images.v1, ("shared", "--container-dir", "/shared")).code == 0
+        assert deploy(other, images.v1, ("shared", "--container-dir", "/mnt/shared")).code == 0
         in_container(f"{app_name}.web.1", "echo from-a > /shared/note")
         assert in_container(f"{other}.web.1", "cat /mnt/shared/note") == "from-a"
         assert (env.storage_root / "shared" / "note").read_text() == "from-a\n"
@@ -30,20 +20,23 @@ def test_two_apps_share_one_entry(dokku, app_name, images, env):
         dokku("apps:destroy", other, "--force")
 
 
-def test_process_type_attachment_reaches_only_that_process(dokku, app_name, images):
+def test_process_type_attachment_reaches_only_that_process(dokku, app_name, images, deploy):
     dokku("storage:create", "jobs")
-    setup_app(dokku, app_name, images, ("jobs", "--container-dir", "/jobs", "--process-type", "worker"))
+    assert deploy(app_name, images.v1, ("jobs", "--container-dir", "/jobs", "--process-type", "worker")).code == 0
     assert dokku("ps:scale", app_name, "worker=1").code == 0
     assert running(app_name) == [f"{app_name}.web.1", f"{app_name}.worker.1"]
     assert in_container(f"{app_name}.worker.1", "test -d /jobs && echo mounted") == "mounted"
     assert in_container(f"{app_name}.web.1", "test -d /jobs && echo mounted || echo absent") == "absent"
 
 
-def test_subpath_mounts_only_its_directory_and_cannot_escape(dokku, app_name, images, env):
+def test_subpath_mounts_only_its_directory_and_cannot_escape(dokku, app_name, images, env, deploy):
     dokku("storage:create", "site")
     root = env.storage_root / "site"
     (root / "secret.txt").write_text("top level")
-    setup_app(dokku, app_name, images, ("site", "--container-dir", "/uploads", "--volume-subpath", "public/uploads"))
+    assert (
+        deploy(app_name, images.v1, ("site", "--container-dir", "/uploads", "--volume-subpath", "public/uploads")).code
+        == 0
+    )
     assert (root / "public" / "uploads").is_dir()
     in_container(f"{app_name}.web.1", "echo photo > /uploads/p.txt")
     assert (root / "public" / "uploads" / "p.txt").read_text() == "photo\n"
@@ -62,11 +55,10 @@ def test_subpath_mounts_only_its_directory_and_cannot_escape(dokku, app_name, im
     )
 
 
-def test_read_only_and_options_reach_docker(dokku, app_name, images):
+def test_read_only_and_options_reach_docker(dokku, app_name, images, deploy):
     dokku("storage:create", "assets")
-    setup_app(
-        dokku, app_name, images, ("assets", "--container-dir", "/assets", "--volume-readonly", "--volume-options", "z")
-    )
+    mount = ("assets", "--container-dir", "/assets", "--volume-readonly", "--volume-options", "z")
+    assert deploy(app_name, images.v1, mount).code == 0
     mounts = docker("inspect", "--format", "{{json .HostConfig.Binds}}", f"{app_name}.web.1")
     assert ":/assets:ro,z" in mounts
     assert "Read-only file system" in in_container(f"{app_name}.web.1", "touch /assets/x 2>&1 || true")
@@ -84,15 +76,15 @@ def test_volume_chown_owns_the_tree_at_deploy(dokku, app_name, images, env):
         assert (os.stat(path).st_uid, os.stat(path).st_gid) == (32767, 32767)
 
 
-def test_run_phase_only_attachment(dokku, app_name, images, env):
+def test_run_phase_only_attachment(dokku, app_name, images, env, deploy):
     dokku("storage:create", "scratch")
-    setup_app(dokku, app_name, images, ("scratch", "--container-dir", "/scratch", "--phase", "run"))
+    assert deploy(app_name, images.v1, ("scratch", "--container-dir", "/scratch", "--phase", "run")).code == 0
     assert in_container(f"{app_name}.web.1", "test -d /scratch && echo yes || echo no") == "no"
     assert dokku("run", app_name, "sh", "-c", "echo ran > /scratch/r").code == 0
     assert (env.storage_root / "scratch" / "r").read_text() == "ran\n"
 
 
-def test_storage_exec(dokku_process, dokku, env):
+def test_storage_exec(dokku_process, dokku, env, engine):
     dokku("storage:create", "tools", "--chown", "heroku")
     result = dokku_process("storage:exec", "tools", "--", "sh", "-c", "id -u; touch /data/made; exit 4")
     assert (result.code, result.out) == (4, "1000\n")

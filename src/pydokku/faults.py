@@ -33,6 +33,16 @@ def describe(error: BaseException, database: str) -> str:
     return f"Unexpected error: {type(error).__name__}: {error}. Run the command again with --trace for details."
 
 
+def _no_space_left(database: str) -> bool:
+    import os
+
+    try:
+        usage = os.statvfs(os.path.dirname(database))
+    except OSError:
+        return False
+    return usage.f_bavail == 0 or usage.f_favail == 0
+
+
 def _describe_sqlite(error: sqlite3.Error, database: str) -> str:
     text = str(error)
     if "locked" in text or "busy" in text:
@@ -42,8 +52,16 @@ def _describe_sqlite(error: sqlite3.Error, database: str) -> str:
         )
     if "readonly" in text or "read-only" in text:
         return f"The state database {database} is read-only: {text}; make it writable (chattr -i, chmod, mount rw)"
-    if "full" in text:
-        return f"The state database {database} cannot grow: {text}; free some space and run the command again"
+    if "full" in text or ("I/O error" in text and _no_space_left(database)):
+        return (
+            f"The state database {database} cannot grow: {text}; the file system is full,"
+            " free some space and run the command again"
+        )
+    if "I/O error" in text:
+        return (
+            f"The state database {database} could not be read or written ({text});"
+            " check the disk, then run the command again"
+        )
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return (
             f"The state database {database} is corrupt ({text}); restore it from a backup"

@@ -59,12 +59,17 @@ class Store:
 
     @classmethod
     def open(cls, path: str) -> Store:
+        timeout = os.environ.get("DOKKU_STATE_BUSY_TIMEOUT", "")
+        try:
+            seconds = float(timeout) if timeout else BUSY_TIMEOUT_SECONDS
+        except ValueError:
+            raise DokkuError(f"DOKKU_STATE_BUSY_TIMEOUT must be a number of seconds, not {timeout!r}") from None
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+            connection = sqlite3.connect(path, timeout=seconds, isolation_level=None)
             connection.execute("PRAGMA foreign_keys = ON")
             migrate(connection)
-        except (OSError, sqlite3.Error) as error:
+        except OSError as error:
             raise DokkuError(f"Unable to open the state database {path}: {error}") from error
         return cls(connection)
 

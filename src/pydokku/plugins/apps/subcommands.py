@@ -34,8 +34,8 @@ def create(context: Context, args: ParsedArgs) -> None:
     with context.store.write() as tx:
         if app_store.get(tx, name) is not None:
             raise DokkuError(NAME_TAKEN)
-        context.console.header(f"Creating {name}...")
         _create(context, tx, name)
+    context.console.header(f"Creating {name}...")
 
 
 def _retire(context: Context, name: str, *, deployed: bool) -> None:

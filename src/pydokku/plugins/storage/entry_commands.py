@@ -136,13 +136,19 @@ def destroy(context: Context, args: ParsedArgs) -> None:
     remove_dir = args.has("destroy-host-dir") or entry.reclaim_policy == "Delete"
     if args.has("destroy-host-dir") and entry.host_path != default:
         raise DokkuError(
-            f"--destroy-host-dir only removes the default host path ({default}); remove {entry.host_path} yourself"
+            f"--destroy-host-dir is only supported when the storage entry uses the default host path ({default});"
+            f" omit --destroy-host-dir and manage {entry.host_path} manually"
         )
     if remove_dir and entry.host_path != default:
         context.console.warn(
             f"Leaving {entry.host_path} in place; reclaim policy Delete only removes the default host path"
         )
         remove_dir = False
+    if remove_dir and os.path.islink(entry.host_path):
+        raise DokkuError(
+            f"{entry.host_path} is a symbolic link; refusing to remove it or what it points to."
+            f" Remove the link yourself, or destroy the entry without --destroy-host-dir"
+        )
     remove_dir = remove_dir and os.path.isdir(entry.host_path)
     if not context.flags.force:
         if remove_dir:
@@ -153,7 +159,13 @@ def destroy(context: Context, args: ParsedArgs) -> None:
     with context.store.write() as tx:
         storage_store.delete_entry(tx, _require(tx, name).id)
     if remove_dir:
-        shutil.rmtree(entry.host_path)
+        try:
+            shutil.rmtree(entry.host_path)  # descriptor-based: links inside are removed, never followed
+        except OSError as error:
+            raise DokkuError(
+                f"Storage entry {name} is destroyed, but {entry.host_path} could not be removed entirely"
+                f" ({error.filename}: {error.strerror}); remove what is left yourself"
+            ) from error
         context.console.detail(f"Removed {entry.host_path}")
     context.console.header(f"Storage entry {name} destroyed")
 
