@@ -194,10 +194,15 @@ def test_named_mount_upsert_and_list(dokku, app, env):
             "entry_name": "uploads",
             "host_path": str(path),
             "container_path": "/app/uploads",
-            "volume_options": "ro",
             "readonly": True,
+            "volume_options": "",
         }
     ]
+    dokku(
+        "storage:mount", app, "uploads", "--container-dir", "/app/uploads", "--volume-readonly", "--volume-options", "z"
+    )
+    assert json.loads(dokku("storage:list", app, "--format", "json").out)[0]["volume_options"] == "z"
+    assert dokku("--quiet", "storage:list", app).out == f"{path}:/app/uploads:ro,z\n"
     report = json.loads(dokku("storage:report", app, "--format", "json").out)
     assert report["attachment.1.entry-name"] == "uploads"
     assert report["storage-attachment.1.readonly"] == "true"
@@ -393,17 +398,36 @@ def test_colon_mounts_create_legacy_entries(dokku, app, host_dir):
     )
 
 
-def test_legacy_entries_go_with_their_last_mount_but_the_data_stays(dokku, app, host_dir):
+def test_legacy_entries_outlive_their_mounts_as_in_dokku(dokku, app, host_dir):
+    """Dokku's own test unmounts a migrated mount by entry name, then destroys the legacy entry."""
     (host_dir / "keep.txt").write_text("data")
-    dokku("apps:create", "second")
-    dokku("storage:mount", app, f"{host_dir}:/data")
-    dokku("storage:mount", "second", f"{host_dir}:/data")
+    dokku("docker-options:add", app, "deploy,run", f"-v {host_dir}:/legacy")
+    assert dokku("storage:migrate", app).code == 0
     name = legacy_entry_name(str(host_dir))
-    dokku("storage:unmount", app, f"{host_dir}:/data")
-    assert name in dokku("storage:list-entries").out  # "second" still mounts it
-    dokku("apps:destroy", "second", "--force")
+    assert [e["name"] for e in json.loads(dokku("storage:list-entries", "--format", "json").out)] == [name]
+    unmounted = dokku("storage:unmount", app, name, "--container-dir", "/legacy")
+    assert (unmounted.code, unmounted.out, unmounted.err) == (0, "", "")
+    assert dokku("storage:list", app, "--format", "json").out == "[]\n"
+    assert name in dokku("storage:list-entries").out  # the record stays, as Dokku keeps it
+    destroyed = dokku("storage:destroy", name, "--force")
+    assert (destroyed.code, destroyed.out) == (0, f"-----> Storage entry {name} destroyed\n")
     assert dokku("storage:list-entries").out == "-----> No storage entries registered\n"
     assert (host_dir / "keep.txt").read_text() == "data"
+
+
+def test_a_colon_unmount_and_app_destroy_keep_the_legacy_entry(dokku, app, host_dir):
+    dokku("apps:create", "second")
+    for name in (app, "second"):
+        dokku("storage:mount", name, f"{host_dir}:/data")
+    entry = legacy_entry_name(str(host_dir))
+    dokku("storage:unmount", app, f"{host_dir}:/data")
+    dokku("apps:destroy", "second", "--force")
+    assert dokku("storage:list-entries").out == (f"-----> Storage entries:\n       {entry}\tdocker-local\t{host_dir}\n")
+    # Mounting the same host path again reuses it.
+    assert dokku("storage:mount", app, f"{host_dir}:/other").code == 0
+    assert dokku("storage:report", "--global").out == (
+        f"-----> Storage report (global):\n       {entry}\tdocker-local\tmounted by: node-js-app\n"
+    )
 
 
 def test_global_report_json_and_empty(dokku, app):

@@ -15,28 +15,47 @@ def mounted(dokku, app, host_dir):
     return host_dir
 
 
-def attachment_rows(host, container="/app/storage") -> str:
-    """The rows of one colon-form attachment (the label column widens to the longest label)."""
-    return (
-        f"       Storage attachment 1 container path: {container}\n"
-        f"       Storage attachment 1 entry name:     {legacy_entry_name(str(host))}\n"
-        f"       Storage attachment 1 host path:      {host}\n"
+def test_report_one_app(dokku, app, mounted):
+    """Only colon mounts: exactly the seed's three rows (JSON and info flags still carry the attachment keys)."""
+    result = dokku("storage:report", app)
+    assert (result.code, result.err) == (0, "")
+    assert result.out == (
+        "=====> node-js-app storage information\n"
+        "       Storage build mounts:\n"
+        f"       Storage deploy mounts:         -v {mounted}:/app/storage\n"
+        f"       Storage run mounts:            -v {mounted}:/app/storage\n"
+    )
+    assert dokku("storage:report", app, "--storage-attachment.1.entry-name").out == (
+        legacy_entry_name(str(mounted)) + "\n"
+    )
+
+
+def test_report_shows_every_attachment_once_an_entry_is_named(dokku, app, mounted, env):
+    dokku("storage:create", "uploads")
+    dokku("storage:mount", app, "uploads", "--container-dir", "/uploads", "--volume-readonly")
+    assert dokku("storage:report", app).out == (
+        "=====> node-js-app storage information\n"
+        "       Storage attachment 1 container path: /app/storage\n"
+        f"       Storage attachment 1 entry name:     {legacy_entry_name(str(mounted))}\n"
+        f"       Storage attachment 1 host path:      {mounted}\n"
         "       Storage attachment 1 phases:         deploy,run\n"
         "       Storage attachment 1 process type:   _default_\n"
         "       Storage attachment 1 readonly:       false\n"
         "       Storage attachment 1 subpath:\n"
         "       Storage attachment 1 volume chown:\n"
         "       Storage attachment 1 volume options:\n"
-    )
-
-
-def test_report_one_app(dokku, app, mounted):
-    result = dokku("storage:report", app)
-    assert (result.code, result.err) == (0, "")
-    assert result.out == (
-        "=====> node-js-app storage information\n" + attachment_rows(mounted) + "       Storage build mounts:\n"
-        f"       Storage deploy mounts:               -v {mounted}:/app/storage\n"
-        f"       Storage run mounts:                  -v {mounted}:/app/storage\n"
+        "       Storage attachment 2 container path: /uploads\n"
+        "       Storage attachment 2 entry name:     uploads\n"
+        f"       Storage attachment 2 host path:      {env.storage_root}/uploads\n"
+        "       Storage attachment 2 phases:         deploy,run\n"
+        "       Storage attachment 2 process type:   _default_\n"
+        "       Storage attachment 2 readonly:       true\n"
+        "       Storage attachment 2 subpath:\n"
+        "       Storage attachment 2 volume chown:\n"
+        "       Storage attachment 2 volume options:\n"
+        "       Storage build mounts:\n"
+        f"       Storage deploy mounts:               -v {mounted}:/app/storage -v {env.storage_root}/uploads:/uploads:ro\n"
+        f"       Storage run mounts:                  -v {mounted}:/app/storage -v {env.storage_root}/uploads:/uploads:ro\n"
     )
 
 
@@ -72,9 +91,10 @@ def test_report_every_app_in_name_order(dokku, app, mounted):
     dokku("apps:create", "ruby-sample")
     result = dokku("storage:report")
     assert result.out == (
-        "=====> node-js-app storage information\n" + attachment_rows(mounted) + "       Storage build mounts:\n"
-        f"       Storage deploy mounts:               -v {mounted}:/app/storage\n"
-        f"       Storage run mounts:                  -v {mounted}:/app/storage\n"
+        "=====> node-js-app storage information\n"
+        "       Storage build mounts:\n"
+        f"       Storage deploy mounts:         -v {mounted}:/app/storage\n"
+        f"       Storage run mounts:            -v {mounted}:/app/storage\n"
         "=====> python-sample storage information\n"
         "       Storage build mounts:\n"
         "       Storage deploy mounts:\n"

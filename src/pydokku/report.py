@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
     # Given the apps to report on, the report values of each, by app name.
     Collector = Callable[[Tx, list[AppRow], Context], dict[str, dict[str, str]]]
+    # What a report shows of an app's values in one format.
+    Shape = Callable[[dict[str, str]], dict[str, str]]
 
 LABEL_WIDTH = 31
 FORMATS = ("stdout", "text", "json")
@@ -66,7 +68,8 @@ def run(
     args: ParsedArgs,
     title: str,
     collect: Collector,
-    json_values: Callable[[dict[str, str]], dict[str, str]] | None = None,
+    json_values: Shape | None = None,
+    text_values: Shape | None = None,
 ) -> int:
     """Resolve the apps (one, or all), collect their values in one read, render them."""
     from pydokku.plugins import apps
@@ -79,7 +82,7 @@ def run(
         context.console.warn(apps.NO_APPS)
         return 0
     for target in targets:
-        render(context.console, title, target.name, values[target.name], request, json_values)
+        render(context.console, title, target.name, values[target.name], request, json_values, text_values)
     return 0
 
 
@@ -89,8 +92,10 @@ def render(
     subject: str,
     values: dict[str, str],
     request: ReportRequest,
-    json_values: Callable[[dict[str, str]], dict[str, str]] | None = None,
+    json_values: Shape | None = None,
+    text_values: Shape | None = None,
 ) -> None:
+    """Info flags and JSON see every value; the text report may show fewer rows (`text_values`)."""
     if request.info_flag is not None:
         key = request.info_flag.removeprefix("--")
         if key not in values:
@@ -105,5 +110,7 @@ def render(
         console.line(json.dumps(dict(sorted(shown.items())), separators=(",", ":"), ensure_ascii=False))
         return
     console.section(f"{subject} {title} information")
+    if text_values is not None:
+        values = text_values(values)
     width = max([LABEL_WIDTH, *(len(label(key)) + 1 for key in values)])
     console.lines((DETAIL + label(key).ljust(width) + values[key]).rstrip() for key in sorted(values))

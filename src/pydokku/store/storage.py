@@ -79,15 +79,6 @@ def delete_entry(tx: Tx, entry_id: int) -> None:
     tx.execute("DELETE FROM storage_entries WHERE id = ?", (entry_id,))
 
 
-def forget_unused_legacy_entries(tx: Tx) -> None:
-    """Drop the records of legacy entries (made by `host:container` mounts) no attachment uses any
-    more. Only the record goes: the directory or volume behind it is never touched."""
-    tx.execute(
-        "DELETE FROM storage_entries WHERE name LIKE 'legacy-%'"
-        " AND NOT EXISTS (SELECT 1 FROM attachments WHERE attachments.entry_id = storage_entries.id)"
-    )
-
-
 def metadata(tx: Tx, entry_id: int, kind: str) -> dict[str, str]:
     rows = tx.execute(
         "SELECT key, value FROM storage_entry_metadata WHERE entry_id = ? AND kind = ? ORDER BY key", (entry_id, kind)

@@ -62,8 +62,7 @@ def destroy(context: Context, args: ParsedArgs) -> None:
     context.console.header("Retiring old containers and images")
     _retire(context, name, deployed=deployed)  # first: an unreachable engine leaves the app as it was
     with context.store.write() as tx:
-        app_store.delete(tx, apps.require(tx, name).id)
-        storage.on_app_deleted(tx)
+        app_store.delete(tx, apps.require(tx, name).id)  # attachments go with it; entries outlive apps
     _remove_app_dir(context, name)
 
 

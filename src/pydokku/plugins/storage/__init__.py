@@ -112,8 +112,3 @@ def attach_legacy(tx: Tx, app: AppRow, spec: MountSpec, *, deploy: bool, run: bo
 
 def copy_app(tx: Tx, source: AppRow, target: AppRow) -> None:
     storage_store.copy_attachments(tx, source.id, target.id)
-
-
-def on_app_deleted(tx: Tx) -> None:
-    """After an app's attachments went with it: forget legacy entries nothing mounts any more."""
-    storage_store.forget_unused_legacy_entries(tx)

@@ -61,13 +61,17 @@ def _mounts(tx: Tx, app: apps.AppRow) -> AppMounts:
 
 
 def _listed_json(spec: MountSpec, attachment: Attachment | None) -> dict[str, object]:
-    shown: dict[str, object] = {}
-    if attachment is not None and is_named(attachment):
-        shown["entry_name"] = attachment.entry.name
-    shown.update(spec.as_json())
-    if attachment is not None and is_named(attachment):
-        shown["readonly"] = attachment.readonly
-    return shown
+    """A colon mount: the seed's three keys (`volume_options` as written after the second colon). A named
+    attachment, as Dokku 0.38 lists it: `readonly` its own key, `volume_options` without `ro`."""
+    if attachment is None or not is_named(attachment):
+        return dict(spec.as_json())
+    return {
+        "entry_name": attachment.entry.name,
+        "host_path": spec.host,
+        "container_path": spec.container,
+        "readonly": attachment.readonly,
+        "volume_options": attachment.volume_options,
+    }
 
 
 def list_mounts(context: Context, args: ParsedArgs) -> None:
@@ -236,7 +240,6 @@ def unmount(context: Context, args: ParsedArgs) -> None:
         removed = docker_options.remove_volume(tx, app, spec.host, spec.container) or removed
         if not removed:
             raise DokkuError("Mount path does not exist.")
-        storage_store.forget_unused_legacy_entries(tx)
 
 
 def _unmount_entry(tx: Tx, app: apps.AppRow, name: str, container: str | None) -> None:
@@ -274,7 +277,7 @@ def _attachment_values(index: int, attachment: Attachment) -> dict[str, str]:
         attachment.process_type, attachment.subpath, str(attachment.readonly).lower(), attachment.volume_options,
         attachment.volume_chown,
     )  # fmt: skip
-    return {f"storage-attachment.{index}.{key}": value for key, value in zip(ATTACHMENT_FIELDS, fields, strict=True)}
+    return {f"{_ATTACHMENT}{index}.{key}": value for key, value in zip(ATTACHMENT_FIELDS, fields, strict=True)}
 
 
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
@@ -290,6 +293,17 @@ def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, 
     return values
 
 
+def _text_rows(values: dict[str, str]) -> dict[str, str]:
+    """The seed's three rows for an app with only colon mounts; every row once it has named ones."""
+    named = any(
+        key.endswith(".entry-name") and not value.startswith(entries.LEGACY_PREFIX) for key, value in values.items()
+    )
+    return values if named else {key: value for key, value in values.items() if not key.startswith(_ATTACHMENT)}
+
+
+_ATTACHMENT = "storage-attachment."
+
+
 def _json_aliases(values: dict[str, str]) -> dict[str, str]:
     """Dokku 0.38's JSON has each key twice: `storage-build-mounts` and `build-mounts`."""
     return {**{key.removeprefix("storage-"): value for key, value in values.items()}, **values}
@@ -300,4 +314,4 @@ def report_storage(context: Context, args: ParsedArgs) -> int:
         from pydokku.plugins.storage.entry_commands import global_report
 
         return global_report(context, args)
-    return report.run(context, args, "storage", _collect, json_values=_json_aliases)
+    return report.run(context, args, "storage", _collect, json_values=_json_aliases, text_values=_text_rows)
