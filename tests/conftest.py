@@ -67,7 +67,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
     environment = Env(tmp_path, tmp_path / "home-dokku", tmp_path / "var-lib-dokku")
     for key, value in environment.variables.items():
         monkeypatch.setenv(key, value)
-    for key in ("DOKKU_LIB_PATH", "DOKKU_QUIET_OUTPUT", "DOKKU_TRACE"):
+    for key in ("DOKKU_LIB_PATH", "DOKKU_QUIET_OUTPUT", "DOKKU_TRACE", "SSH_ORIGINAL_COMMAND"):
         monkeypatch.delenv(key, raising=False)
     return environment
 

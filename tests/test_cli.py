@@ -190,3 +190,73 @@ def test_console_script_end_to_end(dokku_process):
     assert (created.code, created.out, created.err) == (0, "-----> Creating my-app...\n", "")
     missing = dokku_process("storage:list", "other-app")
     assert (missing.code, missing.out, missing.err) == (20, "", " !     App other-app does not exist\n")
+
+
+LIST_MESSAGE = " !     Invalid --format value specified\n"
+REPORT_MESSAGE = ' !     Format must be "stdout" or "json": "yaml"\n'
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("storage:list", "node-js-app"), LIST_MESSAGE),
+        (("storage:info", "uploads"), LIST_MESSAGE),
+        (("storage:list-entries",), LIST_MESSAGE),
+        (("config:show", "node-js-app"), LIST_MESSAGE),
+        (("storage:report", "node-js-app"), REPORT_MESSAGE),
+        (("storage:report", "--global"), REPORT_MESSAGE),
+        (("storage:annotations:report", "uploads"), REPORT_MESSAGE),
+        (("storage:labels:report",), REPORT_MESSAGE),
+        (("apps:report", "node-js-app"), REPORT_MESSAGE),
+        (("docker-options:report", "node-js-app"), REPORT_MESSAGE),
+        (("scheduler-docker-local:report", "node-js-app"), REPORT_MESSAGE),
+    ],
+)
+def test_one_format_rule(dokku, app, argv, message):
+    """Every command that takes --format checks it: list and show commands with Dokku's list message,
+    reports with Dokku's report message; none silently falls back to text."""
+    dokku("storage:create", "uploads")
+    result = dokku(*argv, "--format", "yaml")
+    assert (result.code, result.out, result.err) == (1, "", message)
+    assert dokku(*argv, "--format", "json").code == 0
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+@pytest.mark.parametrize("argv", [("storage:list",), ("storage:list", "node-js-app"), ("storage:mount", "x", "y")])
+def test_command_help(dokku, env, flag, argv):
+    before = env.snapshot()
+    result = dokku(*argv, flag)
+    usage = (
+        "storage:list <app> [--format text|json]"
+        if argv[0] == "storage:list"
+        else ("storage:mount <app> <host-dir:container-dir>|<name> [--container-dir <path>]")
+    )
+    description = (
+        "List bind mounts for app's container(s) (host:container)"
+        if argv[0] == "storage:list"
+        else "Create a new bind mount, or mount a storage entry"
+    )
+    assert (result.code, result.err) == (0, "")
+    assert result.out == f"Usage: dokku {usage}\n\n{description}\n"
+    assert env.snapshot() == before
+
+
+def test_help_flags_after_a_raw_tail_belong_to_the_command(dokku, app):
+    """`dokku run <app> ls -h`: the -h is the container command's; docker options keep theirs too."""
+    assert dokku("run", "missing-app", "ls", "-h").err == " !     App missing-app does not exist\n"
+    assert dokku("docker-options:add", app, "deploy", "-h", "myhost").code == 0
+    assert dokku("docker-options:report", app, "--docker-options-deploy").out.endswith("-h myhost\n")
+
+
+def test_ssh_original_command_is_split_with_shell_rules_never_evaluated(dokku, app, env, monkeypatch):
+    (env.root / "a b").mkdir()
+    monkeypatch.setenv("SSH_ORIGINAL_COMMAND", f"storage:mount node-js-app '{env.root}/a b:/data'")
+    assert dokku().code == 0
+    monkeypatch.setenv("SSH_ORIGINAL_COMMAND", "--quiet storage:list node-js-app")
+    assert dokku().out == f"{env.root}/a b:/data\n"
+    monkeypatch.setenv("SSH_ORIGINAL_COMMAND", f"apps:create $(touch {env.root}/pwned)")
+    result = dokku()
+    assert result.code == 1
+    assert not (env.root / "pwned").exists()
+    monkeypatch.setenv("SSH_ORIGINAL_COMMAND", "apps:create 'unbalanced")
+    assert dokku().err == " !     Unable to parse the SSH command (No closing quotation): apps:create 'unbalanced\n"

@@ -55,10 +55,14 @@ class GlobalFlags:
         self.app: str | None = None
 
 
+HELP_FLAGS = frozenset({"--help", "-h"})
+
+
 class ParsedArgs:
-    __slots__ = ("bools", "info_flags", "lists", "positionals", "values")
+    __slots__ = ("bools", "help", "info_flags", "lists", "positionals", "values")
 
     def __init__(self) -> None:
+        self.help = False  # `--help`/`-h` where the command's own flags are read
         self.positionals: list[str] = []
         self.values: dict[str, str] = {}
         self.lists: dict[str, list[str]] = {}
@@ -122,6 +126,9 @@ def parse(argv: list[str], spec: ArgSpec, flags: GlobalFlags, *, takes_app: bool
             raw = True
             i += 1
             continue
+        if token in HELP_FLAGS:
+            result.help = True
+            return result
         if token.startswith("--") and len(token) > 2:
             before = flags.app
             used = _take_global(argv, i, flags)

@@ -13,7 +13,7 @@ from pydokku.args import GlobalFlags, parse, parse_leading_globals
 from pydokku.console import Console
 from pydokku.context import Context, Paths
 from pydokku.errors import DokkuError
-from pydokku.registry import find_command, find_plugin, global_help, plugin_help
+from pydokku.registry import command_help, find_command, find_plugin, global_help, plugin_help
 
 HELP_WORDS = frozenset({"help", "--help", "-h"})
 VERSION_WORDS = frozenset({"version", "--version", "-v"})
@@ -21,6 +21,7 @@ VERSION_WORDS = frozenset({"version", "--version", "-v"})
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    ssh_command = os.environ.get("SSH_ORIGINAL_COMMAND", "")
     for stream in (sys.stdout, sys.stderr):
         # Arguments that are not valid UTF-8 must still be printable inside error messages.
         reconfigure = getattr(stream, "reconfigure", None)
@@ -28,6 +29,16 @@ def main(argv: list[str] | None = None) -> int:
             reconfigure(errors="backslashreplace")
     console = Console()
     try:
+        if ssh_command.strip():
+            # Over SSH the forced command gets the client's command line as one string: split it with
+            # shell quoting rules (as Dokku's `xargs -n 1`), never evaluate it.
+            import shlex
+
+            try:
+                argv = shlex.split(ssh_command)
+            except ValueError as error:
+                console.warn(f"Unable to parse the SSH command ({error}): {ssh_command}")
+                return 1
         code = _run(argv, console)
         console.out.flush()
     except BrokenPipeError:
@@ -61,6 +72,9 @@ def _run(argv: list[str], console: Console) -> int:
                 f"`{' '.join(rest)}` is not a dokku command.\n !     See `dokku help` for a list of available commands."
             )
         parsed = parse(rest[1:], command.args, flags, takes_app=command.takes_app)
+        if parsed.help:
+            console.lines(command_help(command))
+            return 0
         console.quiet = flags.quiet or bool(os.environ.get("DOKKU_QUIET_OUTPUT"))
         context = Context(paths=Paths.from_env(os.environ), flags=flags, console=console)
         if flags.trace:

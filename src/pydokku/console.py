@@ -49,6 +49,32 @@ class Console:
         self.err.flush()
 
 
+# One --format rule: every command that takes --format checks it; list and show commands accept
+# text|json with Dokku's list message, reports stdout|text|json with Dokku's report message.
+LIST_FORMATS = ("text", "json")
+REPORT_FORMATS = ("stdout", "text", "json")
+
+
+def list_format(value: str | None) -> str:
+    """The --format of a list or show command: "text" (the default) or "json"."""
+    fmt = "text" if value is None else value
+    if fmt not in LIST_FORMATS:
+        from pydokku.errors import DokkuError
+
+        raise DokkuError("Invalid --format value specified")
+    return fmt
+
+
+def report_format(value: str | None) -> str:
+    """The --format of a report: "stdout" (the default; "text" is the same) or "json"."""
+    fmt = "stdout" if value is None else value
+    if fmt not in REPORT_FORMATS:
+        from pydokku.errors import DokkuError
+
+        raise DokkuError(f'Format must be "stdout" or "json": "{fmt}"')
+    return "json" if fmt == "json" else "stdout"
+
+
 def columnize(rows: Sequence[Sequence[str]], gutter: int = 2) -> list[str]:
     """Left-justify every column but the last to its widest cell plus `gutter` spaces."""
     if not rows:

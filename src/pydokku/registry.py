@@ -101,6 +101,11 @@ def plugin_help(plugin: Plugin) -> list[str]:
     ]
 
 
+def command_help(command: Command) -> list[str]:
+    """`dokku <command> --help`: its usage line and what it does."""
+    return [f"Usage: dokku {command.usage}", "", command.description]
+
+
 def global_help(*, show_all: bool, quiet: bool) -> list[str]:
     lines = []
     if not quiet:

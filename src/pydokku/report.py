@@ -7,7 +7,7 @@ An info flag (`--<key>`) prints just that value, an empty line when it is empty.
 
 from __future__ import annotations
 
-from pydokku.console import DETAIL
+from pydokku.console import DETAIL, report_format
 from pydokku.errors import DokkuError
 
 TYPE_CHECKING = False
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     Shape = Callable[[dict[str, str]], dict[str, str]]
 
 LABEL_WIDTH = 31
-FORMATS = ("stdout", "text", "json")
 
 
 class ReportRequest:
@@ -40,8 +39,7 @@ class ReportRequest:
     @classmethod
     def from_args(cls, args: ParsedArgs) -> ReportRequest:
         fmt = args.value("format")
-        if fmt is not None and fmt not in FORMATS:
-            raise DokkuError(f'Format must be "stdout" or "json": "{fmt}"')
+        report_format(fmt)
         if len(args.info_flags) > 1:
             raise DokkuError(f"Only one info flag may be given at a time: {', '.join(args.info_flags)}")
         info_flag = args.info_flags[0] if args.info_flags else None

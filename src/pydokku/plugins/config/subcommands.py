@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pydokku.console import columnize
+from pydokku.console import columnize, list_format
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
 from pydokku.store import config as config_store
@@ -125,9 +125,7 @@ def keys(context: Context, args: ParsedArgs) -> None:
 
 def show(context: Context, args: ParsedArgs) -> None:
     scope = _Scope(args)
-    fmt = args.value("format", "text")
-    if fmt not in ("text", "json"):
-        raise DokkuError("Invalid --format value specified")
+    fmt = list_format(args.value("format"))
     values = _vars(context, scope, args.has("merged"))
     if fmt == "json":
         import json

@@ -8,7 +8,7 @@ import os
 import shutil
 import time
 
-from pydokku.console import confirm_destructive
+from pydokku.console import confirm_destructive, list_format, report_format
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, docker_options
 from pydokku.plugins.storage import attach_legacy, chown, disk, entries
@@ -174,7 +174,7 @@ def info(context: Context, args: ParsedArgs) -> None:
     with context.store.read() as tx:
         entry = _require(tx, args.positional(0))
         shown = entry_json(tx, entry)
-    if args.value("format") == "json":
+    if list_format(args.value("format")) == "json":
         context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
         return
     context.console.header(f"Storage entry {entry.name}")
@@ -183,9 +183,9 @@ def info(context: Context, args: ParsedArgs) -> None:
     context.console.lines(f"       {(label + ':').ljust(18)}{value}" for label, value in rows if value)
 
 
-def _inventory(context: Context, args: ParsedArgs, shown: list[dict[str, object]], title: str, rows: list[str]) -> None:
+def _inventory(context: Context, fmt: str, shown: list[dict[str, object]], title: str, rows: list[str]) -> None:
     """A list of entries: pretty JSON, or a header and one tab-separated row per entry."""
-    if args.value("format") == "json":
+    if fmt == "json":
         context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
     elif not rows:
         context.console.header("No storage entries registered")
@@ -195,11 +195,12 @@ def _inventory(context: Context, args: ParsedArgs, shown: list[dict[str, object]
 
 
 def list_entries(context: Context, args: ParsedArgs) -> None:
+    fmt = list_format(args.value("format"))
     with context.store.read() as tx:
         all_entries = [e for e in storage_store.entries(tx) if e.scheduler == (args.value("scheduler") or e.scheduler)]
         shown = [entry_json(tx, e) for e in all_entries]
     rows = [f"{e.name}\t{e.scheduler}\t{e.host_path}" for e in all_entries]
-    _inventory(context, args, shown, "Storage entries:", rows)
+    _inventory(context, fmt, shown, "Storage entries:", rows)
 
 
 def set_property(context: Context, args: ParsedArgs) -> None:
@@ -248,9 +249,7 @@ def set_label(context: Context, args: ParsedArgs) -> None:
 
 def report_metadata(context: Context, args: ParsedArgs, kind: str) -> None:
     plural = kind + "s"
-    fmt = args.value("format") or "stdout"
-    if fmt not in ("stdout", "text", "json"):
-        raise DokkuError(f"Invalid format: {fmt}")
+    fmt = report_format(args.value("format"))
     name = args.positional(0)
     if args.info_flags and not name:
         raise DokkuError(f"storage:{plural}:report requires a storage entry name when an info flag is specified")
@@ -358,6 +357,7 @@ def _migrate_app(tx: Tx, app: apps.AppRow) -> None:
 
 
 def global_report(context: Context, args: ParsedArgs) -> int:
+    fmt = report_format(args.value("format"))
     with context.store.read() as tx:
         all_entries = storage_store.entries(tx)
         mounted_by = {e.name: _mounted_by(tx, e) for e in all_entries}
@@ -365,5 +365,5 @@ def global_report(context: Context, args: ParsedArgs) -> int:
             {"entry": entry_json(tx, e), "mounted_by": mounted_by[e.name]} for e in all_entries
         ]
     rows = [f"{e.name}\t{e.scheduler}\tmounted by: {', '.join(mounted_by[e.name]) or '—'}" for e in all_entries]
-    _inventory(context, args, shown, "Storage report (global):", rows)
+    _inventory(context, fmt, shown, "Storage report (global):", rows)
     return 0

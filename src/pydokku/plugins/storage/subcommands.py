@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from pydokku import report
+from pydokku.console import list_format
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, docker_options
 from pydokku.plugins.storage import (
@@ -77,9 +78,7 @@ def _listed_json(spec: MountSpec, attachment: Attachment | None) -> dict[str, ob
 def list_mounts(context: Context, args: ParsedArgs) -> None:
     with context.store.read() as tx:
         app = apps.require(tx, args.positional(0))
-        fmt = args.value("format", "text")
-        if fmt not in ("text", "json"):
-            raise DokkuError("Invalid --format value specified")
+        fmt = list_format(args.value("format"))
         listed = _mounts(tx, app).listed()
     console = context.console
     if fmt == "json":
