@@ -16,7 +16,9 @@ def test_create(dokku, env):
     result = dokku("apps:create", "my-app.v2")
     assert (result.code, result.out, result.err) == (0, "-----> Creating my-app.v2...\n", "")
     assert (env.dokku_root / "my-app.v2").is_dir()
-    assert dokku("docker-options:report", "my-app.v2", "--docker-options-deploy").out == "--restart=on-failure:10\n"
+    # Dokku 0.38: the restart policy is a ps property, not a docker option.
+    assert dokku("docker-options:report", "my-app.v2", "--docker-options-deploy").out == "\n"
+    assert dokku("ps:report", "my-app.v2", "--ps-restart-policy").out == "on-failure:10\n"
 
 
 def test_create_quiet(dokku):
@@ -181,9 +183,7 @@ def test_clone_copies_config_options_and_mounts(dokku, app, host_dir):
     assert result.out == "-----> Cloning node-js-app to copy\n-----> Creating copy...\n"
     for name in (app, "copy"):
         assert dokku("--quiet", "storage:list", name).out == f"{host_dir}:/app/storage\n"
-        assert dokku("docker-options:report", name, "--docker-options-deploy").out == (
-            "--restart=on-failure:10 --label first=1\n"
-        )
+        assert dokku("docker-options:report", name, "--docker-options-deploy").out == ("--label first=1\n")
         assert dokku("config:get", name, "KEY").out == "value\n"
     # The two apps' mounts are independent records.
     dokku("storage:unmount", "copy", f"{host_dir}:/app/storage")

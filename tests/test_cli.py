@@ -76,10 +76,11 @@ def test_run_without_an_app(dokku):
 
 def test_docker_options_help_table(dokku):
     assert dokku("docker-options").lines[5:] == [
-        "    docker-options:add <app> <phase(s)> OPTION     Add Docker option to app for phase (comma separated phase list)",
-        "    docker-options:clear <app> [phase(s)]          Clear a docker options from application with an optional phase (comma separated phase list)",
-        "    docker-options:remove <app> <phase(s)> OPTION  Remove Docker option from app for phase (comma separated phase list)",
-        "    docker-options:report [<app>] [<flag>]         Displays a docker options report for one or more apps",
+        "    docker-options:add [--process PROC...] <app> <phase(s)> OPTION     Add Docker option to app for phase (comma separated phase list)",
+        "    docker-options:clear [--process PROC...] <app> [phase(s)]          Clear a docker options from application with an optional phase (comma separated phase list)",
+        "    docker-options:list <app> [--process PROC] --phase PHASE           List docker options for one process+phase pair",
+        "    docker-options:remove [--process PROC...] <app> <phase(s)> OPTION  Remove Docker option from app for phase (comma separated phase list)",
+        "    docker-options:report [<app>] [<flag>]                             Displays a docker options report for one or more apps",
     ]
 
 
@@ -101,7 +102,7 @@ def test_help_all_lists_every_command(dokku):
 
 @pytest.mark.parametrize("word", ["version", "--version", "-v"])
 def test_version(dokku, word):
-    assert (dokku(word).out, dokku(word).code) == ("dokku version 0.37.10\n", 0)
+    assert (dokku(word).out, dokku(word).code) == ("dokku version 0.38.27\n", 0)
 
 
 def test_unknown_command(dokku):

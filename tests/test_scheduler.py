@@ -213,12 +213,21 @@ def test_report_and_inspect(dokku, deployed):
 
 def test_restart_policy_and_init_reach_docker(dokku, deployed):
     dokku("scheduler-docker-local:set", deployed, "init-process", "false")
-    dokku("docker-options:remove", deployed, "deploy", "--restart=on-failure:10")
-    dokku("docker-options:add", deployed, "deploy", "--restart=unless-stopped")
+    assert dokku("ps:set", deployed, "restart-policy", "unless-stopped").out == (
+        "-----> Setting restart-policy to unless-stopped\n"
+    )
     dokku("ps:restart", deployed)
     host_config = json.loads(docker("inspect", "--format", "{{json .HostConfig}}", f"{deployed}.web.1"))
     assert host_config["RestartPolicy"]["Name"] == "unless-stopped"
     assert not host_config.get("Init")
+    # docker-options:clear leaves the policy alone; a --restart docker option, given later, wins.
+    dokku("docker-options:clear", deployed)
+    dokku("docker-options:add", deployed, "deploy", "--restart=always")
+    dokku("ps:restart", deployed)
+    assert docker("inspect", "--format", "{{.HostConfig.RestartPolicy.Name}}", f"{deployed}.web.1") == "always"
+    dokku("docker-options:clear", deployed)
+    dokku("ps:restart", deployed)
+    assert docker("inspect", "--format", "{{.HostConfig.RestartPolicy.Name}}", f"{deployed}.web.1") == "unless-stopped"
 
 
 def test_failed_start_keeps_the_previous_containers(dokku, deployed, images):
@@ -378,3 +387,27 @@ def test_bad_checks_wait_stops_the_deploy_before_any_container(dokku, deployed):
     )
     assert "Deploying" not in result.out
     assert docker("ps", "--all", "--quiet", "--filter", f"label=com.dokku.app-name={deployed}").split() == [before[:12]]
+
+
+def test_option_groups_and_process_scopes_reach_docker(dokku, deployed):
+    dokku("docker-options:add", deployed, "deploy", "--ulimit nofile=1024:2048", "--shm-size 256m")
+    dokku("docker-options:add", "--process", "worker", deployed, "deploy", "--label only=worker")
+    assert dokku("ps:scale", deployed, "worker=1").code == 0
+    host_config = json.loads(docker("inspect", "--format", "{{json .HostConfig}}", f"{deployed}.web.1"))
+    assert host_config["ShmSize"] == 256 * 1024 * 1024
+    assert host_config["Ulimits"] == [{"Name": "nofile", "Hard": 2048, "Soft": 1024}]
+    labels = {name: docker("inspect", "--format", "{{index .Config.Labels \"only\"}}", f"{deployed}.{name}.1")
+              for name in ("web", "worker")}  # fmt: skip
+    assert labels == {"web": "", "worker": "worker"}
+
+
+def test_docker_refusing_a_container_is_said_in_docker_s_words(dokku, deployed):
+    before = docker("inspect", "--format", "{{.Id}}", f"{deployed}.web.1")
+    dokku("docker-options:add", deployed, "deploy", "--ulimit nofile=lots")
+    result = dokku("ps:restart", deployed)
+    assert result.code == 1
+    assert result.err.startswith(
+        ' !     docker container create failed: invalid argument "nofile=lots" for "--ulimit" flag'
+    )
+    assert "See 'docker" not in result.err and result.err.count("\n") == 1
+    assert docker("inspect", "--format", "{{.Id}}", f"{deployed}.web.1") == before

@@ -461,9 +461,7 @@ def test_migrate_moves_docker_options_volumes(dokku, app, host_dir, env):
     report = json.loads(dokku("storage:report", app, "--format", "json").out)
     assert report["attachment.1.entry-name"] == legacy_entry_name(str(host_dir))
     assert report["attachment.1.phases"] == "deploy,run"
-    assert dokku("docker-options:report", app, "--docker-options-deploy").out == (
-        "--restart=on-failure:10 --label keep=1\n"
-    )
+    assert dokku("docker-options:report", app, "--docker-options-deploy").out == ("--label keep=1\n")
     assert dokku("docker-options:report", app, "--docker-options-run").out == "--label keep=1 -v /tmp\n"
     before = env.snapshot()
     assert dokku("storage:migrate", "--all").out == "-----> Re-migrated 1 app(s)\n"

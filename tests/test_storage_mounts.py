@@ -245,11 +245,11 @@ def test_mounts_added_with_docker_options_are_storage(dokku, app, host_dir):
     assert dokku("storage:unmount", app, f"{host_dir}:/run-only").code == 0
     assert dokku("storage:unmount", app, f"{host_dir}:/app/storage").code == 0
     assert dokku("--quiet", "storage:list", app).out == ""
-    # Other options stay, in their order; the restart policy added at creation is untouched.
+    # Other options stay, in their order.
     report = dokku("docker-options:report", app, "--format", "json").out
     assert json.loads(report) == {
         "docker-options-build": "",
-        "docker-options-deploy": "--restart=on-failure:10",
+        "docker-options-deploy": "",
         "docker-options-run": "--label a=1 --label b=2",
     }
 
@@ -272,6 +272,18 @@ def test_mount_leaves_other_docker_options_alone(dokku, app, host_dir):
     dokku("docker-options:add", app, "deploy", "--label a=1")
     dokku("storage:mount", app, f"{host_dir}:/app/storage")
     dokku("storage:unmount", app, f"{host_dir}:/app/storage")
-    assert dokku("docker-options:report", app, "--docker-options-deploy").out == (
-        "--restart=on-failure:10 --label z=\\n --label a=1\n"
-    )
+    assert dokku("docker-options:report", app, "--docker-options-deploy").out == ("--label z=\\n --label a=1\n")
+
+
+def test_nocopy_only_on_docker_volumes(dokku, app, env, host_dir):
+    before = env.snapshot()
+    result = dokku("storage:mount", app, f"{host_dir}:/data:nocopy")
+    assert (result.code, result.out, result.err) == (
+        1, "", " !     Volume option 'nocopy' applies to docker volumes only, not to host paths.\n"
+    )  # fmt: skip
+    dokku("storage:create", "site")
+    before = env.snapshot()
+    named = dokku("storage:mount", app, "site", "--container-dir", "/site", "--volume-options", "nocopy")
+    assert named.err == " !     Volume option 'nocopy' applies to docker volumes only, not to host paths.\n"
+    assert env.snapshot() == before
+    assert dokku("storage:mount", app, "some-volume:/cache:nocopy").code == 0

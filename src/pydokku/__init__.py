@@ -4,4 +4,4 @@ __version__ = "0.1.0"
 
 # The Dokku release whose command-line interface this version implements. Tools such as
 # ansible-dokku gate features on `dokku version`, so it reports this, not the package version.
-DOKKU_COMPAT_VERSION = "0.37.10"
+DOKKU_COMPAT_VERSION = "0.38.27"

@@ -25,6 +25,16 @@ class EngineUnavailable(DokkuError):
     pass
 
 
+# Lines the docker CLI adds around an error that say nothing about it.
+_NOISE = ("DEPRECATED", "See 'docker", "Run 'docker", "Install the buildx", "            ")
+
+
+def docker_error(stderr: str) -> str:
+    """Docker's own words for why a command failed, without the CLI's advice around them."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.startswith(_NOISE)]
+    return " ".join(lines)
+
+
 class Container:
     """A container as listed by the engine."""
 
@@ -58,8 +68,7 @@ class Engine:
         except FileNotFoundError as error:
             raise EngineUnavailable(f"Unable to run {self._binary}: the Docker CLI is not installed") from error
         if done.returncode != 0:
-            lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("DEPRECATED")]
-            detail = lines[-1] if lines else f"exit status {done.returncode}"
+            detail = docker_error(done.stderr) or f"exit status {done.returncode}"
             if "Cannot connect to the Docker daemon" in done.stderr:
                 raise EngineUnavailable(f"Unable to reach the Docker engine: {detail}")
             raise DokkuError(f"docker {args[0]} {args[1] if len(args) > 1 else ''} failed: {detail}".replace("  ", " "))

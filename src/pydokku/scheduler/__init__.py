@@ -31,10 +31,18 @@ class Runtime:
         processes = sorted(self.release.processes) if self.release else []
         self.scale = ps.scale(tx, app, processes)
         self.env = config.app_env(tx, app)
-        self.settings = scheduler_docker_local.settings(tx, app)
+        self.settings = {**scheduler_docker_local.settings(tx, app), **ps.settings(tx, app)}
         # Attachments, and the volumes among the docker options (which reach Docker with the options).
         self.mounts: AppMounts = storage.app_mounts(tx, [app])[app.id]
-        self.options = {phase: docker_options.option_args(tx, app, phase) for phase in ("build", "deploy", "run")}
+        self.options = {phase: docker_options.option_args(tx, app, phase) for phase in ("build", "run")}
+        # Deploy-phase options may be given for one process type (Dokku 0.38's --process).
+        self.deploy_options = {
+            process_type: docker_options.option_args(tx, app, "deploy", process_type) for process_type in processes
+        }
+
+    @property
+    def stop_timeout(self) -> int:
+        return int(self.settings["stop-timeout-seconds"])
 
     def mount_args(self, phase: str, process_type: str) -> list[str]:
         """`-v` arguments of the attachments a container of this process type gets in this phase."""

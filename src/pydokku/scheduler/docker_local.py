@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from pydokku.plugins.storage.spec import MountSpec
     from pydokku.store.releases import Release
 
-STOP_TIMEOUT_SECONDS = 10
 DEFAULT_APP_USER = "herokuishuser"
 # Dokku's checks without a CHECKS file: a new container must still run after this many seconds
 # (config var DOKKU_DEFAULT_CHECKS_WAIT; Dokku waits 10, we default to 1; 0 checks only once).
@@ -179,7 +178,7 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
                 continue
             dyno = container.labels.get(plan.LABEL_DYNO, "")
             if dyno in replaced or _dyno_index(container) > runtime.scale.get(process_type, 0):
-                _retire(engine, container)
+                _retire(engine, container, runtime.stop_timeout)
         for container_id, name in upcoming:
             engine.rename(container_id, name)
         _remove_unused_images(engine, app_name)
@@ -197,9 +196,9 @@ def _deployed_containers(engine: Engine, app_name: str) -> list[Container]:
     return engine.containers({plan.LABEL_APP: app_name, plan.LABEL_CONTAINER_TYPE: "deploy"})
 
 
-def _retire(engine: Engine, container: Container) -> None:
+def _retire(engine: Engine, container: Container, stop_timeout: int) -> None:
     if container.state == "running":
-        engine.stop(container.id, STOP_TIMEOUT_SECONDS)
+        engine.stop(container.id, stop_timeout)
     engine.remove(container.id)
     container.state = "removed"
 
@@ -213,7 +212,8 @@ def _start_dyno(engine: Engine, runtime: Runtime, process_type: str, index: int,
     name = f"{runtime.app}.{dyno}"
     args = [
         *plan.env_args(runtime.env),
-        *runtime.options["deploy"],
+        f"--restart={runtime.settings['restart-policy']}",  # a --restart among the options comes later, and wins
+        *runtime.deploy_options[process_type],
         *runtime.mount_args("deploy", process_type),
         *(["--init"] if runtime.settings["init-process"] == "true" else []),
         f"--label={plan.LABEL_APP}={runtime.app}",
@@ -414,9 +414,10 @@ def _resolve_user(engine: Engine, image_id: str, user: str) -> tuple[int, int]:
 def stop(context: Context, app_name: str) -> int:
     """Stop the app's running containers (they are kept, as `docker stop` keeps them)."""
     with AppLock(context, app_name):
+        stop_timeout = _runtime(context, app_name).stop_timeout
         running = [c for c in _deployed_containers(context.engine, app_name) if c.state == "running"]
         for container in running:
-            context.engine.stop(container.id, STOP_TIMEOUT_SECONDS)
+            context.engine.stop(container.id, stop_timeout)
         return len(running)
 
 

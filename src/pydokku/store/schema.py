@@ -44,6 +44,26 @@ def _mounts_to_attachments(connection: sqlite3.Connection) -> None:
         )
 
 
+def _restart_options_to_property(connection: sqlite3.Connection) -> None:
+    """A deploy option that is only a restart policy becomes the app's `restart-policy` ps property
+    (Dokku's default, on-failure:10, needs none); options mixing it with other flags stay options."""
+    rows = connection.execute(
+        "SELECT id, app_id, option FROM docker_options WHERE phase = 'deploy' AND option LIKE '--restart%' ORDER BY id"
+    ).fetchall()
+    for option_id, app_id, option in rows:
+        flag, separator, policy = option.replace(" ", "=", 1).partition("=")
+        if flag != "--restart" or not separator or not policy or " " in policy:
+            continue
+        connection.execute("DELETE FROM docker_options WHERE id = ?", (option_id,))
+        connection.execute("DELETE FROM properties WHERE app_id = ? AND plugin = 'ps' AND key = 'restart-policy'",
+                           (app_id,))  # fmt: skip
+        if policy != "on-failure:10":
+            connection.execute(
+                "INSERT INTO properties (app_id, plugin, key, value) VALUES (?, 'ps', 'restart-policy', ?)",
+                (app_id, policy),
+            )
+
+
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (
         """CREATE TABLE apps (
@@ -149,6 +169,12 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "CREATE INDEX attachments_entry ON attachments (entry_id)",
         _mounts_to_attachments,
         "DROP TABLE mounts",
+    ),
+    (
+        # Dokku 0.38: deploy-phase options may apply to one process type only.
+        "ALTER TABLE docker_options ADD COLUMN process_type TEXT NOT NULL DEFAULT '_default_'",
+        # The restart policy became a ps property: move `--restart` deploy options there.
+        _restart_options_to_property,
     ),
 )
 

@@ -23,7 +23,6 @@ NAME_TAKEN = "Name is already taken"
 def _create(context: Context, tx: Tx, name: str) -> apps.AppRow:
     """Create app `name` in the open transaction, with its $DOKKU_ROOT directory."""
     app = app_store.insert(tx, name, int(time.time()))
-    docker_options.on_app_create(tx, app)
     os.makedirs(context.paths.app_dir(name), mode=0o755, exist_ok=True)
     return app
 

@@ -6,27 +6,22 @@ Volumes among them (`-v`, `--volume`) are storage too: the storage plugin lists 
 
 from __future__ import annotations
 
-from pydokku.plugins.docker_options.volumes import find_volumes, split_volume
+from pydokku.plugins.docker_options.volumes import find_volumes, remove_volume_flag, split_volume
 from pydokku.store import Tx
 from pydokku.store import options as option_store
 from pydokku.store.apps import AppRow
+from pydokku.store.options import DEFAULT_PROCESS_TYPE
 from pydokku.text import shell_quote
 
 PHASES = ("build", "deploy", "run")
-DEFAULT_RESTART_POLICY = "--restart=on-failure:10"
-
-
-def on_app_create(tx: Tx, app: AppRow) -> None:
-    """New apps restart on failure, as Dokku's ps plugin sets up on post-create."""
-    option_store.add(tx, app.id, "deploy", DEFAULT_RESTART_POLICY)
 
 
 def copy_app(tx: Tx, source: AppRow, target: AppRow) -> None:
-    """The target's options become exactly the source's, in the same order."""
-    for phase in PHASES:
-        option_store.delete_phase(tx, target.id, phase)
+    """The target's options become exactly the source's (every process scope), in the same order."""
+    for row in option_store.list_for(tx, [target.id]).get(target.id, []):
+        option_store.delete(tx, row.id)
     for row in option_store.list_for(tx, [source.id]).get(source.id, []):
-        option_store.add(tx, target.id, row.phase, row.option)
+        option_store.add(tx, target.id, row.phase, row.option, row.process_type)
 
 
 def volumes(tx: Tx, app_ids: list[int] | None) -> dict[int, dict[str, list[str]]]:
@@ -40,17 +35,19 @@ def volumes(tx: Tx, app_ids: list[int] | None) -> dict[int, dict[str, list[str]]
     return found
 
 
-def option_args(tx: Tx, app: AppRow, phase: str) -> list[str]:
-    """The phase's options as Docker CLI arguments, split with shell quoting rules (never evaluated)."""
+def option_args(tx: Tx, app: AppRow, phase: str, process_type: str = DEFAULT_PROCESS_TYPE) -> list[str]:
+    """The phase's options for a container of a process type (those of every process type, then its
+    own), as Docker CLI arguments split with shell quoting rules (never evaluated)."""
     args: list[str] = []
     for row in option_store.list_for(tx, [app.id]).get(app.id, []):
-        if row.phase == phase:
+        if row.phase == phase and row.process_type in (DEFAULT_PROCESS_TYPE, process_type):
             args += _split(row.option)
     return args
 
 
 def _may_hold_volume(option: str) -> bool:
-    return "-v" in option  # also catches "--volume"; most options (--restart=…) are skipped unsplit
+    # "-v" also catches "--volume", "v " the end of a cluster (`-itv X`); most options are skipped unsplit
+    return "-v" in option or "v " in option
 
 
 def _split(option: str) -> list[str]:
@@ -73,7 +70,7 @@ def remove_volume(tx: Tx, app: AppRow, host: str, container: str, phases: tuple[
             continue
         removed = True
         for start, stop in reversed(spans):
-            del tokens[start:stop]
+            remove_volume_flag(tokens, start, stop)
         if tokens:
             option_store.replace(tx, row.id, " ".join(shell_quote(token) for token in tokens))
         else:

@@ -2,28 +2,36 @@ from pydokku.args import ArgSpec, Flag
 from pydokku.registry import Command
 
 _H = "pydokku.plugins.docker_options.subcommands:"
+_PROCESS = Flag("process", repeat=True)
 
 COMMANDS = (
     Command(
         "docker-options:add",
-        "docker-options:add <app> <phase(s)> OPTION",
+        "docker-options:add [--process PROC...] <app> <phase(s)> OPTION",
         "Add Docker option to app for phase (comma separated phase list)",
         _H + "add",
-        ArgSpec(raw_after=2),
+        ArgSpec((_PROCESS,), raw_after=2),
     ),
     Command(
         "docker-options:clear",
-        "docker-options:clear <app> [phase(s)]",
+        "docker-options:clear [--process PROC...] <app> [phase(s)]",
         "Clear a docker options from application with an optional phase (comma separated phase list)",
         _H + "clear",
-        ArgSpec(max_positionals=2),
+        ArgSpec((_PROCESS,), max_positionals=2),
+    ),
+    Command(
+        "docker-options:list",
+        "docker-options:list <app> [--process PROC] --phase PHASE",
+        "List docker options for one process+phase pair",
+        _H + "list_options",
+        ArgSpec((Flag("process", takes_value=True), Flag("phase", takes_value=True)), max_positionals=1),
     ),
     Command(
         "docker-options:remove",
-        "docker-options:remove <app> <phase(s)> OPTION",
+        "docker-options:remove [--process PROC...] <app> <phase(s)> OPTION",
         "Remove Docker option from app for phase (comma separated phase list)",
         _H + "remove",
-        ArgSpec(raw_after=2),
+        ArgSpec((_PROCESS,), raw_after=2),
     ),
     Command(
         "docker-options:report",

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import shlex
-
 from pydokku import report
 from pydokku.args import ParsedArgs
 from pydokku.context import Context
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
 from pydokku.plugins.docker_options import PHASES
+from pydokku.plugins.docker_options.groups import option_groups
 from pydokku.store import Tx
 from pydokku.store import options as option_store
-from pydokku.text import has_control_characters
+from pydokku.store.options import DEFAULT_PROCESS_TYPE
 
 BAD_PHASE = "Phase(s) must be one of [build deploy run]"
+PROCESS_PHASES = ("deploy",)  # options of one process type exist for deployed containers only
 
 
 def parse_phases(raw: str) -> list[str]:
@@ -24,69 +24,142 @@ def parse_phases(raw: str) -> list[str]:
     return list(dict.fromkeys(phases))
 
 
-def option_text(words: list[str]) -> str:
-    """One option line from the words after the phase.
-
-    A single word is the user's own option string (`"-v '/a b:/c'"`) and is kept verbatim; several
-    words are joined so that the Docker CLI will read each as one argument again.
-    """
-    text = words[0] if len(words) == 1 else " ".join(shlex.quote(word) for word in words)
-    if has_control_characters(text):
-        raise DokkuError("Docker options cannot contain control characters such as newlines")
-    try:
-        shlex.split(text)
-    except ValueError as error:
-        raise DokkuError(f"Docker options cannot be parsed ({error}): {text}") from error
-    return text
+def _check_process(process_type: str, phases: list[str]) -> None:
+    if process_type == DEFAULT_PROCESS_TYPE:
+        raise DokkuError(f'"{DEFAULT_PROCESS_TYPE}" is reserved and cannot be used as a --process value')
+    for phase in phases:
+        if phase not in PROCESS_PHASES:
+            raise DokkuError(f'--process is only supported for the deploy phase, got "{phase}"')
 
 
-def _target(tx: Tx, args: ParsedArgs, missing: str) -> tuple[apps.AppRow, list[str], str]:
-    app = apps.require(tx, args.positional(0))
-    phases = parse_phases(args.positional(1))
-    words = args.positionals[2:]
-    if not words or not "".join(words).strip():
-        raise DokkuError(missing)
-    return app, phases, option_text(words)
+class _Change:
+    """`docker-options:add|remove [--process P]… <app> <phase(s)> OPTION…`, validated."""
+
+    def __init__(self, tx: Tx, args: ParsedArgs, missing: str) -> None:
+        self.app = apps.require(tx, args.positional(0))
+        self.phases = parse_phases(args.positional(1))
+        self.processes = list(dict.fromkeys(args.lists.get("process", []))) or [DEFAULT_PROCESS_TYPE]
+        for process_type in args.lists.get("process", []):
+            _check_process(process_type, self.phases)
+        words = args.positionals[2:]
+        if not words or not "".join(words).strip():
+            raise DokkuError(missing)
+        self.text = " ".join(words)
+        self.groups = option_groups(words)
+
+    def scopes(self) -> list[tuple[str, str]]:
+        return [(phase, process_type) for phase in self.phases for process_type in self.processes]
 
 
 def add(context: Context, args: ParsedArgs) -> None:
     with context.store.write() as tx:
-        app, phases, option = _target(tx, args, "Please specify docker options to add to the phase")
-        existing = option_store.list_for(tx, [app.id]).get(app.id, [])
-        for phase in phases:
-            if not any(row.phase == phase and row.option == option for row in existing):
-                option_store.add(tx, app.id, phase, option)
+        change = _Change(tx, args, "Please specify docker options to add to the phase")
+        _check_volumes(tx, change)
+        existing = option_store.list_for(tx, [change.app.id]).get(change.app.id, [])
+        present = {(row.phase, row.process_type, row.option) for row in existing}
+        for phase, process_type in change.scopes():
+            for group in change.groups:
+                if (phase, process_type, group) not in present:
+                    option_store.add(tx, change.app.id, phase, group, process_type)
+        unknown = _unknown_processes(tx, change)
+    for process_type in unknown:
+        context.console.warn(
+            f"Process type {process_type} is not in the current release of {change.app.name};"
+            " the option applies once a release runs it"
+        )
+
+
+def _check_volumes(tx: Tx, change: _Change) -> None:
+    """A volume at a container path that a storage mount of the app already uses is refused now:
+    Docker would refuse the container at deploy."""
+    from pydokku.plugins import storage
+    from pydokku.plugins.docker_options.volumes import find_volumes
+    from pydokku.plugins.storage.spec import MountSpec
+
+    if not {"deploy", "run"} & set(change.phases):
+        return
+    mounts = storage.app_mounts(tx, [change.app])[change.app.id]
+    for group in change.groups:
+        for _, _, raw in find_volumes(group_tokens(group)):
+            spec = MountSpec.loose(raw)
+            if spec.container:
+                storage.check_container_path_free(mounts, spec)
+
+
+def group_tokens(group: str) -> list[str]:
+    import shlex
+
+    return shlex.split(group)
+
+
+def _unknown_processes(tx: Tx, change: _Change) -> list[str]:
+    from pydokku import scheduler
+
+    release = scheduler.current_release(tx, change.app)
+    if release is None:
+        return []
+    return [p for p in change.processes if p != DEFAULT_PROCESS_TYPE and p not in release.processes]
 
 
 def remove(context: Context, args: ParsedArgs) -> None:
     with context.store.write() as tx:
-        app, phases, option = _target(tx, args, "Please specify docker options to remove from the phase")
-        for row in option_store.list_for(tx, [app.id]).get(app.id, []):
-            if row.phase in phases and row.option == option:
+        change = _Change(tx, args, "Please specify docker options to remove from the phase")
+        # An option line stored whole before options were kept one flag group each still matches.
+        wanted = {*change.groups, change.text}
+        for row in option_store.list_for(tx, [change.app.id]).get(change.app.id, []):
+            if (row.phase, row.process_type) in change.scopes() and row.option in wanted:
                 option_store.delete(tx, row.id)
 
 
 def clear(context: Context, args: ParsedArgs) -> None:
+    processes = list(dict.fromkeys(args.lists.get("process", [])))
     with context.store.write() as tx:
         app = apps.require(tx, args.positional(0))
         phases = parse_phases(args.positional(1)) if args.positional(1) else list(PHASES)
+        if processes and not args.positional(1):
+            phases = list(PROCESS_PHASES)
+        for process_type in processes:
+            _check_process(process_type, phases)
         for phase in phases:
-            option_store.delete_phase(tx, app.id, phase)
-    if args.positional(1):
+            for process_type in processes or [DEFAULT_PROCESS_TYPE]:
+                option_store.delete_phase(tx, app.id, phase, process_type)
+    scope = (
+        "".join(f" (process {p})" for p in processes[:1])
+        if len(processes) == 1
+        else (f" (processes {', '.join(processes)})" if processes else "")
+    )
+    if args.positional(1) or processes:
         for phase in phases:
-            context.console.header(f"Clearing docker-options for {app.name} on phase {phase}")
+            context.console.header(f"Clearing docker-options for {app.name}{scope} on phase {phase}")
     else:
         context.console.header(f"Clearing docker-options for {app.name} on all phases")
+
+
+def list_options(context: Context, args: ParsedArgs) -> None:
+    """The options of one phase and process scope, one per line (Dokku 0.38)."""
+    phase, process_type = args.value("phase") or "", args.value("process") or ""
+    with context.store.read() as tx:
+        app = apps.require(tx, args.positional(0))
+        if not phase:
+            raise DokkuError("--phase is required")
+        if phase not in PHASES:
+            raise DokkuError(f"Phase must be one of [{' '.join(PHASES)}]")
+        if process_type:
+            _check_process(process_type, [phase])
+        rows = option_store.list_for(tx, [app.id]).get(app.id, [])
+    scope = process_type or DEFAULT_PROCESS_TYPE
+    context.console.lines(row.option for row in rows if (row.phase, row.process_type) == (phase, scope))
 
 
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
     rows = option_store.list_for(tx, None if len(targets) > 1 else [a.id for a in targets])
     values = {}
     for app in targets:
-        by_phase: dict[str, list[str]] = {phase: [] for phase in PHASES}
+        by_key: dict[str, list[str]] = {f"docker-options-{phase}": [] for phase in PHASES}
         for row in rows.get(app.id, []):
-            by_phase[row.phase].append(row.option)
-        values[app.name] = {f"docker-options-{phase}": " ".join(by_phase[phase]) for phase in PHASES}
+            scope = "" if row.process_type == DEFAULT_PROCESS_TYPE else f".{row.process_type}"
+            by_key.setdefault(f"docker-options-{row.phase}{scope}", []).append(row.option)
+        values[app.name] = {key: " ".join(options) for key, options in by_key.items()}
     return values
 
 

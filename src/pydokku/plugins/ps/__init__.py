@@ -1,4 +1,5 @@
-"""The ps plugin's exports: how many containers of each process type an app runs."""
+"""The ps plugin's exports: how many containers of each process type an app runs, and how they are
+restarted and stopped (Dokku 0.38's ps properties)."""
 
 from __future__ import annotations
 
@@ -14,3 +15,13 @@ def scale(tx: Tx, app: AppRow, process_types: list[str]) -> dict[str, int]:
     """The count of each process type: as set with ps:scale, else 1 for web and 0 for the others."""
     stored = properties.scale(tx, app.id)
     return {name: stored.get(name, 1 if name == "web" else 0) for name in process_types}
+
+
+PLUGIN = "ps"
+# key -> default: Docker's restart policy for deployed containers (Dokku's default), and the seconds a
+# container is given to stop before it is killed.
+DEFAULTS = {"restart-policy": "on-failure:10", "stop-timeout-seconds": "10"}
+
+
+def settings(tx: Tx, app: AppRow) -> dict[str, str]:
+    return {**DEFAULTS, **properties.get_all(tx, app.id, PLUGIN)}

@@ -40,6 +40,13 @@ COMMANDS = (
         _H + "scale",
         ArgSpec((Flag("skip-deploy"),)),
     ),
+    Command(
+        "ps:set",
+        "ps:set <app> <key> [<value>]",
+        "Set or clear a ps property for an app",
+        _H + "set_property",
+        ArgSpec(max_positionals=3),
+    ),
     Command("ps:start", "ps:start [--all|<app>]", "Start an app", _H + "start", ArgSpec((_ALL,), max_positionals=1)),
     Command("ps:stop", "ps:stop [--all|<app>]", "Stop an app", _H + "stop", ArgSpec((_ALL,), max_positionals=1)),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydokku import report
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
+from pydokku.plugins.ps import DEFAULTS, PLUGIN, settings
 from pydokku.plugins.ps import scale as current_scale
 from pydokku.scheduler import current_release, deployed, docker_local, plan
 from pydokku.store import apps as app_store
@@ -117,21 +118,37 @@ def inspect(context: Context, args: ParsedArgs) -> None:
     context.console.line(json.dumps([d for d in details if d is not None], indent=4))
 
 
-def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
-    from pydokku.plugins import docker_options
+RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 
+
+def _check_setting(key: str, value: str) -> None:
+    if key == "restart-policy":
+        name, colon, retries = value.partition(":")
+        if name not in RESTART_POLICIES or (colon and (name != "on-failure" or not retries.isdigit())):
+            raise DokkuError(
+                f"Invalid restart-policy: {value} (expected no, always, unless-stopped, on-failure"
+                " or on-failure:<retries>)"
+            )
+    elif not (value.isascii() and value.isdigit()):
+        raise DokkuError(f"Invalid stop-timeout-seconds: {value} (expected a whole number of seconds)")
+
+
+def set_property(context: Context, args: ParsedArgs) -> None:
+    from pydokku import settings as plugin_settings
+
+    plugin_settings.set_property(context, args, PLUGIN, DEFAULTS, _check_setting)
+
+
+def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
     values = {}
     for app in targets:
         release = current_release(tx, app)
-        restart_policy = next(
-            (
-                arg.partition("=")[2]
-                for arg in docker_options.option_args(tx, app, "deploy")
-                if arg.startswith("--restart=")
-            ),
-            "no",
-        )
-        row = {"deployed": str(release is not None).lower(), "ps-restart-policy": restart_policy}
+        ps_settings = settings(tx, app)
+        row = {
+            "deployed": str(release is not None).lower(),
+            "ps-restart-policy": ps_settings["restart-policy"],
+            "ps-stop-timeout-seconds": ps_settings["stop-timeout-seconds"],
+        }
         containers = docker_local.containers(context, app.name) if release is not None else []
         running = [c for c in containers if c.state == "running"]
         row["processes"] = str(len(running))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pydokku import report
+from pydokku import settings as settings_module
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
 from pydokku.plugins.scheduler_docker_local import BOOLEAN, DEFAULTS, PLUGIN, settings
-from pydokku.store import properties
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -15,21 +15,13 @@ if TYPE_CHECKING:
     from pydokku.store import Tx
 
 
+def _check(key: str, value: str) -> None:
+    if value not in BOOLEAN:
+        raise DokkuError(f"Invalid value for {key}: {value} (expected true or false)")
+
+
 def set_property(context: Context, args: ParsedArgs) -> None:
-    key, value = args.positional(1), args.positional(2)
-    with context.store.write() as tx:
-        app = apps.require(tx, args.positional(0))
-        if not key:
-            raise DokkuError("No property specified")
-        if key not in DEFAULTS:
-            raise DokkuError(f"Invalid property specified, valid properties include: {', '.join(sorted(DEFAULTS))}")
-        if value and value not in BOOLEAN:
-            raise DokkuError(f"Invalid value for {key}: {value} (expected true or false)")
-        properties.put(tx, app.id, PLUGIN, key, value or None)
-    if value:
-        context.console.header(f"Setting {key} to {value}")
-    else:
-        context.console.header(f"Unsetting {key}")
+    settings_module.set_property(context, args, PLUGIN, DEFAULTS, _check)
 
 
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:

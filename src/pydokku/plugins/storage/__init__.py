@@ -90,6 +90,26 @@ class AppMounts:
         return list(seen.items())
 
 
+def check_container_path_free(
+    mounts: AppMounts, spec: MountSpec, process_type: str = DEFAULT_PROCESS_TYPE, ignore: Attachment | None = None
+) -> None:
+    """Refuse a second mount at a container path another mount of the same containers already uses
+    (Docker would refuse the container at deploy)."""
+    for attachment in mounts.attachments:
+        if attachment is ignore:
+            continue
+        same_containers = DEFAULT_PROCESS_TYPE in (attachment.process_type, process_type) or (
+            attachment.process_type == process_type
+        )
+        other = attachment_spec(attachment)
+        if same_containers and other.target == spec.target:
+            raise DokkuError(f"Container path {spec.container} is already mounted by {other}; unmount that first.")
+    for phase in ("deploy", "run"):
+        for other in mounts.option_volumes.get(phase, []):
+            if other.target == spec.target:
+                raise DokkuError(f"Container path {spec.container} is already mounted by {other}; unmount that first.")
+
+
 def app_mounts(tx: Tx, apps: list[AppRow]) -> dict[int, AppMounts]:
     ids = [app.id for app in apps]
     attachments = storage_store.attachments(tx, ids)

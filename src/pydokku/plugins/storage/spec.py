@@ -107,7 +107,7 @@ def parse(raw: str) -> MountSpec:
             )
     if spec.target == "/":
         raise DokkuError("The container path cannot be the container's root directory (/).")
-    check_volume_options(spec.options)
+    check_volume_options(spec.options, is_volume=spec.is_volume)
     return spec
 
 
@@ -123,10 +123,12 @@ def _volume_form(raw: str) -> bool:
     )
 
 
-def check_volume_options(options: str) -> None:
+def check_volume_options(options: str, *, is_volume: bool) -> None:
     if not options:
         return
     words = options.split(",")
+    if "nocopy" in words and not is_volume:
+        raise DokkuError("Volume option 'nocopy' applies to docker volumes only, not to host paths.")
     for word in words:
         if word not in VOLUME_OPTIONS:
             raise DokkuError(f"Unsupported volume option '{word}'. Supported options: {', '.join(VOLUME_OPTIONS)}")

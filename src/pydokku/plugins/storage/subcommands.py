@@ -12,7 +12,7 @@ from pydokku.plugins.storage import (
     AppMounts,
     app_mounts,
     attach_legacy,
-    attachment_spec,
+    check_container_path_free,
     entries,
     inside_storage_root,
     is_named,
@@ -126,29 +126,12 @@ def mount(context: Context, args: ParsedArgs) -> None:
         )
 
 
-def _check_free(mounts: AppMounts, spec: MountSpec, process_type: str, ignore: Attachment | None = None) -> None:
-    """Refuse a second mount at a container path another mount of the same containers already uses."""
-    for attachment in mounts.attachments:
-        if attachment is ignore:
-            continue
-        same_containers = entries.DEFAULT_PROCESS_TYPE in (attachment.process_type, process_type) or (
-            attachment.process_type == process_type
-        )
-        other = attachment_spec(attachment)
-        if same_containers and other.target == spec.target:
-            raise DokkuError(f"Container path {spec.container} is already mounted by {other}; unmount that first.")
-    for phase in ("deploy", "run"):
-        for other in mounts.option_volumes.get(phase, []):
-            if other.target == spec.target:
-                raise DokkuError(f"Container path {spec.container} is already mounted by {other}; unmount that first.")
-
-
 def _mount_colon(tx: Tx, app: apps.AppRow, spec: MountSpec) -> None:
     """`host:container[:options]`: an attachment of the host's legacy entry, for every process type."""
     mounts = _mounts(tx, app)
     if any(spec.identifies(other) for other, _ in mounts.listed()):
         raise DokkuError("Mount path already exists.")
-    _check_free(mounts, spec, entries.DEFAULT_PROCESS_TYPE)
+    check_container_path_free(mounts, spec)
     attach_legacy(tx, app, spec, deploy=True, run=True)
 
 
@@ -168,7 +151,7 @@ class _EntryMount:
         self.process_type = entries.check_process_type(args.value("process-type") or "")
         self.subpath = entries.check_subpath(args.value("volume-subpath") or "")
         self.volume_options = args.value("volume-options") or ""
-        check_volume_options(self.volume_options)
+        check_volume_options(self.volume_options, is_volume=entries.is_volume(entry.host_path))
         self.volume_chown = args.value("volume-chown") or ""
         if self.volume_chown:
             from pydokku.plugins.storage import chown
@@ -193,7 +176,7 @@ class _EntryMount:
         mounts = _mounts(tx, self.app)
         identity = (entry.id, self.container, self.process_type)
         same = next((a for a in mounts.attachments if (a.entry.id, a.container_path, a.process_type) == identity), None)
-        _check_free(mounts, MountSpec(entry.host_path, self.container), self.process_type, ignore=same)
+        check_container_path_free(mounts, MountSpec(entry.host_path, self.container), self.process_type, ignore=same)
         self.readonly = args.has("volume-readonly")
 
     def record(self, tx: Tx) -> str:
