@@ -164,6 +164,59 @@ def test_set(dokku, env, engine):
         assert dokku("storage:set", *args).err == err
 
 
+DEPRECATED_FLAGS = " !     Deprecated: please use 'storage:set <name> <property> [<value>]' instead of flags\n"
+DEPRECATED_METADATA = " !     Deprecated: please use 'storage:annotations:set' and 'storage:labels:set' instead of --annotation and --label\n"
+
+
+def test_set_with_the_deprecated_flag_form(dokku, env, engine):
+    dokku("storage:create", "uploads", "--annotation", "a=1", "--annotation", "b=2")
+    result = dokku("storage:set", "uploads", "--mode", "0770", "--chown", "heroku")
+    assert (result.code, result.err) == (0, DEPRECATED_FLAGS)
+    assert result.out == (
+        "       Setting directory mode to 0770\n"
+        "       Setting directory ownership to 1000:1000\n"
+        "-----> Storage entry uploads updated\n"
+    )
+    path = env.storage_root / "uploads"
+    assert (oct(path.stat().st_mode & 0o777), path.stat().st_uid) == ("0o770", 1000)
+    cleared = dokku("storage:set", "uploads", "--mode", "")
+    assert (cleared.err, cleared.out) == (DEPRECATED_FLAGS, "-----> Storage entry uploads updated\n")
+    # --annotation and --label replace the whole map.
+    replaced = dokku("storage:set", "uploads", "--annotation", "c=3", "--label", "tier=gold")
+    assert replaced.err == DEPRECATED_METADATA
+    shown = json.loads(dokku("storage:info", "uploads", "--format", "json").out)
+    assert (shown["annotations"], shown["labels"], shown["chown"]) == ({"c": "3"}, {"tier": "gold"}, "heroku")
+    assert "mode" not in shown
+    before = env.snapshot()
+    mixed = dokku("storage:set", "uploads", "mode", "0700", "--chown", "root")
+    assert (mixed.code, mixed.out, mixed.err) == (
+        1, "", " !     storage:set accepts either a property and a value or flags, not both\n"
+    )  # fmt: skip
+    bad = dokku("storage:set", "uploads", "--mode", "999")
+    assert (bad.code, bad.out) == (1, "")
+    assert bad.err == DEPRECATED_FLAGS + (
+        ' !     Unsupported directory mode "999". Value must be a 3 or 4 digit octal mode, such as 0755\n'
+    )
+    assert env.snapshot() == before
+
+
+def test_a_create_refused_while_recording_removes_its_directory(dokku, env, monkeypatch):
+    """storage:create makes the directory with no lock held; if recording then fails, the directory
+    it made goes too."""
+    import _sqlite3
+
+    from pydokku.store import storage as storage_store
+
+    def refuse(*args, **kwargs):
+        raise _sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(storage_store, "save_entry", refuse)
+    result = dokku("storage:create", "uploads")
+    assert result.code == 1
+    assert "stayed locked" in result.err
+    assert not (env.storage_root / "uploads").exists()
+
+
 def test_annotations_and_labels(dokku):
     dokku("storage:create", "uploads")
     assert dokku("storage:annotations:set", "uploads", "a/b", "1").out == "=====> Setting annotation a/b to 1\n"

@@ -68,14 +68,18 @@ def run(
     collect: Collector,
     json_values: Shape | None = None,
     text_values: Shape | None = None,
+    engine_values: Callable[[Context, dict[str, dict[str, str]]], None] | None = None,
 ) -> int:
-    """Resolve the apps (one, or all), collect their values in one read, render them."""
+    """Resolve the apps (one, or all), collect their values in one read, add what the engine says
+    (with no transaction open), render them."""
     from pydokku.plugins import apps
 
     request = ReportRequest.from_args(args)
     with context.store.read() as tx:
         targets = apps.report_targets(tx, request.app)
         values = collect(tx, targets, context)
+    if engine_values is not None:
+        engine_values(context, values)
     if not targets:
         context.console.warn(apps.NO_APPS)
         return 0

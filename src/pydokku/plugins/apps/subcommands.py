@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
@@ -13,6 +14,8 @@ from pydokku.store import apps as app_store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
     from pydokku.store import Tx
@@ -20,20 +23,39 @@ if TYPE_CHECKING:
 NAME_TAKEN = "Name is already taken"
 
 
-def _create(context: Context, tx: Tx, name: str) -> apps.AppRow:
-    """Create app `name` in the open transaction, with its $DOKKU_ROOT directory."""
-    app = app_store.insert(tx, name, int(time.time()))
-    os.makedirs(context.paths.app_dir(name), mode=0o755, exist_ok=True)
-    return app
+# Commands that change $DOKKU_ROOT validate against the state read, change the folder with no lock
+# held, then record in one transaction that checks again; if that refuses, the folder change is undone.
+
+
+def _make_app_dir(context: Context, name: str) -> Callable[[], None]:
+    """Create $DOKKU_ROOT/<app> (tools probe it); returns how to undo that."""
+    path = context.paths.app_dir(name)
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    try:
+        os.mkdir(path, 0o755)
+    except FileExistsError:
+        return lambda: None
+    return lambda: _remove_empty(path)
+
+
+def _remove_empty(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.rmdir(path)
 
 
 def create(context: Context, args: ParsedArgs) -> None:
     name = args.positional(0)
     apps.validate_name(name)
-    with context.store.write() as tx:
-        if app_store.get(tx, name) is not None:
-            raise DokkuError(NAME_TAKEN)
-        _create(context, tx, name)
+    with context.store.read() as tx:
+        _new_name(tx, name)
+    undo = _make_app_dir(context, name)
+    try:
+        with context.store.write() as tx:
+            _new_name(tx, name)
+            app_store.insert(tx, name, int(time.time()))
+    except BaseException:
+        undo()
+        raise
     context.console.header(f"Creating {name}...")
 
 
@@ -98,13 +120,20 @@ def _new_name(tx: Tx, name: str) -> None:
 
 def rename(context: Context, args: ParsedArgs) -> None:
     old, new = args.positional(0), args.positional(1)
-    with context.store.write() as tx:
-        app = apps.require(tx, old)
+    with context.store.read() as tx:
+        apps.require(tx, old)
         _new_name(tx, new)
-        deployed = scheduler.deployed(tx, app)
-        context.console.header(f"Renaming {old} to {new}")
-        app_store.rename(tx, app.id, new)
-        _move_app_dir(context, old, new)
+    undo = _move_app_dir(context, old, new)
+    try:
+        with context.store.write() as tx:
+            app = apps.require(tx, old)
+            _new_name(tx, new)
+            deployed = scheduler.deployed(tx, app)
+            app_store.rename(tx, app.id, new)
+    except BaseException:
+        undo()
+        raise
+    context.console.header(f"Renaming {old} to {new}")
     # Containers and images carry the app's name: rebuild under the new one, and retire the old ones
     # even if that fails, or nothing would ever find them again.
     try:
@@ -118,23 +147,24 @@ def rename(context: Context, args: ParsedArgs) -> None:
         _retire(context, old, deployed=deployed)
 
 
-def _move_app_dir(context: Context, old: str, new: str) -> None:
+def _move_app_dir(context: Context, old: str, new: str) -> Callable[[], None]:
+    """Move $DOKKU_ROOT/<old> to <new> (or create <new>); returns how to undo that."""
     source, target = context.paths.app_dir(old), context.paths.app_dir(new)
     if os.path.lexists(target):
         try:
             os.rmdir(target)  # an empty leftover of an earlier app of that name
         except OSError as error:
             raise DokkuError(f"Unable to rename {source}: {target} exists and is not empty") from error
-    if os.path.isdir(source):
-        os.rename(source, target)
-    else:
-        os.makedirs(target, mode=0o755)
+    if not os.path.isdir(source):
+        return _make_app_dir(context, new)
+    os.rename(source, target)
+    return lambda: os.rename(target, source)
 
 
 def clone(context: Context, args: ParsedArgs) -> None:
     old, new = args.positional(0), args.positional(1)
-    with context.store.write() as tx:
-        source = apps.require(tx, old)
+    with context.store.read() as tx:
+        apps.require(tx, old)
         try:
             _new_name(tx, new)
         except DokkuError as error:
@@ -142,14 +172,22 @@ def clone(context: Context, args: ParsedArgs) -> None:
                 context.console.warn(NAME_TAKEN)
                 return
             raise
-        context.console.header(f"Cloning {old} to {new}")
-        context.console.header(f"Creating {new}...")
-        target = _create(context, tx, new)
-        # Dokku's post-app-clone-setup: the clone gets the same config, options and mounts.
-        config.copy_app(tx, source, target)
-        docker_options.copy_app(tx, source, target)
-        storage.copy_app(tx, source, target)
-        release = scheduler.current_release(tx, source)
+    undo = _make_app_dir(context, new)
+    try:
+        with context.store.write() as tx:
+            source = apps.require(tx, old)
+            _new_name(tx, new)
+            target = app_store.insert(tx, new, int(time.time()))
+            # Dokku's post-app-clone-setup: the clone gets the same config, options and mounts.
+            config.copy_app(tx, source, target)
+            docker_options.copy_app(tx, source, target)
+            storage.copy_app(tx, source, target)
+            release = scheduler.current_release(tx, source)
+    except BaseException:
+        undo()
+        raise
+    context.console.header(f"Cloning {old} to {new}")
+    context.console.header(f"Creating {new}...")
     if release is not None and not args.has("skip-deploy"):
         from pydokku.scheduler import docker_local
 

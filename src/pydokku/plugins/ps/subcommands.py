@@ -142,23 +142,26 @@ def set_property(context: Context, args: ParsedArgs) -> None:
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
     values = {}
     for app in targets:
-        release = current_release(tx, app)
         ps_settings = settings(tx, app)
-        row = {
-            "deployed": str(release is not None).lower(),
+        values[app.name] = {
+            "deployed": str(current_release(tx, app) is not None).lower(),
             "ps-restart-policy": ps_settings["restart-policy"],
             "ps-stop-timeout-seconds": ps_settings["stop-timeout-seconds"],
         }
-        containers = docker_local.containers(context, app.name) if release is not None else []
+    return values
+
+
+def _containers(context: Context, values: dict[str, dict[str, str]]) -> None:
+    """What runs, from the engine: asked only for deployed apps."""
+    for app_name, row in values.items():
+        containers = docker_local.containers(context, app_name) if row["deployed"] == "true" else []
         running = [c for c in containers if c.state == "running"]
         row["processes"] = str(len(running))
         row["running"] = "true" if containers and len(running) == len(containers) else "mixed" if running else "false"
         for container in containers:
             dyno = container.labels.get(plan.LABEL_DYNO, "")
             row[f"status-{dyno}"] = f"{container.state} (CID: {container.id[:11]})"
-        values[app.name] = row
-    return values
 
 
 def report_processes(context: Context, args: ParsedArgs) -> int:
-    return report.run(context, args, "ps", _collect)
+    return report.run(context, args, "ps", _collect, engine_values=_containers)

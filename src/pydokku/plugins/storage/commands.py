@@ -149,7 +149,15 @@ COMMANDS = (
         "storage:set <name> <property> [<value>]",
         "Sets or clears a property of a storage entry",
         _E + "set_property",
-        ArgSpec(max_positionals=3),
+        ArgSpec(
+            (
+                *(_value(name) for name in ("chown", "mode", "reclaim-policy", "size", "access-mode")),
+                *(_value(name) for name in ("storage-class-name", "namespace")),
+                Flag("annotation", repeat=True),
+                Flag("label", repeat=True),
+            ),
+            max_positionals=3,
+        ),
         takes_app=False,
     ),
     Command(

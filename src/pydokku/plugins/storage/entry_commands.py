@@ -3,6 +3,7 @@ labels, wait, exec, migrate, and `storage:report --global`."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -61,17 +62,32 @@ def entry_json(tx: Tx, entry: Entry) -> dict[str, object]:
     return shown
 
 
-def _apply_on_disk(context: Context, path: str, mode: str, chown_value: str) -> None:
-    """Create the entry's directory and give it its mode and owner (named volumes are left to Docker)."""
+def _apply_on_disk(context: Context, path: str, mode: str, chown_value: str) -> bool:
+    """Create the entry's directory and give it its mode and owner (named volumes are left to Docker);
+    True when it created the directory. Runs with no transaction open: it may ask the engine and walk
+    a large tree."""
     if entries.is_volume(path):
-        return
+        return False
     owner = disk.host_owner(context, chown.resolve(chown_value)) if chown_value else None
-    if disk.make_directory(path, describe="storage entry path "):
+    created = disk.make_directory(path, describe="storage entry path ")
+    if created:
         context.console.detail(f"Created {path}")
-    if mode:
-        context.console.detail(f"Setting directory mode to {mode}")
-        os.chmod(path, int(mode, 8))
-    disk.set_owner(context, path, owner)
+    try:
+        if mode:
+            context.console.detail(f"Setting directory mode to {mode}")
+            os.chmod(path, int(mode, 8))
+        disk.set_owner(context, path, owner)
+    except BaseException:
+        _remove_if_created(path, created)
+        raise
+    return created
+
+
+def _remove_if_created(path: str, created: bool) -> None:
+    """Undo the directory this command made, when what follows refuses (only while it is empty)."""
+    if created:
+        with contextlib.suppress(OSError):
+            os.rmdir(path)
 
 
 def _validate(context: Context, name: str, path: str, chown_value: str, mode: str, policy: str) -> str:
@@ -97,6 +113,8 @@ def _fields(entry: Entry) -> tuple[str, str, str, str]:
 
 
 def create(context: Context, args: ParsedArgs) -> None:
+    """Validate against the state read, make the directory (no lock held), then record it, checking
+    again; a refusal at that point removes the directory it made."""
     name, path = args.positional(0), args.positional(1)
     entries.check_name(name)
     entries.check_scheduler(name, args.value("scheduler") or DOCKER_LOCAL)
@@ -108,21 +126,31 @@ def create(context: Context, args: ParsedArgs) -> None:
     mode = _validate(context, name, path, chown_value, args.value("mode") or "", policy)
     annotations = entries.parse_pairs(args.lists.get("annotation", []))
     labels = entries.parse_pairs(args.lists.get("label", []))
-    with context.store.write() as tx:
-        existing = storage_store.entry(tx, name)
-        wanted = (path, chown_value, mode, policy)
-        unchanged = existing is not None and _fields(existing) == wanted
-        if unchanged and not annotations and not labels:
-            context.console.header(f"Storage entry {name} already exists, leaving in place")
-            return
-        if existing is not None and existing.host_path != path and storage_store.attachments_of_entry(tx, existing.id):
-            raise DokkuError(f'storage entry "{name}" is mounted; unmount it before changing its host path')
-        _apply_on_disk(context, path, mode, chown_value)
-        entry = storage_store.save_entry(tx, name, path, chown_value, mode, policy, int(time.time()))
-        for kind, values in (("annotation", annotations), ("label", labels)):
-            for key, value in values.items():
-                storage_store.set_metadata(tx, entry.id, kind, key, value)
+    with context.store.read() as tx:
+        existing = _check_redefinition(tx, name, path)
+    if existing is not None and _fields(existing) == (path, chown_value, mode, policy) and not (annotations or labels):
+        context.console.header(f"Storage entry {name} already exists, leaving in place")
+        return
+    created = _apply_on_disk(context, path, mode, chown_value)
+    try:
+        with context.store.write() as tx:
+            _check_redefinition(tx, name, path)
+            entry = storage_store.save_entry(tx, name, path, chown_value, mode, policy, int(time.time()))
+            for kind, values in (("annotation", annotations), ("label", labels)):
+                for key, value in values.items():
+                    storage_store.set_metadata(tx, entry.id, kind, key, value)
+    except BaseException:
+        _remove_if_created(path, created)
+        raise
     context.console.header(f"Storage entry {name} {'updated' if existing else 'created'}")
+
+
+def _check_redefinition(tx: Tx, name: str, path: str) -> Entry | None:
+    """The entry of that name, if any; its host path may change only while no app mounts it."""
+    existing = storage_store.entry(tx, name)
+    if existing is not None and existing.host_path != path and storage_store.attachments_of_entry(tx, existing.id):
+        raise DokkuError(f'storage entry "{name}" is mounted; unmount it before changing its host path')
+    return existing
 
 
 def destroy(context: Context, args: ParsedArgs) -> None:
@@ -203,26 +231,63 @@ def list_entries(context: Context, args: ParsedArgs) -> None:
     _inventory(context, fmt, shown, "Storage entries:", rows)
 
 
-def set_property(context: Context, args: ParsedArgs) -> None:
-    name, prop, value = args.positional(0), args.positional(1), args.positional(2)
+SET_FLAGS = ("chown", "mode", "reclaim-policy")
+DEPRECATED_FLAGS = "Deprecated: please use 'storage:set <name> <property> [<value>]' instead of flags"
+DEPRECATED_METADATA_FLAGS = (
+    "Deprecated: please use 'storage:annotations:set' and 'storage:labels:set' instead of --annotation and --label"
+)
+
+
+def _requested_changes(context: Context, args: ParsedArgs) -> tuple[dict[str, str], dict[str, dict[str, str]] | None]:
+    """What storage:set asks for: property values, and whole annotation/label maps (the deprecated flag
+    form replaces them); None when no map is given."""
+    prop, value = args.positional(1), args.positional(2)
+    flags = {flag: args.values[flag] for flag in (*SET_FLAGS, *UNSUPPORTED_ON_DOCKER_LOCAL) if flag in args.values}
+    metadata_flags = {kind: pairs for kind, pairs in args.lists.items() if kind in ("annotation", "label")}
+    if prop and (flags or metadata_flags):
+        raise DokkuError("storage:set accepts either a property and a value or flags, not both")
+    if flags:
+        context.console.warn(DEPRECATED_FLAGS)
+    if metadata_flags:
+        context.console.warn(DEPRECATED_METADATA_FLAGS)
+    if flags or metadata_flags:
+        maps = {kind: entries.parse_pairs(pairs) for kind, pairs in metadata_flags.items()}
+        return flags, maps or None
     if not prop:
         raise DokkuError("No property specified")
     if prop not in PROPERTIES:
         raise DokkuError(f"Invalid property specified, valid properties include: {', '.join(PROPERTIES)}")
-    if prop in ("access-mode", "storage-class-name"):
-        raise DokkuError(f"storage:set cannot change {prop} in place; recreate the entry")
-    with context.store.write() as tx:
+    return {prop: value}, None
+
+
+def set_property(context: Context, args: ParsedArgs) -> None:
+    """`storage:set <name> <property> [<value>]` (or the deprecated flags): validate, change the
+    directory's mode and owner when they change (no lock held), then record."""
+    name = args.positional(0)
+    changes, maps = _requested_changes(context, args)
+    for prop in changes:
+        if prop in ("access-mode", "storage-class-name"):
+            raise DokkuError(f"storage:set cannot change {prop} in place; recreate the entry")
+    with context.store.read() as tx:
         entry = _require(tx, name)
+    for prop in changes:
         if prop in ("size", "namespace"):
             raise DokkuError(f'storage entry "{name}" ({DOCKER_LOCAL}) does not accept --{prop}')
-        fields = {"chown": entry.chown, "mode": entry.mode, "reclaim-policy": entry.reclaim_policy, prop: value}
-        mode = _validate(context, name, entry.host_path, fields["chown"], fields["mode"], fields["reclaim-policy"])
-        changed_mode = mode if mode != entry.mode else ""
-        changed_chown = fields["chown"] if fields["chown"] != entry.chown else ""
-        _apply_on_disk(context, entry.host_path, changed_mode, changed_chown)
+    fields = {"chown": entry.chown, "mode": entry.mode, "reclaim-policy": entry.reclaim_policy, **changes}
+    mode = _validate(context, name, entry.host_path, fields["chown"], fields["mode"], fields["reclaim-policy"])
+    changed_mode = mode if mode != entry.mode else ""
+    changed_chown = fields["chown"] if fields["chown"] != entry.chown else ""
+    _apply_on_disk(context, entry.host_path, changed_mode, changed_chown)
+    with context.store.write() as tx:
+        current = _require(tx, name)
         storage_store.save_entry(
-            tx, name, entry.host_path, fields["chown"], mode, fields["reclaim-policy"], entry.created_at
+            tx, name, current.host_path, fields["chown"], mode, fields["reclaim-policy"], current.created_at
         )
+        for kind, values in (maps or {}).items():
+            for key in storage_store.metadata(tx, current.id, kind):
+                storage_store.set_metadata(tx, current.id, kind, key, None)
+            for key, value in values.items():
+                storage_store.set_metadata(tx, current.id, kind, key, value)
     context.console.header(f"Storage entry {name} updated")
 
 
