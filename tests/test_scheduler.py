@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import time
 
-from conftest import docker, in_container, running
+import pytest
+
+from conftest import DOKKU_BIN, docker, in_container, running
 
 
 def test_from_image_output_and_containers(dokku, app_name, images, host_dir):
@@ -411,3 +417,34 @@ def test_docker_refusing_a_container_is_said_in_docker_s_words(dokku, deployed):
     )
     assert "See 'docker" not in result.err and result.err.count("\n") == 1
     assert docker("inspect", "--format", "{{.Id}}", f"{deployed}.web.1") == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL])
+def test_an_interrupted_run_leaves_no_container(deployed, env, signum):
+    """The client killed, interrupted or hung up: `dokku run` never leaves its container running."""
+    run = subprocess.Popen(
+        [str(DOKKU_BIN), "run", "--no-tty", deployed, "sleep", "60"], env={**os.environ, **env.variables},
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+    def one_offs() -> list[str]:
+        filters = ("--filter", f"label=com.dokku.app-name={deployed}", "--filter", "label=com.dokku.container-type=run")
+        return docker("ps", "--all", "--quiet", *filters).split()
+
+    try:
+        deadline = time.monotonic() + 15
+        while not one_offs():
+            assert time.monotonic() < deadline, "the one-off container never started"
+            time.sleep(0.1)
+        time.sleep(0.3)  # let it run
+        run.send_signal(signum)
+        run.wait(timeout=20)
+        deadline = time.monotonic() + 15
+        while one_offs():
+            assert time.monotonic() < deadline, f"the one-off container outlived dokku run ({signum!r})"
+            time.sleep(0.1)
+    finally:
+        run.kill()
+        run.wait()
+        for container in one_offs():
+            docker("rm", "--force", container, check=False)

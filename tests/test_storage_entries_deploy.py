@@ -92,6 +92,12 @@ def test_storage_exec(dokku_process, dokku, env, engine):
     as_root = dokku_process("storage:exec", "tools", "--as-user", "0", "--", "id", "-u")
     assert as_root.out == "0\n"
     assert dokku("storage:exec").err == " !     storage:exec requires a storage entry name\n"
+    missing = dokku("storage:exec", "tools", "--image", "pydokku-test/not-here:1", "--", "true")
+    assert (missing.code, missing.out) == (1, "")
+    assert missing.err == (
+        " !     Image pydokku-test/not-here:1 is not on this host, and nothing is pulled from a registry implicitly;"
+        " load or build it first (docker load, docker build)\n"
+    )
 
 
 def test_migrated_mounts_keep_working_across_a_restart(dokku, app_name, images, host_dir, env):

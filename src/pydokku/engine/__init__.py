@@ -7,6 +7,7 @@ call goes to the Engine API (`engine.api`), which is tens of times cheaper than 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -88,12 +89,47 @@ class Engine:
         """`docker container run --detach ARGS…`; returns the container id."""
         return self._run("container", "run", *args).strip()
 
-    def run_attached(self, args: list[str]) -> int:
-        """`docker container run ARGS…` with this process's terminal; returns its exit status."""
+    def run_attached(self, args: list[str], name: str, stop_timeout: int = 10) -> int:
+        """`docker container run ARGS…` (which names the container `name`) with this process's terminal;
+        returns its exit status. The container never outlives this command: SIGINT, SIGTERM or SIGHUP
+        stop it (SIGTERM, then removal after `stop_timeout` seconds), and a watchdog removes it when
+        this process ends in any other way."""
+        import signal
+        import sys
+        import time
+
+        read_end, write_end = os.pipe()
+        watchdog = subprocess.Popen(
+            [sys.executable, "-m", "pydokku.engine.watchdog", str(read_end), name],
+            pass_fds=(read_end,), start_new_session=True,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        os.close(read_end)
+        stopping: list[float] = []
+
+        def stop(signum: int, frame: object) -> None:
+            if not stopping:
+                stopping.append(time.monotonic())
+                with contextlib.suppress(DokkuError):
+                    self._post(f"/containers/{name}/kill", {"signal": "SIGTERM"})
+
+        caught = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        previous = {signum: signal.signal(signum, stop) for signum in caught}
         try:
-            return subprocess.run(self._command(["container", "run", *args]), check=False).returncode
+            process = subprocess.Popen(self._command(["container", "run", *args]))
+            while True:
+                try:
+                    return process.wait(timeout=0.2)
+                except subprocess.TimeoutExpired:
+                    if stopping and time.monotonic() - stopping[0] > stop_timeout:
+                        self.remove(name)
         except FileNotFoundError as error:
             raise EngineUnavailable(f"Unable to run {self._binary}: the Docker CLI is not installed") from error
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            os.close(write_end)  # the watchdog removes whatever is left, then exits
+            watchdog.wait()
 
     # -- the Engine API -------------------------------------------------------------------------
 

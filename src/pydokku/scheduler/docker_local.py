@@ -455,6 +455,7 @@ def run(context: Context, app_name: str, command: list[str], env: dict[str, str]
         *plan.env_args({**runtime.env, **env}),
         *plan.run_options(runtime.options["run"]),
         *runtime.mount_args("run", DEFAULT_PROCESS_TYPE),
+        *(["--init"] if runtime.settings["init-process"] == "true" else []),  # signals reach the command
         f"--label={plan.LABEL_APP}={app_name}",
         f"--label={plan.LABEL_CONTAINER_TYPE}=run",
         f"--label={plan.LABEL_DYNO}={dyno}",
@@ -467,4 +468,4 @@ def run(context: Context, app_name: str, command: list[str], env: dict[str, str]
         engine.run_detached(args)
         context.console.line(name)
         return 0
-    return engine.run_attached(args)
+    return engine.run_attached(args, name, runtime.stop_timeout)

@@ -378,17 +378,24 @@ def exec_in(context: Context, args: ParsedArgs) -> int:
         raise DokkuError(
             f"No image to run storage:exec with on this host (tried {', '.join(EXEC_IMAGES)}); pass --image"
         )
+    if engine.image(image) is None:
+        raise DokkuError(
+            f"Image {image} is not on this host, and nothing is pulled from a registry implicitly;"
+            " load or build it first (docker load, docker build)"
+        )
     user = args.value("as-user") or (
         str(chown.resolve(entry.chown).owner_id) if entry.chown not in ("", "false") else ""
     )
     tty = sys.stdin.isatty() and sys.stdout.isatty()
     command = args.positionals[1:] or EXEC_SHELL
+    container = f"storage-exec.{name}.{os.urandom(4).hex()}"
     run_args = [
         "--rm", "--interactive", *(["--tty"] if tty else []), *(["--user", f"{user}:{user}"] if user else []),
-        "--label", f"com.dokku.storage-entry={name}", "-v", f"{entry.host_path}:/data", image, *command,
+        "--name", container, "--label", f"com.dokku.storage-entry={name}", "-v", f"{entry.host_path}:/data",
+        "--pull", "never", image, *command,
     ]  # fmt: skip
     context.console.out.flush()
-    return engine.run_attached(run_args)
+    return engine.run_attached(run_args, container)
 
 
 def migrate(context: Context, args: ParsedArgs) -> None:
