@@ -448,3 +448,16 @@ def test_an_interrupted_run_leaves_no_container(deployed, env, signum):
         run.wait()
         for container in one_offs():
             docker("rm", "--force", container, check=False)
+
+
+def test_a_redeploy_of_an_app_whose_name_has_dots_retires_the_old_containers(deploy, app_name, images, host_dir):
+    dotted = app_name + ".v2"
+    try:
+        assert deploy(dotted, images.v1, f"{host_dir}:/data").code == 0
+        assert deploy(dotted, images.v1).code == 1  # same image: nothing to do
+        assert deploy(dotted, images.v2).code == 0
+        assert app_containers(dotted) == [f"{dotted}.web.1"]
+    finally:
+        for name in app_containers(dotted):
+            docker("rm", "--force", name, check=False)
+        docker("image", "rm", "--force", f"dokku/{dotted}:latest", check=False)

@@ -6,19 +6,23 @@ command's code is imported only when that command runs, which keeps the CLI's st
 
 from __future__ import annotations
 
-import importlib
-
 from pydokku.args import ArgSpec
 from pydokku.console import columnize
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
 
     Handler = Callable[[Context, ParsedArgs], int | None]
+
+
+def _import(module: str) -> Any:
+    """The module itself (`__import__` with a fromlist), without loading the `importlib` package."""
+    return __import__(module, fromlist=["_"])
 
 
 class Command:
@@ -44,7 +48,7 @@ class Command:
 
     def load(self) -> Handler:
         module, _, function = self.handler.partition(":")
-        handler: Handler = getattr(importlib.import_module(module), function)
+        handler: Handler = getattr(_import(module), function)
         return handler
 
 
@@ -57,7 +61,7 @@ class Plugin:
         self.commands_module = commands_module
 
     def commands(self) -> tuple[Command, ...]:
-        commands: tuple[Command, ...] = importlib.import_module(self.commands_module).COMMANDS
+        commands: tuple[Command, ...] = _import(self.commands_module).COMMANDS
         return commands
 
 

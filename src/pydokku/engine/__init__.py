@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
 import subprocess
 
 from pydokku.errors import DokkuError
+from pydokku.text import shell_quote
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ class Engine:
     def _command(self, args: list[str]) -> list[str]:
         command = [self._binary, *args]
         if self._trace is not None:
-            self._trace.write("+ " + shlex.join(command) + "\n")
+            self._trace.write("+ " + " ".join(shell_quote(word) for word in command) + "\n")
         return command
 
     def _run(self, *args: str, stdin: str | None = None) -> str:

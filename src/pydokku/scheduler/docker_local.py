@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import fcntl
 import os
-import shlex
 import time
+from functools import partial
 
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, storage
 from pydokku.plugins.storage import attachment_spec
 from pydokku.plugins.storage.entries import DEFAULT_PROCESS_TYPE
 from pydokku.scheduler import Runtime, build_options, candidate_release, current_release, load, plan, record_release
+from pydokku.text import shell_quote
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
     from pydokku.context import Context
     from pydokku.engine import Container, Engine
@@ -107,7 +111,7 @@ def build_and_deploy(context: Context, app_name: str, source_image: str, source_
     console.header(f"Building {app_name} from {source_image}")
     options, dropped = plan.build_options(requested)
     if dropped:
-        console.detail(f"Leaving out build options docker build cannot take: {shlex.join(dropped)}")
+        console.detail(f"Leaving out build options docker build cannot take: {' '.join(map(shell_quote, dropped))}")
     dockerfile = f"FROM {source_image_id}\nLABEL {plan.LABEL_APP}={app_name}\n"
     image_id = engine.build(image_tag(app_name), dockerfile, options)
     try:
@@ -158,8 +162,15 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
                     continue
                 count = runtime.scale[process_type]
                 console.header(f"Deploying {process_type} (count={count})")
-                for index in range(1, count + 1):
-                    upcoming.append(_start_dyno(engine, runtime, process_type, index, checks_wait))
+                started, error = _concurrently(
+                    [
+                        partial(_start_dyno, engine, runtime, process_type, index, checks_wait)
+                        for index in range(1, count + 1)
+                    ]
+                )
+                upcoming += started
+                if error is not None:
+                    raise error
             if candidate is not None:
                 with context.store.write() as tx:
                     record_release(tx, apps.require(tx, app_name), candidate)
@@ -171,20 +182,52 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
                     reowned
                 )
             raise
-        replaced = {name.partition(".")[2] for _, name in upcoming}
-        for container in existing:
-            process_type = container.labels.get(plan.LABEL_PROCESS, "")
-            if only is not None and process_type != only:
-                continue
-            dyno = container.labels.get(plan.LABEL_DYNO, "")
-            if dyno in replaced or _dyno_index(container) > runtime.scale.get(process_type, 0):
-                _retire(engine, container, runtime.stop_timeout)
+        replaced = {name.removeprefix(f"{app_name}.") for _, name in upcoming}  # app names may hold dots
+        retiring = [
+            container
+            for container in existing
+            if (only is None or container.labels.get(plan.LABEL_PROCESS, "") == only)
+            and (
+                container.labels.get(plan.LABEL_DYNO, "") in replaced
+                or _dyno_index(container) > runtime.scale.get(container.labels.get(plan.LABEL_PROCESS, ""), 0)
+            )
+        ]
+        _, failure = _concurrently([partial(_retire, engine, c, runtime.stop_timeout) for c in retiring])
+        if failure is not None:
+            raise failure
         for container_id, name in upcoming:
             engine.rename(container_id, name)
         _remove_unused_images(engine, app_name)
         console.section("Application deployed:")
         for _, name in upcoming:
             console.detail(name)
+
+
+def _concurrently(calls: list[Callable[[], T]]) -> tuple[list[T], BaseException | None]:
+    """Run the calls at once, in threads (each waits on Docker, not on Python); the results of those
+    that succeeded, in order, and the first error."""
+    if len(calls) <= 1:
+        try:
+            return [call() for call in calls], None
+        except BaseException as error:
+            return [], error
+    import threading
+
+    results: list[tuple[T] | None] = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            results[index] = (calls[index](),)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [result[0] for result in results if result is not None], (errors[0] if errors else None)
 
 
 def _dyno_index(container: Container) -> int:
