@@ -243,9 +243,9 @@ def ownership(files: int, runs: int) -> list[str]:
             "<= 1.2x",
         )
     )
-    lines.append(row("(walker, used when file systems are mounted inside) all to change", full["walker"],
+    lines.append(row("(Python walker, the fallback when the C walker is not built) all to change", full["walker"],
                      "chown -R", full["chown"], "info"))  # fmt: skip
-    lines.append(row("(walker) already owned", already["walker"], "find ! -user", already["find"], "info"))
+    lines.append(row("(Python walker) already owned", already["walker"], "find ! -user", already["find"], "info"))
     return lines
 
 

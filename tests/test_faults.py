@@ -151,14 +151,6 @@ def test_a_corrupt_state_database(env, damage, expected):
     assert "Traceback (most recent call last):" in traced.stderr
 
 
-def test_ownership_without_find_and_chown(env, engine):
-    """No find or chown on PATH: the Python walker does the work."""
-    storage = env.storage_root / "uploads"
-    done = run(env, "storage:ensure-directory", "--chown", "heroku", "uploads", extra={"PATH": "/nonexistent"})
-    assert (done.returncode, done.stderr) == (0, "")
-    assert (storage.stat().st_uid, storage.stat().st_gid) == (1000, 1000)
-
-
 def test_a_mount_point_with_a_space_and_a_non_latin1_character(env, engine):
     """/proc/self/mountinfo escapes the space; the path's other bytes are UTF-8."""
     mount_point = Path(tempfile.mkdtemp(prefix="pydokku-test-")) / "mnt é жук"

@@ -1,7 +1,9 @@
 """Recursive ownership changes that never follow symbolic links, never leave the file system and never
 re-own a file that has other hard links.
 
-`set_tree_owner` is the entry point. When no other file system is mounted below the root, one
+`set_tree_owner` is the entry point. It uses the C walker `pydokku._ownwalk` (built with the package:
+one pass with directory descriptors, no GIL held) when it is there. Without it, when no other file
+system is mounted below the root, one
 `find -xdev` pass (stat only) says whether anything needs changing and whether any mis-owned
 non-directory has other hard links: a file with several names may also be reachable from outside
 the storage area, so it is skipped and counted. With no such file, coreutils `chown -R -P -h` makes
@@ -18,6 +20,7 @@ and entries that already have the wanted owner are left alone.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
@@ -28,9 +31,11 @@ from pydokku.errors import DokkuError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import TextIO
 
 PROGRESS_EVERY = 0.5  # seconds between progress updates on a terminal
+WORKERS = min(os.cpu_count() or 1, 4)  # threads walking subdirectories with the C walker
 
 
 class ChownResult:
@@ -50,14 +55,14 @@ class Progress:
 
     def __init__(self, label: str, stream: TextIO | None = None) -> None:
         self._stream = stream if stream is not None else sys.stderr
-        self._enabled = self._stream.isatty()
+        self.enabled = self._stream.isatty()
         self._label = label
         self._started = self._last = time.monotonic()
         self._shown = False
 
     def update(self, done: int | None = None) -> None:
         now = time.monotonic()
-        if not self._enabled or now - self._last < PROGRESS_EVERY:
+        if not self.enabled or now - self._last < PROGRESS_EVERY:
             return
         self._last = now
         counted = f", {done} entries examined" if done is not None else ""
@@ -122,27 +127,101 @@ def set_tree_owner(root: str, uid: int, gid: int, *, progress_label: str | None 
     _check_root(root)
     progress = Progress(progress_label or f"Setting ownership of {root}")
     try:
-        if not _mounts_below(root):
-            ids = (str(uid), str(gid))
-            probe = [
-                "find", root, "-xdev", "(", "!", "-uid", ids[0], "-o", "!", "-gid", ids[1], ")",
-                "(", "!", "-type", "d", "-links", "+1", "-printf", "H", "-o", "-printf", "C", ")",
-            ]  # fmt: skip
-            try:
-                found = _run_with_progress(probe, progress)
-                if found.returncode == 0:
-                    result = ChownResult()
-                    result.hard_linked = found.stdout.count(b"H")
-                    result.changed = found.stdout.count(b"C")
-                    if not result.changed:
-                        return result  # everything (but files with other names) already has the owner
-                    if not result.hard_linked and _chown_in_parallel(root, uid, gid, progress):
-                        return result
-            except FileNotFoundError:
-                pass  # no find or chown on this host: the walker needs neither
-        return chown_tree(root, uid, gid, progress)  # mounts inside, hard links, or chown failed
+        try:
+            from pydokku import _ownwalk
+        except ImportError:
+            return _without_c_walker(root, uid, gid, progress)
+        return _in_c(_ownwalk.chown_tree, root, uid, gid, progress)
     finally:
         progress.finish()
+
+
+def _in_c(walk: Callable[..., tuple[int, int, int, int]], root: str, uid: int, gid: int,
+          progress: Progress) -> ChownResult:  # fmt: skip
+    """The C walker: the root and its direct entries first, then its subdirectories in parallel
+    threads (the walker holds no GIL while it walks); a terminal shows progress meanwhile."""
+    import threading
+
+    result = ChownResult()
+    failures: list[OSError] = []
+    lock = threading.Lock()
+
+    def add(counts: tuple[int, int, int, int]) -> None:
+        with lock:
+            result.examined += counts[0]
+            result.changed += counts[1]
+            result.hard_linked += counts[2]
+            result.other_filesystem += counts[3]
+
+    try:
+        add(walk(root, uid, gid, False))
+    except OSError as root_error:
+        failures.append(root_error)
+    device = os.lstat(root).st_dev
+    pending = [entry.path for entry in _entries(root) if _same_device_directory(entry, device)]
+    result.examined -= len(pending)  # each is examined again as the root of its own walk
+
+    def worker() -> None:
+        while not failures:
+            with lock:
+                if not pending:
+                    return
+                subtree = pending.pop()
+            try:
+                add(walk(subtree, uid, gid))
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # removed, or swapped for a file, since it was listed
+            except OSError as walk_error:
+                if walk_error.errno != errno.ELOOP:  # swapped for a symbolic link: not entered
+                    failures.append(walk_error)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(WORKERS, len(pending)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        while thread.is_alive():
+            thread.join(PROGRESS_EVERY)
+            progress.update()
+    if failures:
+        failure = failures[0]
+        raise DokkuError(f"Unable to set directory ownership: {failure.filename}: {failure.strerror}") from failure
+    return result
+
+
+def _entries(root: str) -> list[os.DirEntry[str]]:
+    with os.scandir(root) as listing:
+        return list(listing)
+
+
+def _same_device_directory(entry: os.DirEntry[str], device: int) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_dev == device
+    except OSError:
+        return False
+
+
+def _without_c_walker(root: str, uid: int, gid: int, progress: Progress) -> ChownResult:
+    """find -xdev to see what needs changing (and whether files with other names do), coreutils chown
+    when nothing must be skipped, else the Python walker."""
+    if not _mounts_below(root):
+        ids = (str(uid), str(gid))
+        probe = [
+            "find", root, "-xdev", "(", "!", "-uid", ids[0], "-o", "!", "-gid", ids[1], ")",
+            "(", "!", "-type", "d", "-links", "+1", "-printf", "H", "-o", "-printf", "C", ")",
+        ]  # fmt: skip
+        try:
+            found = _run_with_progress(probe, progress)
+            if found.returncode == 0:
+                result = ChownResult()
+                result.hard_linked = found.stdout.count(b"H")
+                result.changed = found.stdout.count(b"C")
+                if not result.changed:
+                    return result  # everything (but files with other names) already has the owner
+                if not result.hard_linked and _chown_in_parallel(root, uid, gid, progress):
+                    return result
+        except FileNotFoundError:
+            pass  # no find or chown on this host: the walker needs neither
+    return chown_tree(root, uid, gid, progress)  # mounts inside, hard links, or chown failed
 
 
 def _check_root(root: str) -> os.stat_result:
