@@ -461,3 +461,26 @@ def test_a_redeploy_of_an_app_whose_name_has_dots_retires_the_old_containers(dep
         for name in app_containers(dotted):
             docker("rm", "--force", name, check=False)
         docker("image", "rm", "--force", f"dokku/{dotted}:latest", check=False)
+
+
+def test_the_api_and_the_cli_create_the_same_container(dokku, deployed, host_dir):
+    """Without docker options a container is created through the Engine API; with them, through the
+    docker CLI. Docker records the same settings either way."""
+
+    def settings() -> dict[str, object]:
+        inspected = json.loads(docker("inspect", f"{deployed}.web.1"))[0]
+        config, host = inspected["Config"], inspected["HostConfig"]
+        labels = {k: v for k, v in config["Labels"].items() if k != "extra"}
+        return {
+            "Binds": host["Binds"], "Init": host["Init"], "RestartPolicy": host["RestartPolicy"],
+            "Env": sorted(e for e in config["Env"] if not e.startswith("PATH=")), "Labels": labels,
+            "Cmd": config["Cmd"], "Image": inspected["Image"],
+        }  # fmt: skip
+
+    dokku("config:set", deployed, "GREETING=hello world")
+    through_api = settings()
+    assert through_api["Binds"] == [f"{host_dir}:/data"]
+    assert through_api["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 10}
+    dokku("docker-options:add", deployed, "deploy", "--label extra=1")
+    assert dokku("ps:restart", deployed).code == 0
+    assert settings() == through_api

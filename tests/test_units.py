@@ -172,3 +172,25 @@ def test_engine_api_query_encoding():
     assert _query({"filters": '{"label": ["a=b c"]}', "t": "10"}) == (
         "filters=%7B%22label%22%3A%20%5B%22a%3Db%20c%22%5D%7D&t=10"
     )
+
+
+def test_container_spec_renders_the_same_container_for_the_cli_and_the_api():
+    from pydokku.scheduler.plan import ContainerSpec
+
+    spec = ContainerSpec(
+        "app.web.1.upcoming-1", "sha256:abc", ["/bin/sh", "-c", "run"], env={"B": "2", "A": "1"},
+        labels={"com.dokku.app-name": "app"}, binds=["/a b:/c:ro"], init=True, restart="on-failure:10",
+        options=["--restart=always"],
+    )  # fmt: skip
+    assert spec.cli_args() == [
+        "--env=A=1", "--env=B=2", "--restart=on-failure:10", "--restart=always", "-v", "/a b:/c:ro", "--init",
+        "--label=com.dokku.app-name=app", "--name=app.web.1.upcoming-1", "sha256:abc", "/bin/sh", "-c", "run",
+    ]  # fmt: skip
+    assert spec.api_body() == {
+        "Image": "sha256:abc",
+        "Env": ["A=1", "B=2"],
+        "Labels": {"com.dokku.app-name": "app"},
+        "HostConfig": {"Binds": ["/a b:/c:ro"], "Init": True,
+                       "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 10}},
+        "Cmd": ["/bin/sh", "-c", "run"],
+    }  # fmt: skip

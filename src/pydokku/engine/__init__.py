@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
 
 from pydokku.errors import DokkuError
 from pydokku.text import shell_quote
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
     from pydokku.engine.api import Api
+    from pydokku.scheduler.plan import ContainerSpec
 
 
 class EngineUnavailable(DokkuError):
@@ -64,6 +64,8 @@ class Engine:
         return command
 
     def _run(self, *args: str, stdin: str | None = None) -> str:
+        import subprocess  # here, not at the top: deploys of apps without docker options start no process
+
         try:
             done = subprocess.run(self._command(list(args)), input=stdin, capture_output=True, text=True, check=False)
         except FileNotFoundError as error:
@@ -78,6 +80,14 @@ class Engine:
     def create(self, args: list[str]) -> str:
         """`docker container create ARGS…`; returns the new container's id."""
         return self._run("container", "create", *args).strip()
+
+    def create_container(self, spec: ContainerSpec) -> str:
+        """Create a planned container: through the docker CLI when it carries user options (which are
+        CLI flags), else through the Engine API (no CLI process); returns its id."""
+        if spec.options:
+            return self.create(spec.cli_args())
+        created = self._post("/containers/create", {"name": spec.name}, spec.api_body())
+        return str(created["Id"])
 
     def build(self, tag: str, dockerfile: str, options: list[str]) -> str:
         """`docker image build` of a Dockerfile given as text, without a build context; returns the
@@ -95,6 +105,7 @@ class Engine:
         stop it (SIGTERM, then removal after `stop_timeout` seconds), and a watchdog removes it when
         this process ends in any other way."""
         import signal
+        import subprocess
         import sys
         import time
 

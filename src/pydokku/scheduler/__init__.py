@@ -44,9 +44,12 @@ class Runtime:
     def stop_timeout(self) -> int:
         return int(self.settings["stop-timeout-seconds"])
 
+    def mount_specs(self, phase: str, process_type: str) -> list[str]:
+        """`-v` values of the attachments a container of this process type gets in this phase."""
+        return [str(storage.attachment_spec(a)) for a in self.mounts.attached(phase, process_type)]
+
     def mount_args(self, phase: str, process_type: str) -> list[str]:
-        """`-v` arguments of the attachments a container of this process type gets in this phase."""
-        return plan.mount_args([str(storage.attachment_spec(a)) for a in self.mounts.attached(phase, process_type)])
+        return plan.mount_args(self.mount_specs(phase, process_type))
 
 
 def load(tx: Tx, app: AppRow, candidate: Release | None = None) -> Runtime:

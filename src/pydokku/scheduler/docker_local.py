@@ -253,23 +253,24 @@ def _start_dyno(engine: Engine, runtime: Runtime, process_type: str, index: int,
     assert release is not None
     dyno = f"{process_type}.{index}"
     name = f"{runtime.app}.{dyno}"
-    args = [
-        *plan.env_args(runtime.env),
-        f"--restart={runtime.settings['restart-policy']}",  # a --restart among the options comes later, and wins
-        *runtime.deploy_options[process_type],
-        *runtime.mount_args("deploy", process_type),
-        *(["--init"] if runtime.settings["init-process"] == "true" else []),
-        f"--label={plan.LABEL_APP}={runtime.app}",
-        f"--label={plan.LABEL_CONTAINER_TYPE}=deploy",
-        f"--label={plan.LABEL_PROCESS}={process_type}",
-        f"--label={plan.LABEL_DYNO}={dyno}",
-        f"--label={plan.LABEL_RELEASE}={release.number}",
-        f"--env=DYNO={dyno}",
-        f"--name={name}.upcoming-{os.urandom(4).hex()}",
+    spec = plan.ContainerSpec(
+        f"{name}.upcoming-{os.urandom(4).hex()}",
         release.image_id,
-        *plan.container_command(release.processes[process_type]),
-    ]
-    container = engine.create(args)
+        plan.container_command(release.processes[process_type]),
+        env={**runtime.env, "DYNO": dyno},
+        labels={
+            plan.LABEL_APP: runtime.app,
+            plan.LABEL_CONTAINER_TYPE: "deploy",
+            plan.LABEL_PROCESS: process_type,
+            plan.LABEL_DYNO: dyno,
+            plan.LABEL_RELEASE: str(release.number),
+        },
+        binds=runtime.mount_specs("deploy", process_type),
+        init=runtime.settings["init-process"] == "true",
+        restart=runtime.settings["restart-policy"],
+        options=runtime.deploy_options[process_type],
+    )
+    container = engine.create_container(spec)
     try:
         engine.start(container)
         _check_running(engine, container, name, checks_wait)

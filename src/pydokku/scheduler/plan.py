@@ -85,3 +85,65 @@ def env_args(env: dict[str, str]) -> list[str]:
 def container_command(command: str | None) -> list[str]:
     """A Procfile command runs through the image's shell, as on Heroku; None keeps the image's own."""
     return [] if command is None else ["/bin/sh", "-c", command]
+
+
+class ContainerSpec:
+    """A container as data: the scheduler plans it; the engine creates it through the Engine API, or
+    through the docker CLI when there are user options (docker-options), which only the CLI reads as
+    users expect. Both renderings say the same thing."""
+
+    __slots__ = ("binds", "command", "env", "image", "init", "labels", "name", "options", "restart")
+
+    def __init__(
+        self,
+        name: str,
+        image: str,
+        command: list[str],
+        *,
+        env: dict[str, str],
+        labels: dict[str, str],
+        binds: list[str],
+        init: bool,
+        restart: str,
+        options: list[str],
+    ) -> None:
+        self.name = name
+        self.image = image
+        self.command = command  # empty: the image's own
+        self.env = env
+        self.labels = labels
+        self.binds = binds  # `-v` values
+        self.init = init
+        self.restart = restart  # Docker restart policy; "" for none
+        self.options = options  # the user's docker options, as CLI arguments
+
+    def cli_args(self) -> list[str]:
+        """`docker container create` arguments; the user's options follow the restart policy, so a
+        --restart among them wins."""
+        return [
+            *env_args(self.env),
+            *([f"--restart={self.restart}"] if self.restart else []),
+            *self.options,
+            *mount_args(self.binds),
+            *(["--init"] if self.init else []),
+            *(f"--label={key}={value}" for key, value in self.labels.items()),
+            f"--name={self.name}",
+            self.image,
+            *self.command,
+        ]
+
+    def api_body(self) -> dict[str, object]:
+        """The Engine API's `POST /containers/create` body (without user options)."""
+        policy, _, retries = self.restart.partition(":")
+        host_config: dict[str, object] = {"Binds": self.binds, "Init": self.init}
+        if policy:
+            host_config["RestartPolicy"] = {"Name": policy, "MaximumRetryCount": int(retries or 0)}
+        body: dict[str, object] = {
+            "Image": self.image,
+            "Env": [f"{key}={value}" for key, value in sorted(self.env.items())],
+            "Labels": self.labels,
+            "HostConfig": host_config,
+        }
+        if self.command:
+            body["Cmd"] = self.command
+        return body
