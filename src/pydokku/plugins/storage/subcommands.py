@@ -8,6 +8,7 @@ from pydokku import report
 from pydokku.console import list_format
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, docker_options
+from pydokku.plugins.docker_options import PHASES
 from pydokku.plugins.storage import (
     AppMounts,
     app_mounts,
@@ -250,6 +251,16 @@ ATTACHMENT_FIELDS = (
     "entry-name", "host-path", "container-path", "phases", "process-type", "subpath", "readonly",
     "volume-options", "volume-chown",
 )  # fmt: skip
+PHASE_KEYS = ("storage-build-mounts", "storage-deploy-mounts", "storage-run-mounts")  # the seed's three rows
+_ATTACHMENT = "storage-attachment."
+_attachment_keys: list[tuple[str, ...]] = []  # per index: reports over many apps repeat them
+
+
+def _keys(index: int) -> tuple[str, ...]:
+    while len(_attachment_keys) < index:
+        number = len(_attachment_keys) + 1
+        _attachment_keys.append(tuple(f"{_ATTACHMENT}{number}.{field}" for field in ATTACHMENT_FIELDS))
+    return _attachment_keys[index - 1]
 
 
 def _attachment_values(index: int, attachment: Attachment) -> dict[str, str]:
@@ -259,17 +270,16 @@ def _attachment_values(index: int, attachment: Attachment) -> dict[str, str]:
         attachment.process_type, attachment.subpath, str(attachment.readonly).lower(), attachment.volume_options,
         attachment.volume_chown,
     )  # fmt: skip
-    return {f"{_ATTACHMENT}{index}.{key}": value for key, value in zip(ATTACHMENT_FIELDS, fields, strict=True)}
+    return dict(zip(_keys(index), fields, strict=True))
 
 
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
     mounts = app_mounts(tx, targets)
     values = {}
     for app in targets:
-        app_values = {
-            f"storage-{phase}-mounts": _flags(mounts[app.id].specs(phase)) for phase in ("build", "deploy", "run")
-        }
-        for index, attachment in enumerate(mounts[app.id].attachments, start=1):
+        app_mounts_ = mounts[app.id]
+        app_values = {key: _flags(app_mounts_.specs(phase)) for key, phase in zip(PHASE_KEYS, PHASES, strict=True)}
+        for index, attachment in enumerate(app_mounts_.attachments, start=1):
             app_values.update(_attachment_values(index, attachment))
         values[app.name] = app_values
     return values
@@ -277,13 +287,12 @@ def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, 
 
 def _text_rows(values: dict[str, str]) -> dict[str, str]:
     """The seed's three rows for an app with only colon mounts; every row once it has named ones."""
-    named = any(
-        key.endswith(".entry-name") and not value.startswith(entries.LEGACY_PREFIX) for key, value in values.items()
-    )
-    return values if named else {key: value for key, value in values.items() if not key.startswith(_ATTACHMENT)}
-
-
-_ATTACHMENT = "storage-attachment."
+    index = 1
+    while (name := values.get(_keys(index)[0])) is not None:
+        if not name.startswith(entries.LEGACY_PREFIX):
+            return values
+        index += 1
+    return {key: values[key] for key in PHASE_KEYS}
 
 
 def _json_aliases(values: dict[str, str]) -> dict[str, str]:
