@@ -237,3 +237,13 @@ def test_schema_migration_moves_restart_options_to_the_ps_property(tmp_path, mon
         "unless-stopped\n"
         "on-failure:10\n--restart=always --label b=2\n"  # mixed with other flags: kept, and it wins at deploy
     )
+
+
+def test_a_volume_whose_host_path_does_not_exist_yet_is_accepted_with_a_warning(dokku, app):
+    result = dokku("docker-options:add", app, "deploy,run", "-v /nonexistent/logs:/logs")
+    assert (result.code, result.out) == (0, "")
+    assert result.err == (
+        " !     Host path /nonexistent/logs does not exist yet; create it (storage:ensure-directory) before the app"
+        " is deployed: a deploy refuses to start without it\n"
+    )
+    assert dokku("docker-options:add", app, "build", "-v /nonexistent/build:/build").err == ""

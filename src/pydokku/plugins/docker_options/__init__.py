@@ -31,7 +31,7 @@ def volumes(tx: Tx, app_ids: list[int] | None) -> dict[int, dict[str, list[str]]
         by_phase = found.setdefault(app_id, {phase: [] for phase in PHASES})
         for row in rows:
             if _may_hold_volume(row.option):
-                by_phase[row.phase].extend(spec for _, _, spec in find_volumes(_split(row.option)))
+                by_phase[row.phase].extend(spec for _, _, spec in find_volumes(split_option(row.option)))
     return found
 
 
@@ -41,7 +41,7 @@ def option_args(tx: Tx, app: AppRow, phase: str, process_type: str = DEFAULT_PRO
     args: list[str] = []
     for row in option_store.list_for(tx, [app.id]).get(app.id, []):
         if row.phase == phase and row.process_type in (DEFAULT_PROCESS_TYPE, process_type):
-            args += _split(row.option)
+            args += split_option(row.option)
     return args
 
 
@@ -50,7 +50,8 @@ def _may_hold_volume(option: str) -> bool:
     return "-v" in option or "v " in option
 
 
-def _split(option: str) -> list[str]:
+def split_option(option: str) -> list[str]:
+    """An option line as Docker CLI arguments: shell quoting rules, never evaluated."""
     import shlex
 
     return shlex.split(option)
@@ -62,7 +63,7 @@ def remove_volume(tx: Tx, app: AppRow, host: str, container: str, phases: tuple[
     for row in option_store.list_for(tx, [app.id]).get(app.id, []):
         if row.phase not in phases or not _may_hold_volume(row.option):
             continue
-        tokens = _split(row.option)
+        tokens = split_option(row.option)
         spans = [
             (start, stop) for start, stop, spec in find_volumes(tokens) if split_volume(spec)[:2] == (host, container)
         ]

@@ -7,11 +7,15 @@ from pydokku.args import ParsedArgs
 from pydokku.context import Context
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
-from pydokku.plugins.docker_options import PHASES
+from pydokku.plugins.docker_options import PHASES, split_option
 from pydokku.plugins.docker_options.groups import option_groups
 from pydokku.store import Tx
 from pydokku.store import options as option_store
 from pydokku.store.options import DEFAULT_PROCESS_TYPE
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.plugins.storage.spec import MountSpec
 
 BAD_PHASE = "Phase(s) must be one of [build deploy run]"
 PROCESS_PHASES = ("deploy",)  # options of one process type exist for deployed containers only
@@ -54,7 +58,7 @@ class _Change:
 def add(context: Context, args: ParsedArgs) -> None:
     with context.store.write() as tx:
         change = _Change(tx, args, "Please specify docker options to add to the phase")
-        _check_volumes(tx, change)
+        volumes = _volumes(tx, change)
         existing = option_store.list_for(tx, [change.app.id]).get(change.app.id, [])
         present = {(row.phase, row.process_type, row.option) for row in existing}
         for phase, process_type in change.scopes():
@@ -62,6 +66,10 @@ def add(context: Context, args: ParsedArgs) -> None:
                 if (phase, process_type, group) not in present:
                     option_store.add(tx, change.app.id, phase, group, process_type)
         unknown = _unknown_processes(tx, change)
+    from pydokku.plugins.storage import warn_if_missing
+
+    for spec in volumes:
+        warn_if_missing(context.console, spec)
     for process_type in unknown:
         context.console.warn(
             f"Process type {process_type} is not in the current release of {change.app.name};"
@@ -69,27 +77,21 @@ def add(context: Context, args: ParsedArgs) -> None:
         )
 
 
-def _check_volumes(tx: Tx, change: _Change) -> None:
-    """A volume at a container path that a storage mount of the app already uses is refused now:
-    Docker would refuse the container at deploy."""
+def _volumes(tx: Tx, change: _Change) -> list[MountSpec]:
+    """The volumes the change adds to deploy or run containers. One at a container path that a storage
+    mount of the app already uses is refused now: Docker would refuse the container at deploy."""
     from pydokku.plugins import storage
     from pydokku.plugins.docker_options.volumes import find_volumes
     from pydokku.plugins.storage.spec import MountSpec
 
     if not {"deploy", "run"} & set(change.phases):
-        return
+        return []
     mounts = storage.app_mounts(tx, [change.app])[change.app.id]
-    for group in change.groups:
-        for _, _, raw in find_volumes(group_tokens(group)):
-            spec = MountSpec.loose(raw)
-            if spec.container:
-                storage.check_container_path_free(mounts, spec)
-
-
-def group_tokens(group: str) -> list[str]:
-    import shlex
-
-    return shlex.split(group)
+    specs = [MountSpec.loose(raw) for group in change.groups for _, _, raw in find_volumes(split_option(group))]
+    for spec in specs:
+        if spec.container:
+            storage.check_container_path_free(mounts, spec)
+    return specs
 
 
 def _unknown_processes(tx: Tx, change: _Change) -> list[str]:

@@ -110,6 +110,15 @@ def check_container_path_free(
                 raise DokkuError(f"Container path {spec.container} is already mounted by {other}; unmount that first.")
 
 
+def warn_if_missing(console: Console, spec: MountSpec) -> None:
+    """A host path may be mounted before it exists (provisioning tools create it later); say so."""
+    if spec.container and not spec.is_volume and not os.path.exists(spec.host):
+        console.warn(
+            f"Host path {spec.host} does not exist yet; create it (storage:ensure-directory) before the app is"
+            " deployed: a deploy refuses to start without it"
+        )
+
+
 def app_mounts(tx: Tx, apps: list[AppRow]) -> dict[int, AppMounts]:
     ids = [app.id for app in apps]
     attachments = storage_store.attachments(tx, ids)

@@ -17,6 +17,7 @@ from pydokku.plugins.storage import (
     entries,
     inside_storage_root,
     is_named,
+    warn_if_missing,
 )
 from pydokku.plugins.storage.spec import MAX_NAME_BYTES, MountSpec, check_volume_options, parse
 from pydokku.store import storage as storage_store
@@ -120,11 +121,7 @@ def mount(context: Context, args: ParsedArgs) -> None:
             )
         spec = parse(target)
         _mount_colon(tx, app, spec)
-    if not spec.is_volume and not os.path.exists(spec.host):
-        context.console.warn(
-            f"Host path {spec.host} does not exist yet; create it (storage:ensure-directory) before the app is"
-            " deployed: a deploy refuses to start without it"
-        )
+    warn_if_missing(context.console, spec)
 
 
 def _mount_colon(tx: Tx, app: apps.AppRow, spec: MountSpec) -> None:
