@@ -261,3 +261,21 @@ def test_ssh_original_command_is_split_with_shell_rules_never_evaluated(dokku, a
     assert not (env.root / "pwned").exists()
     monkeypatch.setenv("SSH_ORIGINAL_COMMAND", "apps:create 'unbalanced")
     assert dokku().err == " !     Unable to parse the SSH command (No closing quotation): apps:create 'unbalanced\n"
+
+
+def test_arguments_that_are_not_utf8_are_refused_before_anything(dokku_process, env):
+    """A command line holding bytes that are not UTF-8 (a surrogate escape in Python) changes nothing."""
+    import os
+    import subprocess
+
+    from conftest import DOKKU_BIN
+
+    dokku_process("apps:create", "node-js-app")
+    before = env.snapshot()
+    done = subprocess.run(
+        [os.fsencode(str(DOKKU_BIN)), b"storage:mount", b"node-js-app", b"/srv/\xff:/data"],
+        capture_output=True, env={**os.environ, **env.variables}, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (1, b"")
+    assert done.stderr == b" !     Arguments must be valid UTF-8 text: '/srv/\\udcff:/data'\n"
+    assert env.snapshot() == before

@@ -484,3 +484,21 @@ def test_the_api_and_the_cli_create_the_same_container(dokku, deployed, host_dir
     dokku("docker-options:add", deployed, "deploy", "--label extra=1")
     assert dokku("ps:restart", deployed).code == 0
     assert settings() == through_api
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        ("x y", " !     no such image: x y: invalid reference format\n"),
+        ("a?b=c", " !     no such image: a?b=c: invalid reference format\n"),
+        ("../../info", " !     Image ../../info does not exist on this host, and no registry is used to pull it\n"),
+        ("x\r\nHost: evil", " !     Docker image references cannot contain control characters such as newlines:"
+                            " 'x\\r\\nHost: evil'\n"),
+    ],
+)  # fmt: skip
+def test_hostile_image_references_name_only_themselves(dokku, app, env, image, message, engine):
+    """Names in Engine API paths are percent-encoded: `?`, `../` or spaces never reach another endpoint."""
+    before = env.snapshot()
+    result = dokku("git:from-image", app, image)
+    assert (result.code, result.err) == (1, message)
+    assert env.snapshot() == before

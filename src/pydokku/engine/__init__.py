@@ -22,6 +22,14 @@ if TYPE_CHECKING:
     from pydokku.scheduler.plan import ContainerSpec
 
 
+def _segment(name: str) -> str:
+    """A name inside an Engine API path, percent-encoded: a reference like `a?b`, `../info` or one
+    holding spaces or line breaks must name that object, never another endpoint (Docker decodes it)."""
+    from pydokku.engine.api import quote
+
+    return quote(name)
+
+
 class EngineUnavailable(DokkuError):
     pass
 
@@ -122,7 +130,7 @@ class Engine:
             if not stopping:
                 stopping.append(time.monotonic())
                 with contextlib.suppress(DokkuError):
-                    self._post(f"/containers/{name}/kill", {"signal": "SIGTERM"})
+                    self._post(f"/containers/{_segment(name)}/kill", {"signal": "SIGTERM"})
 
         caught = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
         previous = {signum: signal.signal(signum, stop) for signum in caught}
@@ -198,13 +206,13 @@ class Engine:
 
     def image(self, reference: str) -> dict[str, Any] | None:
         """The image's inspect data, or None when it is not on this host (nothing is ever pulled)."""
-        return self._missing_is_none(f"/images/{reference}/json")  # type: ignore[no-any-return]
+        return self._missing_is_none(f"/images/{_segment(reference)}/json")  # type: ignore[no-any-return]
 
     def volume(self, name: str) -> dict[str, Any] | None:
-        return self._missing_is_none(f"/volumes/{name}")  # type: ignore[no-any-return]
+        return self._missing_is_none(f"/volumes/{_segment(name)}")  # type: ignore[no-any-return]
 
     def inspect(self, container: str) -> dict[str, Any] | None:
-        return self._missing_is_none(f"/containers/{container}/json")  # type: ignore[no-any-return]
+        return self._missing_is_none(f"/containers/{_segment(container)}/json")  # type: ignore[no-any-return]
 
     def containers(self, labels: dict[str, str]) -> list[Container]:
         """Every container (running or not) carrying all of these labels, oldest first."""
@@ -216,10 +224,10 @@ class Engine:
         ]
 
     def start(self, container: str) -> None:
-        self._post(f"/containers/{container}/start")
+        self._post(f"/containers/{_segment(container)}/start")
 
     def stop(self, container: str, timeout: int) -> None:
-        self._post(f"/containers/{container}/stop", {"t": str(timeout)})
+        self._post(f"/containers/{_segment(container)}/stop", {"t": str(timeout)})
 
     def remove(self, container: str) -> None:
         """Force-remove a container (its named volumes and bind mounts are never removed)."""
@@ -231,7 +239,7 @@ class Engine:
             self._trace.write(f"+ DELETE /containers/{container}\n")
         for attempt in range(5):
             try:
-                self.api.request("DELETE", f"/containers/{container}", {"force": "1", "v": "0"})
+                self.api.request("DELETE", f"/containers/{_segment(container)}", {"force": "1", "v": "0"})
                 return
             except ApiError as error:
                 if error.status == 404:
@@ -242,7 +250,7 @@ class Engine:
                 time.sleep(0.2 * (attempt + 1))
 
     def rename(self, container: str, name: str) -> None:
-        self._post(f"/containers/{container}/rename", {"name": name})
+        self._post(f"/containers/{_segment(container)}/rename", {"name": name})
 
     def images(self, labels: dict[str, str], *, dangling: bool = False) -> list[str]:
         filters: dict[str, list[str]] = {"label": [f"{key}={value}" for key, value in labels.items()]}
@@ -256,7 +264,7 @@ class Engine:
 
     def tag(self, image: str, reference: str) -> None:
         repo, _, tag = reference.rpartition(":")
-        self._post(f"/images/{image}/tag", {"repo": repo, "tag": tag})
+        self._post(f"/images/{_segment(image)}/tag", {"repo": repo, "tag": tag})
 
     def remove_image(self, image: str) -> bool:
         """Remove an image unless a container still uses it (then it stays: False)."""
@@ -265,7 +273,7 @@ class Engine:
         if self._trace is not None:
             self._trace.write(f"+ DELETE /images/{image}\n")
         try:
-            self.api.request("DELETE", f"/images/{image}", {"noprune": "0"})
+            self.api.request("DELETE", f"/images/{_segment(image)}", {"noprune": "0"})
         except ApiError as error:
             if error.status in (404, 409):
                 return False

@@ -23,12 +23,12 @@ class ApiError(DokkuError):
         self.status = status
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     return "".join(chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in text.encode())
 
 
 def _query(params: dict[str, str]) -> str:
-    return "&".join(f"{_quote(key)}={_quote(value)}" for key, value in params.items())
+    return "&".join(f"{quote(key)}={quote(value)}" for key, value in params.items())
 
 
 class _Reader:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
+from pydokku.text import has_control_characters
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -17,6 +18,8 @@ def from_image(context: Context, args: ParsedArgs) -> None:
         apps.require(tx, app_name)
     if not image:
         raise DokkuError("Please specify a docker image")
+    if has_control_characters(image):
+        raise DokkuError(f"Docker image references cannot contain control characters such as newlines: {image!r}")
     from pydokku.scheduler import docker_local
 
     if not docker_local.release_image(context, app_name, image):

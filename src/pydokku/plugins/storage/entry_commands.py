@@ -16,6 +16,7 @@ from pydokku.plugins.storage import attach_legacy, chown, disk, entries
 from pydokku.plugins.storage.spec import MountSpec
 from pydokku.store import apps as app_store
 from pydokku.store import storage as storage_store
+from pydokku.text import has_control_characters
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -378,6 +379,8 @@ def exec_in(context: Context, args: ParsedArgs) -> int:
         raise DokkuError(
             f"No image to run storage:exec with on this host (tried {', '.join(EXEC_IMAGES)}); pass --image"
         )
+    if has_control_characters(image):
+        raise DokkuError(f"Docker image references cannot contain control characters such as newlines: {image!r}")
     if engine.image(image) is None:
         raise DokkuError(
             f"Image {image} is not on this host, and nothing is pulled from a registry implicitly;"
