@@ -188,8 +188,13 @@ def app_name() -> Iterator[str]:
     removed afterwards."""
     name = f"{TEST_PREFIX}{os.urandom(4).hex()}"
     yield name
+    remove_labelled(name)
+
+
+def remove_labelled(app: str) -> None:
+    """Remove every container and image labelled with the app."""
     for kind in ("container", "image"):
-        listed = docker(kind, "ls", "--all", "--quiet", "--filter", f"label=com.dokku.app-name={name}", check=False)
+        listed = docker(kind, "ls", "--all", "--quiet", "--filter", f"label=com.dokku.app-name={app}", check=False)
         if listed:
             docker(kind, "rm", "--force", *sorted(set(listed.split())), check=False)
 

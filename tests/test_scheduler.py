@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import DOKKU_BIN, docker, in_container, running
+from conftest import DOKKU_BIN, docker, in_container, remove_labelled, running
 
 
 def test_from_image_output_and_containers(dokku, app_name, images, host_dir):
@@ -458,9 +458,7 @@ def test_a_redeploy_of_an_app_whose_name_has_dots_retires_the_old_containers(dep
         assert deploy(dotted, images.v2).code == 0
         assert app_containers(dotted) == [f"{dotted}.web.1"]
     finally:
-        for name in app_containers(dotted):
-            docker("rm", "--force", name, check=False)
-        docker("image", "rm", "--force", f"dokku/{dotted}:latest", check=False)
+        remove_labelled(dotted)
 
 
 def test_the_api_and_the_cli_create_the_same_container(dokku, deployed, host_dir):
