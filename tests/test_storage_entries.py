@@ -441,7 +441,12 @@ def test_wait(dokku, env):
 def test_colon_mounts_create_legacy_entries(dokku, app, host_dir):
     dokku("storage:mount", app, f"{host_dir}:/data:z,ro")
     name = legacy_entry_name(str(host_dir))
-    assert dokku("--quiet", "storage:list", app).out == f"{host_dir}:/data:ro,z\n"
+    # As written (ansible-dokku matches the user's own `host:ctr:opts` text against these lines).
+    assert dokku("--quiet", "storage:list", app).out == f"{host_dir}:/data:z,ro\n"
+    assert json.loads(dokku("storage:list", app, "--format", "json").out)[0]["volume_options"] == "z,ro"
+    assert dokku("storage:report", app, "--storage-deploy-mounts").out == f"-v {host_dir}:/data:z,ro\n"
+    report = json.loads(dokku("storage:report", app, "--format", "json").out)
+    assert (report["attachment.1.readonly"], report["attachment.1.volume-options"]) == ("true", "z")
     assert json.loads(dokku("storage:info", name, "--format", "json").out)["host_path"] == str(host_dir)
     assert dokku("storage:report", "--global").out == (
         f"-----> Storage report (global):\n       {name}\tdocker-local\tmounted by: node-js-app\n"

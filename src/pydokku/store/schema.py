@@ -176,6 +176,10 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         # The restart policy became a ps property: move `--restart` deploy options there.
         _restart_options_to_property,
     ),
+    (
+        # A colon mount's options as written (`z,ro`): what storage:list shows and clients match.
+        "ALTER TABLE attachments ADD COLUMN options_text TEXT NOT NULL DEFAULT ''",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

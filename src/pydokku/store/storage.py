@@ -39,15 +39,16 @@ class Attachment:
     """An entry mounted into an app's containers."""
 
     __slots__ = (
-        "app_id", "container_path", "deploy", "entry", "id", "process_type", "readonly", "run", "subpath",
-        "volume_chown", "volume_options",
+        "app_id", "container_path", "deploy", "entry", "id", "options_text", "process_type", "readonly", "run",
+        "subpath", "volume_chown", "volume_options",
     )  # fmt: skip
 
     def __init__(self, row: tuple[Any, ...]) -> None:
         (self.id, self.app_id, _, self.container_path, self.process_type, deploy, run, self.subpath, readonly,
-         self.volume_options, self.volume_chown) = row[:11]  # fmt: skip
+         self.volume_options, self.volume_chown, self.options_text) = row[:12]  # fmt: skip
         self.deploy, self.run, self.readonly = bool(deploy), bool(run), bool(readonly)
-        self.entry = Entry(*row[11:])
+        # options_text: a colon mount's options as the user wrote them (`z,ro`); "" for named attachments
+        self.entry = Entry(*row[12:])
 
 
 # -- entries -----------------------------------------------------------------------------------------
@@ -99,7 +100,7 @@ def set_metadata(tx: Tx, entry_id: int, kind: str, key: str, value: str | None) 
 
 _ATTACHMENT = (
     "SELECT a.id, a.app_id, a.entry_id, a.container_path, a.process_type, a.deploy, a.run, a.subpath,"
-    " a.readonly, a.volume_options, a.volume_chown,"
+    " a.readonly, a.volume_options, a.volume_chown, a.options_text,"
     " e.id, e.name, e.scheduler, e.host_path, e.chown, e.mode, e.reclaim_policy, e.created_at"
     " FROM attachments a JOIN storage_entries e ON e.id = a.entry_id"
 )
@@ -132,23 +133,24 @@ def upsert_attachment(
     readonly: bool,
     volume_options: str,
     volume_chown: str,
+    options_text: str = "",
 ) -> bool:
     """Add the attachment, or rewrite the one with the same identity; True when it was added."""
     existing = tx.execute(
         "SELECT id FROM attachments WHERE app_id = ? AND entry_id = ? AND container_path = ? AND process_type = ?",
         (app_id, entry_id, container_path, process_type),
     ).fetchone()
-    values = (int(deploy), int(run), subpath, int(readonly), volume_options, volume_chown)
+    values = (int(deploy), int(run), subpath, int(readonly), volume_options, volume_chown, options_text)
     if existing:
         tx.execute(
             "UPDATE attachments SET deploy = ?, run = ?, subpath = ?, readonly = ?, volume_options = ?,"
-            " volume_chown = ? WHERE id = ?",
+            " volume_chown = ?, options_text = ? WHERE id = ?",
             (*values, existing[0]),
         )
         return False
     tx.execute(
         "INSERT INTO attachments (app_id, entry_id, container_path, process_type, deploy, run, subpath, readonly,"
-        " volume_options, volume_chown) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " volume_options, volume_chown, options_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (app_id, entry_id, container_path, process_type, *values),
     )
     return True
@@ -161,7 +163,7 @@ def delete_attachment(tx: Tx, attachment_id: int) -> None:
 def copy_attachments(tx: Tx, source_app_id: int, target_app_id: int) -> None:
     tx.execute(
         "INSERT INTO attachments (app_id, entry_id, container_path, process_type, deploy, run, subpath, readonly,"
-        " volume_options, volume_chown) SELECT ?, entry_id, container_path, process_type, deploy, run, subpath,"
-        " readonly, volume_options, volume_chown FROM attachments WHERE app_id = ? ORDER BY id",
+        " volume_options, volume_chown, options_text) SELECT ?, entry_id, container_path, process_type, deploy, run,"
+        " subpath, readonly, volume_options, volume_chown, options_text FROM attachments WHERE app_id = ? ORDER BY id",
         (target_app_id, source_app_id),
     )

@@ -30,7 +30,7 @@ def attachment_spec(attachment: Attachment) -> MountSpec:
     host = attachment.entry.host_path
     if attachment.subpath:
         host = os.path.join(host, attachment.subpath)
-    options = render_options(attachment.readonly, attachment.volume_options)
+    options = attachment.options_text or render_options(attachment.readonly, attachment.volume_options)
     return MountSpec(host, attachment.container_path, options)
 
 
@@ -135,7 +135,7 @@ def attach_legacy(tx: Tx, app: AppRow, spec: MountSpec, *, deploy: bool, run: bo
         raise DokkuError(f'legacy entry "{name}" already exists with conflicting fields')
     storage_store.upsert_attachment(
         tx, app.id, entry.id, spec.container, DEFAULT_PROCESS_TYPE, deploy=deploy, run=run, subpath="",
-        readonly=spec.readonly, volume_options=spec.other_options, volume_chown="",
+        readonly=spec.readonly, volume_options=spec.other_options, volume_chown="", options_text=spec.options,
     )  # fmt: skip
 
 
