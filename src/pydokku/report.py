@@ -67,7 +67,6 @@ def run(
     title: str,
     collect: Collector,
     json_values: Shape | None = None,
-    text_values: Shape | None = None,
     engine_values: Callable[[Context, dict[str, dict[str, str]]], None] | None = None,
 ) -> int:
     """Resolve the apps (one, or all), collect their values in one read, add what the engine says
@@ -84,7 +83,7 @@ def run(
         context.console.warn(apps.NO_APPS)
         return 0
     for target in targets:
-        render(context.console, title, target.name, values[target.name], request, json_values, text_values)
+        render(context.console, title, target.name, values[target.name], request, json_values)
     return 0
 
 
@@ -95,9 +94,7 @@ def render(
     values: dict[str, str],
     request: ReportRequest,
     json_values: Shape | None = None,
-    text_values: Shape | None = None,
 ) -> None:
-    """Info flags and JSON see every value; the text report may show fewer rows (`text_values`)."""
     if request.info_flag is not None:
         key = request.info_flag.removeprefix("--")
         if key not in values:
@@ -112,7 +109,5 @@ def render(
         console.line(json.dumps(dict(sorted(shown.items())), separators=(",", ":"), ensure_ascii=False))
         return
     console.section(f"{subject} {title} information")
-    if text_values is not None:
-        values = text_values(values)
     width = max([LABEL_WIDTH, *(len(label(key)) + 1 for key in values)])
     console.lines((DETAIL + label(key).ljust(width) + values[key]).rstrip() for key in sorted(values))

@@ -270,26 +270,19 @@ def _attachment_values(index: int, attachment: Attachment) -> dict[str, str]:
     return dict(zip(_keys(index), fields, strict=True))
 
 
-def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
+def _collect(tx: Tx, targets: list[apps.AppRow], every_key: bool) -> dict[str, dict[str, str]]:
+    """The seed's three values per app, and the attachment values when they are shown: always in JSON
+    and for info flags, in text only for an app with a named attachment (the seed's layout otherwise)."""
     mounts = app_mounts(tx, targets)
     values = {}
     for app in targets:
         app_mounts_ = mounts[app.id]
         app_values = {key: _flags(app_mounts_.specs(phase)) for key, phase in zip(PHASE_KEYS, PHASES, strict=True)}
-        for index, attachment in enumerate(app_mounts_.attachments, start=1):
-            app_values.update(_attachment_values(index, attachment))
+        if every_key or any(is_named(attachment) for attachment in app_mounts_.attachments):
+            for index, attachment in enumerate(app_mounts_.attachments, start=1):
+                app_values.update(_attachment_values(index, attachment))
         values[app.name] = app_values
     return values
-
-
-def _text_rows(values: dict[str, str]) -> dict[str, str]:
-    """The seed's three rows for an app with only colon mounts; every row once it has named ones."""
-    index = 1
-    while (name := values.get(_keys(index)[0])) is not None:
-        if not name.startswith(entries.LEGACY_PREFIX):
-            return values
-        index += 1
-    return {key: values[key] for key in PHASE_KEYS}
 
 
 def _json_aliases(values: dict[str, str]) -> dict[str, str]:
@@ -302,4 +295,7 @@ def report_storage(context: Context, args: ParsedArgs) -> int:
         from pydokku.plugins.storage.entry_commands import global_report
 
         return global_report(context, args)
-    return report.run(context, args, "storage", _collect, json_values=_json_aliases, text_values=_text_rows)
+    every_key = bool(args.info_flags) or args.value("format") == "json"
+    return report.run(
+        context, args, "storage", lambda tx, targets, _: _collect(tx, targets, every_key), json_values=_json_aliases
+    )
