@@ -249,6 +249,62 @@ def ownership(files: int, runs: int) -> list[str]:
     return lines
 
 
+def streams(runs: int, mib: int) -> list[str]:
+    """storage:export and storage:import of a tree of 1 MiB random files against bare GNU tar on the same
+    tree and archive, interleaved (this machine's disk speed drifts)."""
+    with tempfile.TemporaryDirectory(prefix="pydokku-bench.") as folder:
+        root = Path(folder)
+        env = {**os.environ, "DOKKU_ROOT": str(root / "home"), "DOKKU_LIB_ROOT": str(root / "lib")}
+        dokku = in_process(env)
+        dokku("storage:create", "source")
+        dokku("storage:create", "target")
+        tree = root / "lib" / "data" / "storage" / "source"
+        for n in range(mib):
+            (tree / f"f{n:05d}").write_bytes(os.urandom(1 << 20))
+        archive, floor_archive, extracted = root / "export.tar", root / "floor.tar", root / "floor-x"
+
+        def ours_export() -> float:
+            with open(archive, "wb") as out:
+                started = time.perf_counter()
+                subprocess.run([DOKKU, "storage:export", "source"], stdout=out, env=env, check=True)
+            return time.perf_counter() - started
+
+        def tar_export() -> float:
+            started = time.perf_counter()
+            subprocess.run(["tar", "-cf", str(floor_archive), "-C", str(tree), "."], check=True)
+            return time.perf_counter() - started
+
+        target = tree.parent / "target"
+
+        def ours_import() -> float:
+            subprocess.run(["rm", "-rf", str(target)], check=True)  # both sides extract into an empty place
+            target.mkdir()
+            with open(archive, "rb") as given:
+                started = time.perf_counter()
+                subprocess.run([DOKKU, "storage:import", "target"], stdin=given, stdout=subprocess.DEVNULL, env=env,
+                               check=True)  # fmt: skip
+            return time.perf_counter() - started
+
+        def tar_import() -> float:
+            subprocess.run(["rm", "-rf", str(extracted)], check=True)
+            extracted.mkdir()
+            started = time.perf_counter()
+            subprocess.run(["tar", "-xf", str(floor_archive), "-C", str(extracted)], check=True)
+            return time.perf_counter() - started
+
+        samples: dict[str, list[float]] = {"ours_x": [], "tar_x": [], "ours_i": [], "tar_i": []}
+        for _ in range(runs):
+            samples["ours_x"].append(ours_export())
+            samples["tar_x"].append(tar_export())
+            samples["ours_i"].append(ours_import())
+            samples["tar_i"].append(tar_import())
+        medians = {name: statistics.median(values) for name, values in samples.items()}
+    return [
+        row(f"dokku storage:export, {mib} MiB", medians["ours_x"], "tar -cf", medians["tar_x"], "<= 1.05x"),
+        row(f"dokku storage:import, {mib} MiB", medians["ours_i"], "tar -xf", medians["tar_i"], "<= 1.05x"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=40, help="runs per CLI latency figure")
@@ -257,7 +313,8 @@ def main() -> None:
     )
     parser.add_argument("--restarts", type=int, default=10, help="runs of ps:restart and of the raw sequence")
     parser.add_argument("--files", type=int, default=200_000, help="files in the ownership tree")
-    parser.add_argument("--only", choices=("cli", "restart", "ownership"), help="run one group")
+    parser.add_argument("--stream-mib", type=int, default=1024, help="MiB in the export/import tree")
+    parser.add_argument("--only", choices=("cli", "restart", "ownership", "streams"), help="run one group")
     options = parser.parse_args()
 
     lines: list[str] = []
@@ -267,6 +324,8 @@ def main() -> None:
         lines += restart(options.restarts)
     if options.only in (None, "ownership"):
         lines += ownership(options.files, 3)
+    if options.only in (None, "streams"):
+        lines += streams(3, options.stream_mib)
     print("pydokku benchmarks (medians; each figure and its floor measured alternately in one run)\n")
     print("| measured | time | floor | floor time | ratio | target |")
     print("|---|---|---|---|---|---|")

@@ -16,6 +16,8 @@ Additional commands:
     storage:destroy <name> [--force] [--destroy-host-dir]                             Destroys a storage entry that no app mounts (its data is kept unless asked)
     storage:ensure-directory [--chown option] <directory>                             Creates a persistent storage directory in the recommended storage path
     storage:exec <name> [--image <image>] [--as-user <uid>] [-- <cmd>...]             Runs a command in a temporary container with the storage entry at /data
+    storage:export <name> [--compress zstd|gzip|none]                                 Writes a storage entry's content as a tar stream to standard output
+    storage:import <name> [--replace] [--keep-previous|--discard-previous]            Replaces a storage entry's content with a tar stream read from standard input
     storage:info <name> [--format text|json]                                          Displays a storage entry
     storage:labels:report [<name>] [<flag>]                                           Displays the labels of one or all storage entries
     storage:labels:set <name> <key> [<value>]                                         Sets or clears a label of a storage entry

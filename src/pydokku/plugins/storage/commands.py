@@ -2,6 +2,7 @@ from pydokku.args import ArgSpec, Flag
 from pydokku.registry import Command
 
 _H = "pydokku.plugins.storage.subcommands:"
+_S = "pydokku.plugins.storage.stream_commands:"
 _E = "pydokku.plugins.storage.entry_commands:"
 _FORMAT = Flag("format", takes_value=True)
 
@@ -71,6 +72,22 @@ COMMANDS = (
         "Runs a command in a temporary container with the storage entry at /data",
         _E + "exec_in",
         ArgSpec((_value("image"), _value("as-user"))),
+        takes_app=False,
+    ),
+    Command(
+        "storage:export",
+        "storage:export <name> [--compress zstd|gzip|none]",
+        "Writes a storage entry's content as a tar stream to standard output",
+        _S + "export",
+        ArgSpec((_value("compress"),), max_positionals=1),
+        takes_app=False,
+    ),
+    Command(
+        "storage:import",
+        "storage:import <name> [--replace] [--keep-previous|--discard-previous]",
+        "Replaces a storage entry's content with a tar stream read from standard input",
+        _S + "import_stream",
+        ArgSpec((Flag("replace"), Flag("keep-previous"), Flag("discard-previous")), max_positionals=1),
         takes_app=False,
     ),
     Command(

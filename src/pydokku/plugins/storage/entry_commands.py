@@ -36,14 +36,14 @@ def _default_path(context: Context, name: str) -> str:
     return os.path.join(context.paths.storage_root, name)
 
 
-def _require(tx: Tx, name: str) -> Entry:
+def require_entry(tx: Tx, name: str) -> Entry:
     entry = storage_store.entry(tx, name)
     if entry is None:
         raise DokkuError(f'storage entry "{name}" does not exist')
     return entry
 
 
-def _mounted_by(tx: Tx, entry: Entry) -> list[str]:
+def mounted_by(tx: Tx, entry: Entry) -> list[str]:
     """The names of the apps that mount the entry."""
     app_ids = {attachment.app_id for attachment in storage_store.attachments_of_entry(tx, entry.id)}
     return sorted(app.name for app in app_store.list_all(tx) if app.id in app_ids)
@@ -157,8 +157,8 @@ def _check_redefinition(tx: Tx, name: str, path: str) -> Entry | None:
 def destroy(context: Context, args: ParsedArgs) -> None:
     name = args.positional(0)
     with context.store.read() as tx:
-        entry = _require(tx, name)
-        users = _mounted_by(tx, entry)
+        entry = require_entry(tx, name)
+        users = mounted_by(tx, entry)
     if users:
         raise DokkuError(f'storage entry "{name}" is still mounted by app(s): {", ".join(users)}')
     default = _default_path(context, name)
@@ -186,7 +186,7 @@ def destroy(context: Context, args: ParsedArgs) -> None:
             )
         confirm_destructive(context.console, context.stdin, f"storage entry {name}", name)
     with context.store.write() as tx:
-        storage_store.delete_entry(tx, _require(tx, name).id)
+        storage_store.delete_entry(tx, require_entry(tx, name).id)
     if remove_dir:
         try:
             shutil.rmtree(entry.host_path)  # descriptor-based: links inside are removed, never followed
@@ -201,7 +201,7 @@ def destroy(context: Context, args: ParsedArgs) -> None:
 
 def info(context: Context, args: ParsedArgs) -> None:
     with context.store.read() as tx:
-        entry = _require(tx, args.positional(0))
+        entry = require_entry(tx, args.positional(0))
         shown = entry_json(tx, entry)
     if list_format(args.value("format")) == "json":
         context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
@@ -270,7 +270,7 @@ def set_property(context: Context, args: ParsedArgs) -> None:
         if prop in ("access-mode", "storage-class-name"):
             raise DokkuError(f"storage:set cannot change {prop} in place; recreate the entry")
     with context.store.read() as tx:
-        entry = _require(tx, name)
+        entry = require_entry(tx, name)
     for prop in changes:
         if prop in ("size", "namespace"):
             raise DokkuError(f'storage entry "{name}" ({DOCKER_LOCAL}) does not accept --{prop}')
@@ -280,7 +280,7 @@ def set_property(context: Context, args: ParsedArgs) -> None:
     changed_chown = fields["chown"] if fields["chown"] != entry.chown else ""
     _apply_on_disk(context, entry.host_path, changed_mode, changed_chown)
     with context.store.write() as tx:
-        current = _require(tx, name)
+        current = require_entry(tx, name)
         storage_store.save_entry(
             tx, name, current.host_path, fields["chown"], mode, fields["reclaim-policy"], current.created_at
         )
@@ -297,7 +297,7 @@ def set_metadata(context: Context, args: ParsedArgs, kind: str) -> None:
     if not key:
         raise DokkuError(f"No {kind} key specified")
     with context.store.write() as tx:
-        entry = _require(tx, name)
+        entry = require_entry(tx, name)
         storage_store.set_metadata(tx, entry.id, kind, key, value or None)
     if value:
         context.console.section(f"Setting {kind} {key} to {value}")
@@ -320,7 +320,7 @@ def report_metadata(context: Context, args: ParsedArgs, kind: str) -> None:
     if args.info_flags and not name:
         raise DokkuError(f"storage:{plural}:report requires a storage entry name when an info flag is specified")
     with context.store.read() as tx:
-        targets = [_require(tx, name)] if name else storage_store.entries(tx)
+        targets = [require_entry(tx, name)] if name else storage_store.entries(tx)
         values = {entry.name: storage_store.metadata(tx, entry.id, kind) for entry in targets}
     prefix = f"--storage-{plural}."
     for entry_name, entry_values in values.items():
@@ -350,7 +350,7 @@ def report_labels(context: Context, args: ParsedArgs) -> None:
 
 def wait(context: Context, args: ParsedArgs) -> None:
     with context.store.read() as tx:
-        entry = _require(tx, args.positional(0))
+        entry = require_entry(tx, args.positional(0))
     if entries.is_volume(entry.host_path):
         if context.engine.volume(entry.host_path) is None:
             raise DokkuError(f'storage entry "{entry.name}" docker volume {entry.host_path} is not present')
@@ -365,7 +365,7 @@ def exec_in(context: Context, args: ParsedArgs) -> int:
     if not name:
         raise DokkuError("storage:exec requires a storage entry name")
     with context.store.read() as tx:
-        entry = _require(tx, name)
+        entry = require_entry(tx, name)
     engine = context.engine
     if entries.is_volume(entry.host_path):
         if engine.volume(entry.host_path) is None:
@@ -435,10 +435,10 @@ def global_report(context: Context, args: ParsedArgs) -> int:
     fmt = report_format(args.value("format"))
     with context.store.read() as tx:
         all_entries = storage_store.entries(tx)
-        mounted_by = {e.name: _mounted_by(tx, e) for e in all_entries}
+        users = {e.name: mounted_by(tx, e) for e in all_entries}
         shown: list[dict[str, object]] = [
-            {"entry": entry_json(tx, e), "mounted_by": mounted_by[e.name]} for e in all_entries
+            {"entry": entry_json(tx, e), "mounted_by": users[e.name]} for e in all_entries
         ]
-    rows = [f"{e.name}\t{e.scheduler}\tmounted by: {', '.join(mounted_by[e.name]) or '—'}" for e in all_entries]
+    rows = [f"{e.name}\t{e.scheduler}\tmounted by: {', '.join(users[e.name]) or '—'}" for e in all_entries]
     _inventory(context, fmt, shown, "Storage report (global):", rows)
     return 0

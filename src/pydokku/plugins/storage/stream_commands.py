@@ -1,0 +1,100 @@
+"""storage:export and storage:import: a storage entry's content as a tar stream, out and back in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+
+from pydokku.errors import DokkuError
+from pydokku.plugins.storage import archive, entries
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.args import ParsedArgs
+    from pydokku.context import Context
+    from pydokku.store.storage import Entry
+
+
+def _entry(context: Context, name: str) -> tuple[Entry, list[str]]:
+    from pydokku.plugins.storage.entry_commands import mounted_by, require_entry
+
+    with context.store.read() as tx:
+        entry = require_entry(tx, name)
+        return entry, mounted_by(tx, entry)
+
+
+def _directory(context: Context, entry: Entry) -> str:
+    """Where the entry's content lives on this host: its directory, or a local-driver volume's data."""
+    if not entries.is_volume(entry.host_path):
+        return entry.host_path
+    volume = context.engine.volume(entry.host_path)
+    if volume is None:
+        raise DokkuError(f'storage entry "{entry.name}": docker volume {entry.host_path} does not exist')
+    if volume.get("Driver") != "local" or "device" in (volume.get("Options") or {}):
+        raise DokkuError(
+            f'storage entry "{entry.name}": docker volume {entry.host_path} (driver {volume.get("Driver")}) is not a'
+            " plain local-driver volume; only those are exported and imported"
+        )
+    return str(volume["Mountpoint"])
+
+
+def export(context: Context, args: ParsedArgs) -> None:
+    compress = args.value("compress") or "none"
+    if compress not in archive.COMPRESSORS:
+        raise DokkuError(f'--compress must be "zstd", "gzip" or "none": "{compress}"')
+    if sys.stdout.isatty():
+        raise DokkuError("Refusing to write an archive to a terminal; redirect standard output to a file or a pipe")
+    entry, _ = _entry(context, args.positional(0))
+    directory = _directory(context, entry)
+    if not os.path.isdir(directory):
+        raise DokkuError(f'storage entry "{entry.name}" host path {directory} does not exist')
+    context.console.out.flush()
+    archive.export(directory, compress, sys.stdout.fileno())
+
+
+def import_stream(context: Context, args: ParsedArgs) -> None:
+    """Extract into a staging directory beside the entry, check it, then swap it in atomically; the
+    previous content is kept beside it (or removed with --discard-previous)."""
+    if args.has("keep-previous") and args.has("discard-previous"):
+        raise DokkuError("--keep-previous and --discard-previous cannot be combined")
+    if sys.stdin.isatty():
+        raise DokkuError("Refusing to read an archive from a terminal; redirect standard input from a file or a pipe")
+    entry, users = _entry(context, args.positional(0))
+    directory = _directory(context, entry)
+    if os.path.islink(directory):
+        raise DokkuError(f"{directory} is a symbolic link; refusing to import through it")
+    exists = os.path.isdir(directory)
+    if exists and os.listdir(directory) and not args.has("replace"):
+        raise DokkuError(
+            f'storage entry "{entry.name}" is not empty ({directory}); pass --replace to replace its content'
+        )
+    import tempfile
+
+    parent = os.path.dirname(directory)
+    os.makedirs(parent, mode=0o755, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.import-", dir=parent)
+    try:
+        archive.extract(sys.stdin.fileno(), staging)
+        if not exists:
+            os.rename(staging, directory)
+        else:
+            archive.exchange(staging, directory)  # staging now holds the previous content
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    console = context.console
+    console.header(f"Imported into storage entry {entry.name} ({directory})")
+    if exists:
+        if args.has("discard-previous") or not os.listdir(staging):
+            shutil.rmtree(staging)
+        else:
+            previous = f"{directory}.previous-{time.strftime('%Y%m%d%H%M%S')}"
+            os.rename(staging, previous)
+            console.detail(f"Previous content kept in {previous}")
+    if users:
+        console.detail(
+            f"Running containers of {', '.join(users)} still see the previous content until restarted"
+            " (dokku ps:restart <app>)"
+        )
