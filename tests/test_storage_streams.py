@@ -223,3 +223,19 @@ def test_local_volume_entries_stream_through_their_mount_point(dokku, env, tmp_p
         assert metadata(target_point) == metadata(mountpoint)
     finally:
         docker("volume", "rm", "--force", source, target, check=False)
+
+
+def test_an_archive_that_makes_tar_warn_for_every_member_still_imports(dokku, env, tmp_path):
+    """Thousands of warnings (mtimes in the future) are more than a pipe holds: they must not stall."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for number in range(3000):
+            info = tarfile.TarInfo(f"file-{number:04d}-with-a-long-enough-name-to-make-the-warning-long")
+            info.mtime = 4_000_000_000
+            archive.addfile(info, io.BytesIO(b""))
+    stream = tmp_path / "future.tar"
+    stream.write_bytes(buffer.getvalue())
+    dokku("storage:create", "target")
+    result = dokku_io(env, "storage:import", "target", stdin=stream)
+    assert (result.returncode, result.stderr) == (0, b""), result.stderr[:300]
+    assert len(os.listdir(env.storage_root / "target")) == 3000

@@ -16,8 +16,13 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import tempfile
 
 from pydokku.errors import DokkuError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO
 
 TAR_FLAGS = ("--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls")
 COMPRESSORS = {"zstd": ["zstd", "-q", "-T0", "-3"], "gzip": ["gzip", "-c"], "none": []}
@@ -30,21 +35,26 @@ def export(directory: str, compress: str, out_fd: int) -> None:
     """Write `directory` as a tar stream (compressed as asked) to `out_fd`."""
     tar = ["tar", "-c", *TAR_FLAGS, "--sparse", "-C", directory, "-f", "-", "."]
     compressor = COMPRESSORS[compress]
-    try:
-        if not compressor:
-            done = subprocess.run(tar, stdout=out_fd, stderr=subprocess.PIPE, check=False)
-            _check_tar(done.returncode, done.stderr, "export")
-            return
-        producer = subprocess.Popen(tar, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert producer.stdout is not None
-        packer = subprocess.Popen(compressor, stdin=producer.stdout, stdout=out_fd)
-        producer.stdout.close()
-        errors = producer.stderr.read() if producer.stderr is not None else b""
-        if packer.wait() != 0:
-            raise DokkuError(f"{compressor[0]} failed while compressing the export")
-        _check_tar(producer.wait(), errors, "export")
-    except FileNotFoundError as error:
-        raise DokkuError(f"Unable to export: {error.filename} is not installed") from error
+    with tempfile.TemporaryFile() as errors:  # not a pipe: tar's warnings must never block the stream
+        try:
+            if not compressor:
+                code = subprocess.run(tar, stdout=out_fd, stderr=errors, check=False).returncode
+            else:
+                producer = subprocess.Popen(tar, stdout=subprocess.PIPE, stderr=errors)
+                assert producer.stdout is not None
+                packer = subprocess.Popen(compressor, stdin=producer.stdout, stdout=out_fd)
+                producer.stdout.close()
+                if packer.wait() != 0:
+                    raise DokkuError(f"{compressor[0]} failed while compressing the export")
+                code = producer.wait()
+        except FileNotFoundError as error:
+            raise DokkuError(f"Unable to export: {error.filename} is not installed") from error
+        _check_tar(code, _read(errors), "export")
+
+
+def _read(file: IO[bytes]) -> bytes:
+    file.seek(0)
+    return file.read()
 
 
 def _check_tar(code: int, errors: bytes, what: str) -> None:
@@ -64,28 +74,29 @@ def extract(in_fd: int, staging: str) -> None:
         raise DokkuError("The archive is empty: nothing was read from standard input")
     decompressor = next((command for magic, command in DECOMPRESSORS.items() if first.startswith(magic)), [])
     tar = ["tar", "-x", *TAR_FLAGS, "--delay-directory-restore", "-C", staging, "-f", "-"]
-    try:
-        if decompressor:
-            unpacker = subprocess.Popen(decompressor, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-            assert unpacker.stdout is not None and unpacker.stdin is not None
-            extractor = subprocess.Popen(tar, stdin=unpacker.stdout, stderr=subprocess.PIPE)
-            unpacker.stdout.close()
-            feed = unpacker.stdin
-        else:
-            unpacker = None
-            extractor = subprocess.Popen(tar, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-            assert extractor.stdin is not None
-            feed = extractor.stdin
-    except FileNotFoundError as error:
-        raise DokkuError(f"Unable to import: {error.filename} is not installed") from error
-    try:
-        _pump(first, in_fd, feed.fileno())
-    except BrokenPipeError:
-        pass  # the reader stopped early: its exit status says why
-    finally:
-        feed.close()
-    errors = extractor.stderr.read().decode(errors="replace") if extractor.stderr is not None else ""
-    code = extractor.wait()
+    with tempfile.TemporaryFile() as error_file:  # not a pipe: tar's warnings must never block the stream
+        try:
+            if decompressor:
+                unpacker = subprocess.Popen(decompressor, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                assert unpacker.stdout is not None and unpacker.stdin is not None
+                extractor = subprocess.Popen(tar, stdin=unpacker.stdout, stderr=error_file)
+                unpacker.stdout.close()
+                feed = unpacker.stdin
+            else:
+                unpacker = None
+                extractor = subprocess.Popen(tar, stdin=subprocess.PIPE, stderr=error_file)
+                assert extractor.stdin is not None
+                feed = extractor.stdin
+        except FileNotFoundError as error:
+            raise DokkuError(f"Unable to import: {error.filename} is not installed") from error
+        try:
+            _pump(first, in_fd, feed.fileno())
+        except BrokenPipeError:
+            pass  # the reader stopped early: its exit status says why
+        finally:
+            feed.close()
+        code = extractor.wait()
+        errors = _read(error_file).decode(errors="replace")
     if unpacker is not None and unpacker.wait() != 0:
         raise DokkuError(f"The archive could not be decompressed with {decompressor[0]}")
     if "Removing leading" in errors:  # GNU tar strips a leading `/` or `../` (from names and link targets)
