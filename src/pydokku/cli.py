@@ -51,19 +51,12 @@ def main(argv: list[str] | None = None) -> int:
 def _check_encoding(argv: list[str]) -> None:
     """Arguments reach the state database and Docker as UTF-8 text; bytes that are not UTF-8 (which
     Python carries as surrogate escapes) cannot be stored, so they are refused before anything."""
-    try:
-        "".join(argv).encode()
-    except UnicodeEncodeError:
-        bad = next(arg for arg in argv if not arg.isascii() and _not_utf8(arg))
-        raise DokkuError(f"Arguments must be valid UTF-8 text: {bad!r}") from None
-
-
-def _not_utf8(arg: str) -> bool:
-    try:
-        arg.encode()
-    except UnicodeEncodeError:
-        return True
-    return False
+    for arg in argv:
+        if not arg.isascii():
+            try:
+                arg.encode()
+            except UnicodeEncodeError:
+                raise DokkuError(f"Arguments must be valid UTF-8 text: {arg!r}") from None
 
 
 def _run(argv: list[str], console: Console) -> int:

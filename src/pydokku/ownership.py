@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 PROGRESS_EVERY = 0.5  # seconds between progress updates on a terminal
-WORKERS = min(os.cpu_count() or 1, 4)  # threads walking subdirectories with the C walker
+WORKERS = min(os.cpu_count() or 1, 4)  # subdirectories walked at once (C walker threads, chown processes)
 
 
 class ChownResult:
@@ -103,7 +103,7 @@ def _run_with_progress(command: list[str], progress: Progress) -> subprocess.Com
 def _chown_in_parallel(root: str, uid: int, gid: int, progress: Progress) -> bool:
     """`chown -R -P -h` over the root's children, split across the cores; then the root itself."""
     children = sorted(os.path.join(root, name) for name in os.listdir(root))
-    workers = max(1, min(os.cpu_count() or 1, len(children)))
+    workers = max(1, min(WORKERS, len(children)))
     owner = f"{uid}:{gid}"
     processes = [
         subprocess.Popen(["chown", "-R", "-P", "-h", owner, "--", *children[i::workers]], stderr=subprocess.DEVNULL)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 from pydokku.plugins import config, docker_options, ps, scheduler_docker_local, storage
-from pydokku.scheduler import plan
 from pydokku.store import releases
 
 TYPE_CHECKING = False
@@ -34,7 +33,7 @@ class Runtime:
         self.settings = {**scheduler_docker_local.settings(tx, app), **ps.settings(tx, app)}
         # Attachments, and the volumes among the docker options (which reach Docker with the options).
         self.mounts: AppMounts = storage.app_mounts(tx, [app])[app.id]
-        self.options = {phase: docker_options.option_args(tx, app, phase) for phase in ("build", "run")}
+        self.run_options = docker_options.option_args(tx, app, "run")
         # Deploy-phase options may be given for one process type (Dokku 0.38's --process).
         self.deploy_options = {
             process_type: docker_options.option_args(tx, app, "deploy", process_type) for process_type in processes
@@ -47,9 +46,6 @@ class Runtime:
     def mount_specs(self, phase: str, process_type: str) -> list[str]:
         """`-v` values of the attachments a container of this process type gets in this phase."""
         return [str(storage.attachment_spec(a)) for a in self.mounts.attached(phase, process_type)]
-
-    def mount_args(self, phase: str, process_type: str) -> list[str]:
-        return plan.mount_args(self.mount_specs(phase, process_type))
 
 
 def load(tx: Tx, app: AppRow, candidate: Release | None = None) -> Runtime:

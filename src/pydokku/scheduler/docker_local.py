@@ -243,7 +243,6 @@ def _retire(engine: Engine, container: Container, stop_timeout: int) -> None:
     if container.state == "running":
         engine.stop(container.id, stop_timeout)
     engine.remove(container.id)
-    container.state = "removed"
 
 
 def _start_dyno(engine: Engine, runtime: Runtime, process_type: str, index: int, checks_wait: float) -> tuple[str, str]:
@@ -492,22 +491,20 @@ def run(context: Context, app_name: str, command: list[str], env: dict[str, str]
     _check_subpaths(runtime)
     dyno = f"run.{int.from_bytes(os.urandom(2), 'big') % 9000 + 1000}"
     name = f"{app_name}.{dyno}"
-    args = [
-        "--rm",
-        *(["--detach"] if detached else ["--interactive"]),
-        *(["--tty"] if tty and not detached else []),
-        *plan.env_args({**runtime.env, **env}),
-        *plan.run_options(runtime.options["run"]),
-        *runtime.mount_args("run", DEFAULT_PROCESS_TYPE),
-        *(["--init"] if runtime.settings["init-process"] == "true" else []),  # signals reach the command
-        f"--label={plan.LABEL_APP}={app_name}",
-        f"--label={plan.LABEL_CONTAINER_TYPE}=run",
-        f"--label={plan.LABEL_DYNO}={dyno}",
-        f"--env=DYNO={dyno}",
-        f"--name={name}",
+    spec = plan.ContainerSpec(
+        name,
         release.image_id,
-        *command,
-    ]
+        command,
+        env={**runtime.env, **env, "DYNO": dyno},
+        labels={plan.LABEL_APP: app_name, plan.LABEL_CONTAINER_TYPE: "run", plan.LABEL_DYNO: dyno},
+        binds=runtime.mount_specs("run", DEFAULT_PROCESS_TYPE),
+        init=runtime.settings["init-process"] == "true",  # signals reach the command
+        restart="",  # a one-off container is removed when it exits
+        options=plan.run_options(runtime.run_options),
+    )
+    # Attached or detached, a one-off run goes through the docker CLI (it streams the terminal).
+    args = ["--rm", *(["--detach"] if detached else ["--interactive"]), *(["--tty"] if tty and not detached else [])]
+    args += spec.cli_args()
     if detached:
         engine.run_detached(args)
         context.console.line(name)

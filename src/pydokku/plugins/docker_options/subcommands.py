@@ -117,19 +117,16 @@ def clear(context: Context, args: ParsedArgs) -> None:
     processes = list(dict.fromkeys(args.lists.get("process", [])))
     with context.store.write() as tx:
         app = apps.require(tx, args.positional(0))
-        phases = parse_phases(args.positional(1)) if args.positional(1) else list(PHASES)
-        if processes and not args.positional(1):
-            phases = list(PROCESS_PHASES)
+        if args.positional(1):
+            phases = parse_phases(args.positional(1))
+        else:
+            phases = list(PROCESS_PHASES if processes else PHASES)
         for process_type in processes:
             _check_process(process_type, phases)
         for phase in phases:
             for process_type in processes or [DEFAULT_PROCESS_TYPE]:
                 option_store.delete_phase(tx, app.id, phase, process_type)
-    scope = (
-        "".join(f" (process {p})" for p in processes[:1])
-        if len(processes) == 1
-        else (f" (processes {', '.join(processes)})" if processes else "")
-    )
+    scope = f" (process{'es' if len(processes) > 1 else ''} {', '.join(processes)})" if processes else ""
     if args.positional(1) or processes:
         for phase in phases:
             context.console.header(f"Clearing docker-options for {app.name}{scope} on phase {phase}")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 VOLUME_FLAGS = ("-v", "--volume")
 INLINE_PREFIXES = ("--volume=", "-v=", "-v")  # longest first: `-v=X` is X, not `=X`
-# Short flags of `docker container create/run`: those that take no value may be combined before one
-# that does (`-itv /x:/s`); a flag that takes a value ends the cluster (`-ev=x` is -e with "v=x").
+# Short flags of `docker container create/run` that take no value, and so may be combined before one
+# that does (`-itv /x:/s`); any other letter takes the rest as its value (`-ev=x` is -e with "v=x").
 SHORT_BOOLEANS = frozenset("ditP")
-SHORT_WITH_VALUE = frozenset("acehlmpuvw")
 
 
 def find_volumes(tokens: list[str]) -> list[tuple[int, int, str]]:

@@ -95,19 +95,16 @@ def check_container_path_free(
 ) -> None:
     """Refuse a second mount at a container path another mount of the same containers already uses
     (Docker would refuse the container at deploy)."""
-    for attachment in mounts.attachments:
-        if attachment is ignore:
-            continue
-        same_containers = DEFAULT_PROCESS_TYPE in (attachment.process_type, process_type) or (
-            attachment.process_type == process_type
-        )
-        other = attachment_spec(attachment)
-        if same_containers and other.target == spec.target:
+    attached = [
+        attachment_spec(attachment)
+        for attachment in mounts.attachments
+        if attachment is not ignore
+        and (DEFAULT_PROCESS_TYPE in (attachment.process_type, process_type) or attachment.process_type == process_type)
+    ]
+    from_options = [other for phase in ("deploy", "run") for other in mounts.option_volumes.get(phase, [])]
+    for other in attached + from_options:
+        if other.target == spec.target:
             raise DokkuError(f"Container path {spec.container} is already mounted by {other}; unmount that first.")
-    for phase in ("deploy", "run"):
-        for other in mounts.option_volumes.get(phase, []):
-            if other.target == spec.target:
-                raise DokkuError(f"Container path {spec.container} is already mounted by {other}; unmount that first.")
 
 
 def warn_if_missing(console: Console, spec: MountSpec) -> None:

@@ -1,5 +1,5 @@
 """Storage directories on the host: made safely and given an owner (storage:ensure-directory and
-storage:create share this)."""
+storage:create share this), subpaths made inside an entry, and what a refused command made, undone."""
 
 from __future__ import annotations
 
@@ -47,3 +47,39 @@ def set_owner(context: Context, path: str, owner: tuple[int, int] | None) -> Non
 
     context.console.detail(f"Setting directory ownership to {owner[0]}:{owner[1]}")
     say_hard_links(context.console, set_tree_owner(path, *owner))
+
+
+def make_subpath(entry_name: str, host_path: str, subpath: str) -> list[str]:
+    """Create the subpath inside the entry's directory, one component at a time, refusing any
+    component that is a symbolic link (which could lead outside the entry); returns the directories
+    it created, outermost first."""
+    current = host_path
+    created: list[str] = []
+    try:
+        for part in subpath.split("/"):
+            current = os.path.join(current, part)
+            try:
+                os.mkdir(current, 0o755)
+                created.append(current)
+            except FileExistsError:
+                if os.path.islink(current) or not os.path.isdir(current):
+                    raise DokkuError(
+                        f'attachment subpath "{subpath}" of storage entry "{entry_name}" must lead through'
+                        f" directories only; {current} is a symbolic link or a file"
+                    ) from None
+            except OSError as error:
+                raise DokkuError(f"Unable to create {current}: {error.strerror}") from error
+    except BaseException:
+        remove_created(created)
+        raise
+    return created
+
+
+def remove_created(directories: list[str]) -> None:
+    """Undo what a refused command created (make_subpath, make_directory): remove the directories,
+    innermost first, while they are still empty."""
+    for directory in reversed(directories):
+        try:
+            os.rmdir(directory)
+        except OSError:
+            return  # something was put there since: keep it, and its parents

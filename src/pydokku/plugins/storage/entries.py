@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from pydokku.errors import DokkuError
 from pydokku.plugins.storage.spec import VOLUME_NAME_REST
 from pydokku.text import ASCII_ALNUM, has_control_characters, only
@@ -117,38 +115,3 @@ def check_subpath(subpath: str) -> str:
     if subpath.startswith("/") or ".." in parts or has_control_characters(subpath) or not parts:
         raise DokkuError(f'attachment subpath "{subpath}" must be a relative path inside the storage entry')
     return "/".join(parts)
-
-
-def make_subpath(entry_name: str, host_path: str, subpath: str) -> list[str]:
-    """Create the subpath inside the entry's directory, one component at a time, refusing any
-    component that is a symbolic link (which could lead outside the entry); returns the directories
-    it created, outermost first."""
-    current = host_path
-    created: list[str] = []
-    try:
-        for part in subpath.split("/"):
-            current = os.path.join(current, part)
-            try:
-                os.mkdir(current, 0o755)
-                created.append(current)
-            except FileExistsError:
-                if os.path.islink(current) or not os.path.isdir(current):
-                    raise DokkuError(
-                        f'attachment subpath "{subpath}" of storage entry "{entry_name}" must lead through'
-                        f" directories only; {current} is a symbolic link or a file"
-                    ) from None
-            except OSError as error:
-                raise DokkuError(f"Unable to create {current}: {error.strerror}") from error
-    except BaseException:
-        remove_created(created)
-        raise
-    return created
-
-
-def remove_created(directories: list[str]) -> None:
-    """Undo make_subpath: remove the directories it created, innermost first, if they are still empty."""
-    for directory in reversed(directories):
-        try:
-            os.rmdir(directory)
-        except OSError:
-            return  # something was put there since: keep it, and its parents

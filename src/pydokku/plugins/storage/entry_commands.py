@@ -3,7 +3,6 @@ labels, wait, exec, migrate, and `storage:report --global`."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -63,14 +62,14 @@ def entry_json(tx: Tx, entry: Entry) -> dict[str, object]:
     return shown
 
 
-def _apply_on_disk(context: Context, path: str, mode: str, chown_value: str) -> bool:
+def _apply_on_disk(context: Context, path: str, mode: str, chown_value: str) -> list[str]:
     """Create the entry's directory and give it its mode and owner (named volumes are left to Docker);
-    True when it created the directory. Runs with no transaction open: it may ask the engine and walk
-    a large tree."""
+    returns the directories it created, for disk.remove_created. Runs with no transaction open: it may
+    ask the engine and walk a large tree."""
     if entries.is_volume(path):
-        return False
+        return []
     owner = disk.host_owner(context, chown.resolve(chown_value)) if chown_value else None
-    created = disk.make_directory(path, describe="storage entry path ")
+    created = [path] if disk.make_directory(path, describe="storage entry path ") else []
     if created:
         context.console.detail(f"Created {path}")
     try:
@@ -79,16 +78,9 @@ def _apply_on_disk(context: Context, path: str, mode: str, chown_value: str) -> 
             os.chmod(path, int(mode, 8))
         disk.set_owner(context, path, owner)
     except BaseException:
-        _remove_if_created(path, created)
+        disk.remove_created(created)
         raise
     return created
-
-
-def _remove_if_created(path: str, created: bool) -> None:
-    """Undo the directory this command made, when what follows refuses (only while it is empty)."""
-    if created:
-        with contextlib.suppress(OSError):
-            os.rmdir(path)
 
 
 def _validate(context: Context, name: str, path: str, chown_value: str, mode: str, policy: str) -> str:
@@ -141,7 +133,7 @@ def create(context: Context, args: ParsedArgs) -> None:
                 for key, value in values.items():
                     storage_store.set_metadata(tx, entry.id, kind, key, value)
     except BaseException:
-        _remove_if_created(path, created)
+        disk.remove_created(created)
         raise
     context.console.header(f"Storage entry {name} {'updated' if existing else 'created'}")
 
@@ -239,9 +231,9 @@ DEPRECATED_METADATA_FLAGS = (
 )
 
 
-def _requested_changes(context: Context, args: ParsedArgs) -> tuple[dict[str, str], dict[str, dict[str, str]] | None]:
-    """What storage:set asks for: property values, and whole annotation/label maps (the deprecated flag
-    form replaces them); None when no map is given."""
+def _requested_changes(context: Context, args: ParsedArgs) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """What storage:set asks for: property values, and the annotation/label maps the deprecated flag
+    form replaces whole."""
     prop, value = args.positional(1), args.positional(2)
     flags = {flag: args.values[flag] for flag in (*SET_FLAGS, *UNSUPPORTED_ON_DOCKER_LOCAL) if flag in args.values}
     metadata_flags = {kind: pairs for kind, pairs in args.lists.items() if kind in ("annotation", "label")}
@@ -252,13 +244,12 @@ def _requested_changes(context: Context, args: ParsedArgs) -> tuple[dict[str, st
     if metadata_flags:
         context.console.warn(DEPRECATED_METADATA_FLAGS)
     if flags or metadata_flags:
-        maps = {kind: entries.parse_pairs(pairs) for kind, pairs in metadata_flags.items()}
-        return flags, maps or None
+        return flags, {kind: entries.parse_pairs(pairs) for kind, pairs in metadata_flags.items()}
     if not prop:
         raise DokkuError("No property specified")
     if prop not in PROPERTIES:
         raise DokkuError(f"Invalid property specified, valid properties include: {', '.join(PROPERTIES)}")
-    return {prop: value}, None
+    return {prop: value}, {}
 
 
 def set_property(context: Context, args: ParsedArgs) -> None:
@@ -284,7 +275,7 @@ def set_property(context: Context, args: ParsedArgs) -> None:
         storage_store.save_entry(
             tx, name, current.host_path, fields["chown"], mode, fields["reclaim-policy"], current.created_at
         )
-        for kind, values in (maps or {}).items():
+        for kind, values in maps.items():
             for key in storage_store.metadata(tx, current.id, kind):
                 storage_store.set_metadata(tx, current.id, kind, key, None)
             for key, value in values.items():

@@ -184,21 +184,24 @@ class _EntryMount:
             subpath=self.subpath, readonly=self.readonly, volume_options=self.volume_options,
             volume_chown=self.volume_chown,
         )  # fmt: skip
-        where = f"{self.container} on {self.app.name}"
-        return f"Storage entry {self.name} {'mounted at' if added else 'mount at'} {where}{'' if added else ' updated'}"
+        if added:
+            return f"Storage entry {self.name} mounted at {self.container} on {self.app.name}"
+        return f"Storage entry {self.name} mount at {self.container} on {self.app.name} updated"
 
 
 def _mount_entry(context: Context, args: ParsedArgs) -> None:
     """Validate with nothing changed, create the subpath outside the write lock, then record (checking
     again, as another command may have changed the state); a refusal removes what was created."""
+    from pydokku.plugins.storage import disk
+
     with context.store.read() as tx:
         planned = _EntryMount(context, tx, args)
-    created = entries.make_subpath(planned.name, planned.entry.host_path, planned.subpath) if planned.subpath else []
+    created = disk.make_subpath(planned.name, planned.entry.host_path, planned.subpath) if planned.subpath else []
     try:
         with context.store.write() as tx:
             message = _EntryMount(context, tx, args).record(tx)
     except BaseException:
-        entries.remove_created(created)
+        disk.remove_created(created)
         raise
     context.console.header(message)
 
@@ -276,10 +279,10 @@ def _collect(tx: Tx, targets: list[apps.AppRow], every_key: bool) -> dict[str, d
     mounts = app_mounts(tx, targets)
     values = {}
     for app in targets:
-        app_mounts_ = mounts[app.id]
-        app_values = {key: _flags(app_mounts_.specs(phase)) for key, phase in zip(PHASE_KEYS, PHASES, strict=True)}
-        if every_key or any(is_named(attachment) for attachment in app_mounts_.attachments):
-            for index, attachment in enumerate(app_mounts_.attachments, start=1):
+        mounted = mounts[app.id]
+        app_values = {key: _flags(mounted.specs(phase)) for key, phase in zip(PHASE_KEYS, PHASES, strict=True)}
+        if every_key or any(is_named(attachment) for attachment in mounted.attachments):
+            for index, attachment in enumerate(mounted.attachments, start=1):
                 app_values.update(_attachment_values(index, attachment))
         values[app.name] = app_values
     return values
