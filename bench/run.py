@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import redirect_stdout
+from functools import partial
 from pathlib import Path
 
 VENV_BIN = Path(sys.executable).parent
@@ -249,59 +250,147 @@ def ownership(files: int, runs: int) -> list[str]:
     return lines
 
 
+def mixed_tree(tree: Path, mib: int) -> None:
+    """`mib` MiB as storage holds it: a tenth in small files (1-8 KiB, 100 per folder), the rest in 1 MiB
+    random files."""
+    small_budget, written, index = (mib << 20) // 10, 0, 0
+    while written < small_budget:
+        folder = tree / "small" / f"d{index // 100:04d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        data = os.urandom(1024 + (index * 7919) % 7168)
+        (folder / f"f{index:06d}").write_bytes(data)
+        written, index = written + len(data), index + 1
+    (tree / "big").mkdir()
+    for n in range(mib - mib // 10):
+        (tree / "big" / f"f{n:05d}").write_bytes(os.urandom(1 << 20))
+
+
+def sandbox(root: Path) -> tuple[dict[str, str], Callable[..., None]]:
+    env = {**os.environ, "DOKKU_ROOT": str(root / "home"), "DOKKU_LIB_ROOT": str(root / "lib"),
+           "DOKKU_BACKUP_CRON_FILE": str(root / "cron")}  # fmt: skip
+    return env, in_process(env)
+
+
+def clock(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def medians_of(samples: dict[str, list[float]]) -> dict[str, float]:
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 def streams(runs: int, mib: int) -> list[str]:
-    """storage:export and storage:import of a tree of 1 MiB random files against bare GNU tar on the same
-    tree and archive, interleaved (this machine's disk speed drifts)."""
+    """storage:export and storage:import against bare GNU tar on the same tree and archive, interleaved
+    (this machine's disk speed drifts)."""
     with tempfile.TemporaryDirectory(prefix="pydokku-bench.") as folder:
         root = Path(folder)
-        env = {**os.environ, "DOKKU_ROOT": str(root / "home"), "DOKKU_LIB_ROOT": str(root / "lib")}
-        dokku = in_process(env)
+        env, dokku = sandbox(root)
         dokku("storage:create", "source")
         dokku("storage:create", "target")
         tree = root / "lib" / "data" / "storage" / "source"
-        for n in range(mib):
-            (tree / f"f{n:05d}").write_bytes(os.urandom(1 << 20))
+        mixed_tree(tree, mib)
         archive, floor_archive, extracted = root / "export.tar", root / "floor.tar", root / "floor-x"
-
-        def ours_export() -> float:
-            with open(archive, "wb") as out:
-                started = time.perf_counter()
-                subprocess.run([DOKKU, "storage:export", "source"], stdout=out, env=env, check=True)
-            return time.perf_counter() - started
-
-        def tar_export() -> float:
-            started = time.perf_counter()
-            subprocess.run(["tar", "-cf", str(floor_archive), "-C", str(tree), "."], check=True)
-            return time.perf_counter() - started
-
         target = tree.parent / "target"
 
-        def ours_import() -> float:
-            subprocess.run(["rm", "-rf", str(target)], check=True)  # both sides extract into an empty place
-            target.mkdir()
+        def ours_export() -> None:
+            with open(archive, "wb") as out:
+                subprocess.run([DOKKU, "storage:export", "source"], stdout=out, env=env, check=True)
+
+        def ours_import() -> None:
             with open(archive, "rb") as given:
-                started = time.perf_counter()
                 subprocess.run([DOKKU, "storage:import", "target"], stdin=given, stdout=subprocess.DEVNULL, env=env,
                                check=True)  # fmt: skip
-            return time.perf_counter() - started
 
-        def tar_import() -> float:
-            subprocess.run(["rm", "-rf", str(extracted)], check=True)
-            extracted.mkdir()
-            started = time.perf_counter()
-            subprocess.run(["tar", "-xf", str(floor_archive), "-C", str(extracted)], check=True)
-            return time.perf_counter() - started
+        def empty(path: Path) -> None:  # both sides extract into an empty place
+            subprocess.run(["rm", "-rf", str(path)], check=True)
+            path.mkdir()
 
         samples: dict[str, list[float]] = {"ours_x": [], "tar_x": [], "ours_i": [], "tar_i": []}
         for _ in range(runs):
-            samples["ours_x"].append(ours_export())
-            samples["tar_x"].append(tar_export())
-            samples["ours_i"].append(ours_import())
-            samples["tar_i"].append(tar_import())
-        medians = {name: statistics.median(values) for name, values in samples.items()}
+            samples["ours_x"].append(clock(ours_export))
+            samples["tar_x"].append(clock(lambda: subprocess.run(
+                ["tar", "-cf", str(floor_archive), "-C", str(tree), "."], check=True)))  # fmt: skip
+            empty(target)
+            samples["ours_i"].append(clock(ours_import))
+            empty(extracted)
+            samples["tar_i"].append(clock(lambda: subprocess.run(
+                ["tar", "-xf", str(floor_archive), "-C", str(extracted)], check=True)))  # fmt: skip
+        medians = medians_of(samples)
     return [
         row(f"dokku storage:export, {mib} MiB", medians["ours_x"], "tar -cf", medians["tar_x"], "<= 1.05x"),
         row(f"dokku storage:import, {mib} MiB", medians["ours_i"], "tar -xf", medians["tar_i"], "<= 1.05x"),
+    ]
+
+
+def backups(runs: int, mib: int) -> list[str]:
+    """storage:backup and storage:backup-restore against bare restic with the same flags, environment
+    and kind of repository, interleaved; and what an incremental backup after a 1 % change adds."""
+    import json
+    import socket
+
+    with tempfile.TemporaryDirectory(prefix="pydokku-bench.") as folder:
+        root = Path(folder)
+        env, dokku = sandbox(root)
+        dokku("storage:create", "source")
+        tree = root / "lib" / "data" / "storage" / "source"
+        mixed_tree(tree, mib)
+        key = root / "passphrase"
+        key.write_text("bench-passphrase-not-secret\n")
+        dokku("storage:backup-set", "--global", "passphrase", "bench-passphrase-not-secret")
+        restic_env = {**env, "RESTIC_PASSWORD_FILE": str(key), "RESTIC_PROGRESS_FPS": "2",
+                      "RESTIC_CACHE_DIR": str(root / "lib" / "cache" / "restic")}  # fmt: skip
+        bare_backup = ["restic", "--compression", "off", "backup", "--json", "--host", socket.gethostname(),
+                       "--tag", "entry:source", "source"]  # fmt: skip
+
+        def fresh_repository(name: str) -> str:
+            path = str(root / "repositories" / name)
+            subprocess.run(["restic", "init", "-r", path], env=restic_env, capture_output=True, check=True)
+            return path
+
+        def ours_backup(repository: str) -> None:
+            dokku("storage:backup-set", "--global", "repository", repository)
+            subprocess.run([DOKKU, "storage:backup", "source"], env=env, stdout=subprocess.DEVNULL, check=True)
+
+        def bare(command: list[str], repository: str, cwd: Path | None = None) -> None:
+            subprocess.run(command, env={**restic_env, "RESTIC_REPOSITORY": repository}, cwd=cwd,
+                           stdout=subprocess.DEVNULL, check=True)  # fmt: skip
+
+        samples: dict[str, list[float]] = {"ours_b": [], "bare_b": [], "ours_r": [], "bare_r": []}
+        for run in range(runs):
+            ours_repository, bare_repository = fresh_repository(f"ours{run}"), fresh_repository(f"bare{run}")
+            samples["ours_b"].append(clock(partial(ours_backup, ours_repository)))
+            samples["bare_b"].append(clock(partial(bare, bare_backup, bare_repository, tree.parent)))
+            # In place: staged beside the entry, swapped in, the previous content kept (removed untimed).
+            samples["ours_r"].append(clock(lambda: subprocess.run(
+                [DOKKU, "--force", "storage:backup-restore", "source"], env=env, stdout=subprocess.DEVNULL,
+                check=True)))  # fmt: skip
+            for previous in tree.parent.glob("source.previous-*"):
+                subprocess.run(["rm", "-rf", str(previous)], check=True)
+            target = root / f"bare-restore-{run}"
+            bare_restore = ["restic", "restore", "latest", "--tag", "entry:source", "--target", str(target)]
+            samples["bare_r"].append(clock(partial(bare, bare_restore, bare_repository)))
+            subprocess.run(["rm", "-rf", str(target)], check=True)
+        medians = medians_of(samples)
+        # 1 % of the tree changes: a hundredth of the small files rewritten, a hundredth of the big ones.
+        for path in sorted((tree / "small").rglob("f*"))[::100] + sorted((tree / "big").glob("f*"))[::100]:
+            path.write_bytes(os.urandom(path.stat().st_size))
+        repository = root / "repositories" / f"ours{runs - 1}"
+        before = sum(p.stat().st_size for p in repository.rglob("*") if p.is_file())
+        subprocess.run([DOKKU, "storage:backup", "source"], env=env, stdout=subprocess.DEVNULL, check=True)
+        growth = sum(p.stat().st_size for p in repository.rglob("*") if p.is_file()) - before
+        tree_size = sum(p.stat().st_size for p in tree.rglob("*") if p.is_file())
+        snapshots = json.loads(subprocess.run(["restic", "snapshots", "--json", "-r", str(repository)],
+                                              env=restic_env, capture_output=True, check=True).stdout)  # fmt: skip
+        assert len(snapshots) == 2
+    backup_name = f"dokku storage:backup, {mib} MiB, new repository"
+    restore_name = f"dokku storage:backup-restore, {mib} MiB, in place"
+    return [
+        row(backup_name, medians["ours_b"], "restic backup", medians["bare_b"], "<= 1.05x"),
+        row(restore_name, medians["ours_r"], "restic restore", medians["bare_r"], "<= 1.05x"),
+        f"| incremental backup after a 1 % change: repository growth | {growth / 1e6:.1f} MB | tree size |"
+        f" {tree_size / 1e6:.1f} MB | {growth / tree_size:.3f}x | <= 0.05x |",
     ]
 
 
@@ -314,7 +403,8 @@ def main() -> None:
     parser.add_argument("--restarts", type=int, default=10, help="runs of ps:restart and of the raw sequence")
     parser.add_argument("--files", type=int, default=200_000, help="files in the ownership tree")
     parser.add_argument("--stream-mib", type=int, default=1024, help="MiB in the export/import tree")
-    parser.add_argument("--only", choices=("cli", "restart", "ownership", "streams"), help="run one group")
+    parser.add_argument("--backup-mib", type=int, default=1024, help="MiB in the backup/restore tree")
+    parser.add_argument("--only", choices=("cli", "restart", "ownership", "streams", "backups"), help="run one group")
     options = parser.parse_args()
 
     lines: list[str] = []
@@ -326,6 +416,8 @@ def main() -> None:
         lines += ownership(options.files, 3)
     if options.only in (None, "streams"):
         lines += streams(3, options.stream_mib)
+    if options.only in (None, "backups"):
+        lines += backups(3, options.backup_mib)
     print("pydokku benchmarks (medians; each figure and its floor measured alternately in one run)\n")
     print("| measured | time | floor | floor time | ratio | target |")
     print("|---|---|---|---|---|---|")

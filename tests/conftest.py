@@ -42,8 +42,16 @@ class Env:
         return self.lib_root / "data" / "storage"
 
     @property
+    def cron_file(self) -> Path:
+        return self.root / "cron.d" / "pydokku-storage-backup"
+
+    @property
     def variables(self) -> dict[str, str]:
-        return {"DOKKU_ROOT": str(self.dokku_root), "DOKKU_LIB_ROOT": str(self.lib_root)}
+        return {
+            "DOKKU_ROOT": str(self.dokku_root),
+            "DOKKU_LIB_ROOT": str(self.lib_root),
+            "DOKKU_BACKUP_CRON_FILE": str(self.cron_file),
+        }
 
     def snapshot(self) -> tuple[list[str], list[str]]:
         """The whole state: every row of the database and every path under the two roots."""
@@ -57,8 +65,8 @@ class Env:
             for base in (self.dokku_root, self.lib_root)
             if base.exists()
             for p in base.rglob("*")
-            if not p.name.startswith("pydokku.db")
-        )
+            if not p.name.startswith("pydokku.db") and "locks" not in p.relative_to(base).parts[:1]
+        )  # lock files (empty, held with flock while a command runs) are no state
         return rows, files
 
 

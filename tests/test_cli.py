@@ -10,25 +10,34 @@ Usage: dokku storage[:COMMAND]
 Manage mounted volumes
 
 Additional commands:
-    storage:annotations:report [<name>] [<flag>]                                      Displays the annotations of one or all storage entries
-    storage:annotations:set <name> <key> [<value>]                                    Sets or clears an annotation of a storage entry
-    storage:create <name> [<path>] [--chown <c>] [--mode <m>] [--reclaim-policy <p>]  Creates a named storage entry (a host directory or a docker volume)
-    storage:destroy <name> [--force] [--destroy-host-dir]                             Destroys a storage entry that no app mounts (its data is kept unless asked)
-    storage:ensure-directory [--chown option] <directory>                             Creates a persistent storage directory in the recommended storage path
-    storage:exec <name> [--image <image>] [--as-user <uid>] [-- <cmd>...]             Runs a command in a temporary container with the storage entry at /data
-    storage:export <name> [--compress zstd|gzip|none]                                 Writes a storage entry's content as a tar stream to standard output
-    storage:import <name> [--replace] [--keep-previous|--discard-previous]            Replaces a storage entry's content with a tar stream read from standard input
-    storage:info <name> [--format text|json]                                          Displays a storage entry
-    storage:labels:report [<name>] [<flag>]                                           Displays the labels of one or all storage entries
-    storage:labels:set <name> <key> [<value>]                                         Sets or clears a label of a storage entry
-    storage:list <app> [--format text|json]                                           List bind mounts for app's container(s) (host:container)
-    storage:list-entries [--format text|json]                                         Lists the storage entries
-    storage:migrate [<app>|--all]                                                     Moves the volumes of an app's docker options into storage entries
-    storage:mount <app> <host-dir:container-dir>|<name> [--container-dir <path>]      Create a new bind mount, or mount a storage entry
-    storage:report [<app>] [<flag>] [--global]                                        Displays a storage report for one or more apps
-    storage:set <name> <property> [<value>]                                           Sets or clears a property of a storage entry
-    storage:unmount <app> <host-dir:container-dir>|<name> [--container-dir <path>]    Remove an existing bind mount, or unmount a storage entry
-    storage:wait <name>                                                               Waits for a storage entry to be ready
+    storage:annotations:report [<name>] [<flag>]                                                 Displays the annotations of one or all storage entries
+    storage:annotations:set <name> <key> [<value>]                                               Sets or clears an annotation of a storage entry
+    storage:backup <name>...|--app <app>|--all                                                   Takes a snapshot of storage entries now (encrypted, deduplicated, with restic)
+    storage:backup-auth <name>|--global <KEY=VALUE>...                                           Keeps backend credentials for backups (passed to restic in its environment, never shown)
+    storage:backup-deauth <name>|--global [<KEY>...]                                             Forgets backend credentials for backups (all of them, or those named)
+    storage:backup-list <name> [--format text|json]                                              Lists the snapshots of a storage entry
+    storage:backup-prune <name>...|--all                                                         Removes the snapshots the retention (keep-*) does not keep
+    storage:backup-report [<name>] [<flag>] [--global] [--format stdout|json]                    Displays the backup settings, schedule and last snapshot of storage entries
+    storage:backup-restore <name> [<snapshot>|latest] [--to <dir>] [--discard-previous] | --all  Restores a snapshot into its storage entry (atomically), or into another directory
+    storage:backup-set <name>|--global <property> [<value>]                                      Sets or clears a backup property of a storage entry, or its global default
+    storage:backup-verify <name>...|--all [--read-data]                                          Checks the integrity of the repositories holding storage entries' snapshots
+    storage:create <name> [<path>] [--chown <c>] [--mode <m>] [--reclaim-policy <p>]             Creates a named storage entry (a host directory or a docker volume)
+    storage:destroy <name> [--force] [--destroy-host-dir]                                        Destroys a storage entry that no app mounts (its data is kept unless asked)
+    storage:ensure-directory [--chown option] <directory>                                        Creates a persistent storage directory in the recommended storage path
+    storage:exec <name> [--image <image>] [--as-user <uid>] [-- <cmd>...]                        Runs a command in a temporary container with the storage entry at /data
+    storage:export <name> [--compress zstd|gzip|none]                                            Writes a storage entry's content as a tar stream to standard output
+    storage:import <name> [--replace] [--keep-previous|--discard-previous]                       Replaces a storage entry's content with a tar stream read from standard input
+    storage:info <name> [--format text|json]                                                     Displays a storage entry
+    storage:labels:report [<name>] [<flag>]                                                      Displays the labels of one or all storage entries
+    storage:labels:set <name> <key> [<value>]                                                    Sets or clears a label of a storage entry
+    storage:list <app> [--format text|json]                                                      List bind mounts for app's container(s) (host:container)
+    storage:list-entries [--format text|json]                                                    Lists the storage entries
+    storage:migrate [<app>|--all]                                                                Moves the volumes of an app's docker options into storage entries
+    storage:mount <app> <host-dir:container-dir>|<name> [--container-dir <path>]                 Create a new bind mount, or mount a storage entry
+    storage:report [<app>] [<flag>] [--global]                                                   Displays a storage report for one or more apps
+    storage:set <name> <property> [<value>]                                                      Sets or clears a property of a storage entry
+    storage:unmount <app> <host-dir:container-dir>|<name> [--container-dir <path>]               Remove an existing bind mount, or unmount a storage entry
+    storage:wait <name>                                                                          Waits for a storage entry to be ready
 """
 
 GLOBAL_HELP = """\

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import stat
 import subprocess
 import tarfile
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DOKKU_BIN
+from trees import make_tree, metadata
 
 
 def dokku_io(
@@ -27,46 +27,6 @@ def dokku_io(
             [str(DOKKU_BIN), *args], stdin=given, stdout=taken, stderr=subprocess.PIPE, check=False,
             env={**os.environ, **env.variables},
         )  # fmt: skip
-
-
-def make_tree(root: Path) -> None:
-    (root / "docs" / "private").mkdir(parents=True)
-    (root / "docs" / "a.txt").write_text("alpha\n")
-    (root / "docs" / "private" / "secret").write_bytes(os.urandom(4096))
-    os.chown(root / "docs" / "private" / "secret", 32767, 32767)
-    os.chmod(root / "docs" / "private", 0o700)
-    os.chmod(root / "docs" / "a.txt", 0o640)
-    os.chown(root / "docs" / "a.txt", 1000, 2000)
-    (root / "bin").mkdir()
-    (root / "bin" / "tool").write_text("#!/bin/sh\n")
-    os.chmod(root / "bin" / "tool", 0o4755)
-    (root / "link").symlink_to("docs/a.txt")
-    os.link(root / "docs" / "a.txt", root / "hard")
-    (root / "empty").mkdir()
-    with open(root / "sparse", "wb") as sparse:
-        sparse.truncate(8 << 20)
-        sparse.seek(4 << 20)
-        sparse.write(b"middle")
-    os.setxattr(root / "docs" / "a.txt", "user.origin", b"upload")
-    os.setxattr(root / "docs" / "a.txt", "trusted.secret", b"t")
-    os.utime(root / "docs" / "a.txt", ns=(1_600_000_000_123_456_789, 1_600_000_000_123_456_789))
-
-
-def metadata(root: Path) -> dict[str, tuple[object, ...]]:
-    """What a restore must give back, per path: type and mode, owner, size, mtime, link target, xattrs,
-    and which paths share an inode."""
-    inodes: dict[int, str] = {}
-    shown = {}
-    for path in sorted([root, *root.rglob("*")]):
-        st = os.lstat(path)
-        name = str(path.relative_to(root))
-        first = inodes.setdefault(st.st_ino, name)
-        link = os.readlink(path) if stat.S_ISLNK(st.st_mode) else None
-        xattrs = {} if link else {key: os.getxattr(path, key) for key in sorted(os.listxattr(path))}
-        mtime = None if stat.S_ISDIR(st.st_mode) or link else st.st_mtime_ns
-        size = None if stat.S_ISDIR(st.st_mode) else st.st_size
-        shown[name] = (oct(st.st_mode), st.st_uid, st.st_gid, size, mtime, link, xattrs, first)
-    return shown
 
 
 @pytest.mark.parametrize("compress", ["none", "zstd", "gzip"])

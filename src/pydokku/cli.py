@@ -96,8 +96,8 @@ def _run(argv: list[str], console: Console) -> int:
     except DokkuError as error:
         console.warn(error.message)
         return error.exit_code
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as interrupt:
+        return 128 + getattr(interrupt, "signum", 2)
     except BrokenPipeError:
         raise  # main() ends quietly: the reader went away
     except Exception as error:  # the one boundary: no traceback unless asked for

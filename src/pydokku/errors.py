@@ -25,3 +25,11 @@ class UsageError(DokkuError):
 class AppMissing(DokkuError):
     def __init__(self, app: str) -> None:
         super().__init__(f"App {app} does not exist", EXIT_APP_MISSING)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal (SIGTERM, SIGHUP) turned into an exception where work must be undone before exiting."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -229,6 +229,12 @@ class Engine:
     def stop(self, container: str, timeout: int) -> None:
         self._post(f"/containers/{_segment(container)}/stop", {"t": str(timeout)})
 
+    def pause(self, container: str) -> None:
+        self._post(f"/containers/{_segment(container)}/pause")
+
+    def unpause(self, container: str) -> None:
+        self._post(f"/containers/{_segment(container)}/unpause")
+
     def remove(self, container: str) -> None:
         """Force-remove a container (its named volumes and bind mounts are never removed)."""
         import time

@@ -9,12 +9,12 @@ fix-up, which runs before any container starts and can be turned off per app.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 from functools import partial
 
 from pydokku.errors import DokkuError
+from pydokku.locks import app_lock
 from pydokku.plugins import apps, storage
 from pydokku.plugins.storage import attachment_spec
 from pydokku.plugins.storage.entries import DEFAULT_PROCESS_TYPE
@@ -42,23 +42,6 @@ CHECK_INTERVAL = 0.05
 
 def image_tag(app: str) -> str:
     return f"dokku/{app}:latest"
-
-
-class AppLock:
-    """One deploy, stop or removal of an app at a time; others wait for it."""
-
-    def __init__(self, context: Context, app: str) -> None:
-        directory = os.path.join(context.paths.lib_root, "locks")
-        os.makedirs(directory, exist_ok=True)
-        self._path = os.path.join(directory, app)
-        self._fd = -1
-
-    def __enter__(self) -> None:
-        self._fd = os.open(self._path, os.O_CREAT | os.O_RDWR, 0o600)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc: object) -> None:
-        os.close(self._fd)
 
 
 def _runtime(context: Context, app_name: str, candidate: Release | None = None) -> Runtime:
@@ -139,7 +122,7 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
     the containers they replace and what is no longer wanted. If any dyno fails, the containers
     started so far are removed, the old ones keep running and a candidate is not recorded."""
     console, engine = context.console, context.engine
-    with AppLock(context, app_name):
+    with app_lock(context, app_name):
         runtime = _runtime(context, app_name, candidate)
         release = runtime.release
         if release is None:
@@ -456,7 +439,7 @@ def _resolve_user(engine: Engine, image_id: str, user: str) -> tuple[int, int]:
 
 def stop(context: Context, app_name: str) -> int:
     """Stop the app's running containers (they are kept, as `docker stop` keeps them)."""
-    with AppLock(context, app_name):
+    with app_lock(context, app_name):
         stop_timeout = _runtime(context, app_name).stop_timeout
         running = [c for c in _deployed_containers(context.engine, app_name) if c.state == "running"]
         for container in running:
@@ -468,10 +451,34 @@ def containers(context: Context, app_name: str) -> list[Container]:
     return _deployed_containers(context.engine, app_name)
 
 
+def running_with_mount(context: Context, app_names: list[str], source: str) -> list[tuple[Container, int]]:
+    """The running containers of these apps (deployed and one-off) that mount `source` (a host
+    directory, or what is inside it, or a docker volume by name), each with its app's stop timeout."""
+    engine = context.engine
+    real = os.path.realpath(source) if source.startswith("/") else ""
+    found = []
+    for app_name in app_names:
+        stop_timeout = _runtime(context, app_name).stop_timeout
+        for container in engine.containers({plan.LABEL_APP: app_name}):
+            if container.state not in ("running", "paused"):
+                continue
+            mounts = (engine.inspect(container.id) or {}).get("Mounts") or []
+            if any(_mounts_source(mount, source, real) for mount in mounts):
+                found.append((container, stop_timeout))
+    return found
+
+
+def _mounts_source(mount: dict[str, Any], source: str, real: str) -> bool:
+    if not real:
+        return bool(mount.get("Type") == "volume" and mount.get("Name") == source)
+    mounted = os.path.realpath(mount.get("Source") or "/nonexistent")
+    return mounted == real or mounted.startswith(real.rstrip("/") + "/")
+
+
 def remove_all(context: Context, app_name: str) -> None:
     """Remove every container and image of the app. Its mounts' data is not touched."""
     engine = context.engine
-    with AppLock(context, app_name):
+    with app_lock(context, app_name):
         for container in engine.containers({plan.LABEL_APP: app_name}):
             engine.remove(container.id)
         for image_id in engine.images({plan.LABEL_APP: app_name}):

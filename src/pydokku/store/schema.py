@@ -180,6 +180,25 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         # A colon mount's options as written (`z,ro`): what storage:list shows and clients match.
         "ALTER TABLE attachments ADD COLUMN options_text TEXT NOT NULL DEFAULT ''",
     ),
+    (
+        # Backup settings of a storage entry; entry_id NULL holds the global values entries inherit.
+        # Secrets (passphrases, backend credentials) are not here: see store/secrets.py.
+        """CREATE TABLE backup_settings (
+            entry_id INTEGER REFERENCES storage_entries(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL
+        )""",
+        "CREATE UNIQUE INDEX backup_settings_key ON backup_settings (COALESCE(entry_id, 0), key)",
+        # What the last backup of an entry did, for backup-report without asking the repository.
+        """CREATE TABLE backup_status (
+            entry_id INTEGER PRIMARY KEY REFERENCES storage_entries(id) ON DELETE CASCADE,
+            snapshot TEXT NOT NULL DEFAULT '',
+            finished_at INTEGER NOT NULL DEFAULT 0,
+            summary TEXT NOT NULL DEFAULT '',
+            error TEXT NOT NULL DEFAULT '',
+            error_at INTEGER NOT NULL DEFAULT 0
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

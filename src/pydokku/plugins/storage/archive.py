@@ -144,6 +144,24 @@ def check_tree(root: str) -> None:
                     )
 
 
+def set_aside(previous: str, directory: str, *, discard: bool) -> str:
+    """What a swap left behind (the entry's previous content): removed when asked or empty, else kept
+    beside the entry under a new name, never onto an earlier one. Returns the kept path, or ""."""
+    import shutil
+    import time
+
+    if discard or not os.listdir(previous):
+        shutil.rmtree(previous)
+        return ""
+    kept = base = f"{directory}.previous-{time.strftime('%Y%m%d%H%M%S')}"
+    number = 1
+    while os.path.lexists(kept):
+        number += 1
+        kept = f"{base}-{number}"
+    os.rename(previous, kept)
+    return kept
+
+
 def exchange(first: str, second: str) -> None:
     """Swap two directories in one atomic step (both must exist on the same file system)."""
     import ctypes

@@ -4,6 +4,8 @@ from pydokku.registry import Command
 _H = "pydokku.plugins.storage.subcommands:"
 _S = "pydokku.plugins.storage.stream_commands:"
 _E = "pydokku.plugins.storage.entry_commands:"
+_B = "pydokku.plugins.storage.backup.subcommands:"
+_GLOBAL = Flag("global")
 _FORMAT = Flag("format", takes_value=True)
 
 
@@ -12,6 +14,78 @@ def _value(name: str) -> Flag:
 
 
 COMMANDS = (
+    Command(
+        "storage:backup",
+        "storage:backup <name>...|--app <app>|--all",
+        "Takes a snapshot of storage entries now (encrypted, deduplicated, with restic)",
+        _B + "backup",
+        ArgSpec((Flag("all"),)),
+        takes_app=False,
+    ),
+    Command(
+        "storage:backup-auth",
+        "storage:backup-auth <name>|--global <KEY=VALUE>...",
+        "Keeps backend credentials for backups (passed to restic in its environment, never shown)",
+        _B + "auth",
+        ArgSpec((_GLOBAL,)),
+        takes_app=False,
+    ),
+    Command(
+        "storage:backup-deauth",
+        "storage:backup-deauth <name>|--global [<KEY>...]",
+        "Forgets backend credentials for backups (all of them, or those named)",
+        _B + "deauth",
+        ArgSpec((_GLOBAL,)),
+        takes_app=False,
+    ),
+    Command(
+        "storage:backup-list",
+        "storage:backup-list <name> [--format text|json]",
+        "Lists the snapshots of a storage entry",
+        _B + "backup_list",
+        ArgSpec((_FORMAT,), max_positionals=1),
+        takes_app=False,
+    ),
+    Command(
+        "storage:backup-prune",
+        "storage:backup-prune <name>...|--all",
+        "Removes the snapshots the retention (keep-*) does not keep",
+        _B + "prune",
+        ArgSpec((Flag("all"),)),
+        takes_app=False,
+    ),
+    Command(
+        "storage:backup-report",
+        "storage:backup-report [<name>] [<flag>] [--global] [--format stdout|json]",
+        "Displays the backup settings, schedule and last snapshot of storage entries",
+        _B + "backup_report",
+        ArgSpec((_FORMAT, _GLOBAL), info_flags=True, max_positionals=1),
+        takes_app=False,
+    ),
+    Command(
+        "storage:backup-restore",
+        "storage:backup-restore <name> [<snapshot>|latest] [--to <dir>] [--discard-previous] | --all",
+        "Restores a snapshot into its storage entry (atomically), or into another directory",
+        "pydokku.plugins.storage.backup.restore:restore",
+        ArgSpec((_value("to"), Flag("keep-previous"), Flag("discard-previous"), Flag("all")), max_positionals=2),
+        takes_app=False,
+    ),
+    Command(
+        "storage:backup-set",
+        "storage:backup-set <name>|--global <property> [<value>]",
+        "Sets or clears a backup property of a storage entry, or its global default",
+        _B + "set_property",
+        ArgSpec((_GLOBAL,), max_positionals=3),
+        takes_app=False,
+    ),
+    Command(
+        "storage:backup-verify",
+        "storage:backup-verify <name>...|--all [--read-data]",
+        "Checks the integrity of the repositories holding storage entries' snapshots",
+        _B + "verify",
+        ArgSpec((Flag("all"), Flag("read-data"))),
+        takes_app=False,
+    ),
     Command(
         "storage:annotations:report",
         "storage:annotations:report [<name>] [<flag>]",

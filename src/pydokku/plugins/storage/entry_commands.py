@@ -136,6 +136,19 @@ def create(context: Context, args: ParsedArgs) -> None:
         disk.remove_created(created)
         raise
     context.console.header(f"Storage entry {name} {'updated' if existing else 'created'}")
+    entries_changed(context)
+
+
+def entries_changed(context: Context, destroyed: str = "") -> None:
+    """Backups follow the entries: the schedule file lists every entry a schedule applies to, and a
+    destroyed entry's backup secrets go with it (its snapshots stay in the repository)."""
+    from pydokku.plugins.storage.backup import schedule
+
+    if destroyed:
+        from pydokku.store.secrets import Secrets, entry_scope
+
+        Secrets(context.paths.lib_root).remove(entry_scope(destroyed))
+    schedule.sync(context)
 
 
 def _check_redefinition(tx: Tx, name: str, path: str) -> Entry | None:
@@ -179,6 +192,7 @@ def destroy(context: Context, args: ParsedArgs) -> None:
         confirm_destructive(context.console, context.stdin, f"storage entry {name}", name)
     with context.store.write() as tx:
         storage_store.delete_entry(tx, require_entry(tx, name).id)
+    entries_changed(context, destroyed=name)
     if remove_dir:
         try:
             shutil.rmtree(entry.host_path)  # descriptor-based: links inside are removed, never followed
@@ -403,6 +417,7 @@ def migrate(context: Context, args: ParsedArgs) -> None:
         targets = app_store.list_all(tx) if args.has("all") else [apps.require(tx, name)]
         for app in targets:
             _migrate_app(tx, app)
+    entries_changed(context)
     if args.has("all"):
         context.console.header(f"Re-migrated {len(targets)} app(s)")
     else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
 
 from pydokku.errors import DokkuError
 from pydokku.plugins.storage import archive, entries
@@ -25,7 +24,7 @@ def _entry(context: Context, name: str) -> tuple[Entry, list[str]]:
         return entry, mounted_by(tx, entry)
 
 
-def _directory(context: Context, entry: Entry) -> str:
+def content_directory(context: Context, entry: Entry) -> str:
     """Where the entry's content lives on this host: its directory, or a local-driver volume's data."""
     if not entries.is_volume(entry.host_path):
         return entry.host_path
@@ -47,7 +46,7 @@ def export(context: Context, args: ParsedArgs) -> None:
     if sys.stdout.isatty():
         raise DokkuError("Refusing to write an archive to a terminal; redirect standard output to a file or a pipe")
     entry, _ = _entry(context, args.positional(0))
-    directory = _directory(context, entry)
+    directory = content_directory(context, entry)
     if not os.path.isdir(directory):
         raise DokkuError(f'storage entry "{entry.name}" host path {directory} does not exist')
     context.console.out.flush()
@@ -62,7 +61,14 @@ def import_stream(context: Context, args: ParsedArgs) -> None:
     if sys.stdin.isatty():
         raise DokkuError("Refusing to read an archive from a terminal; redirect standard input from a file or a pipe")
     entry, users = _entry(context, args.positional(0))
-    directory = _directory(context, entry)
+    from pydokku.locks import entry_lock
+
+    with entry_lock(context, entry.name):  # not while a backup reads it or a restore replaces it
+        _import_into(context, args, entry, users)
+
+
+def _import_into(context: Context, args: ParsedArgs, entry: Entry, users: list[str]) -> None:
+    directory = content_directory(context, entry)
     if os.path.islink(directory):
         raise DokkuError(f"{directory} is a symbolic link; refusing to import through it")
     exists = os.path.isdir(directory)
@@ -86,13 +92,9 @@ def import_stream(context: Context, args: ParsedArgs) -> None:
         raise
     console = context.console
     console.header(f"Imported into storage entry {entry.name} ({directory})")
-    if exists:
-        if args.has("discard-previous") or not os.listdir(staging):
-            shutil.rmtree(staging)
-        else:
-            previous = f"{directory}.previous-{time.strftime('%Y%m%d%H%M%S')}"
-            os.rename(staging, previous)
-            console.detail(f"Previous content kept in {previous}")
+    kept = archive.set_aside(staging, directory, discard=args.has("discard-previous")) if exists else ""
+    if kept:
+        console.detail(f"Previous content kept in {kept}")
     if users:
         console.detail(
             f"Running containers of {', '.join(users)} still see the previous content until restarted"

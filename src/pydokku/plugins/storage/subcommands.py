@@ -122,6 +122,9 @@ def mount(context: Context, args: ParsedArgs) -> None:
         spec = parse(target)
         _mount_colon(tx, app, spec)
     warn_if_missing(context.console, spec)
+    from pydokku.plugins.storage.entry_commands import entries_changed
+
+    entries_changed(context)
 
 
 def _mount_colon(tx: Tx, app: apps.AppRow, spec: MountSpec) -> None:

@@ -1,0 +1,92 @@
+"""What happens to the running containers that mount an entry while it is snapshotted: nothing,
+a freeze (`docker pause`, ~40 ms each way), or a stop and a start again. They are always resumed,
+also when the snapshot fails or the command is interrupted (SIGINT, SIGTERM, SIGHUP); after a
+SIGKILL, the journal of held containers lets the entry's next backup or restore resume them."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+
+from pydokku.errors import Interrupted
+from pydokku.plugins.storage.backup.journal import Journal
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pydokku.context import Context
+
+
+KIND = "quiesced"
+
+
+@contextlib.contextmanager
+def quiesced(context: Context, entry: str, mode: str, directory: str, users: list[str]) -> Iterator[None]:
+    if mode == "none" or not users:
+        yield
+        return
+    from pydokku.scheduler import docker_local
+
+    engine = context.engine
+    containers = [(c, t) for c, t in docker_local.running_with_mount(context, users, directory) if c.state == "running"]
+    if not containers:
+        yield
+        return
+    console = context.console
+    names = ", ".join(container.name for container, _ in containers)
+    journal = Journal(context, KIND, entry)
+    with interrupts_raise():
+        journal.save(mode=mode, containers=[container.id for container, _ in containers])
+        try:
+            console.detail(f"{'Pausing' if mode == 'pause' else 'Stopping'} {names} for the snapshot")
+            for container, stop_timeout in containers:
+                engine.pause(container.id) if mode == "pause" else engine.stop(container.id, stop_timeout)
+            yield
+        finally:
+            resumed = _resume(context, journal)
+            journal.remove()
+            console.detail(f"{'Resumed' if mode == 'pause' else 'Started'} {', '.join(resumed)}")
+
+
+def resume_left_behind(context: Context, entry: str) -> None:
+    """Resume what a backup killed while it held the containers left paused or stopped."""
+    journal = Journal(context, KIND, entry)
+    if not journal.load():
+        return
+    resumed = _resume(context, journal)
+    journal.remove()
+    if resumed:
+        context.console.warn(f"Resumed {', '.join(resumed)}, held by an interrupted backup of storage entry {entry}")
+
+
+def _resume(context: Context, journal: Journal) -> list[str]:
+    """Unpause (or start) the journal's containers that are still held; their names."""
+    engine = context.engine
+    containers = journal.state.get("containers")
+    resumed = []
+    for container_id in containers if isinstance(containers, list) else []:
+        state = (engine.inspect(str(container_id)) or {}).get("State") or {}
+        if state.get("Paused"):
+            engine.unpause(str(container_id))
+        elif state and not state.get("Running") and journal.text("mode") == "stop":
+            engine.start(str(container_id))
+        else:
+            continue
+        resumed.append(str((engine.inspect(str(container_id)) or {}).get("Name", container_id)).lstrip("/"))
+    return resumed
+
+
+@contextlib.contextmanager
+def interrupts_raise() -> Iterator[None]:
+    """SIGTERM and SIGHUP unwind like Ctrl-C while the block runs, so its cleanup runs too."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

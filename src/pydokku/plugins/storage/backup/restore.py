@@ -1,0 +1,284 @@
+"""storage:backup-restore: a snapshot back into its entry, all or nothing.
+
+restic restores into a fresh staging directory beside the entry (the same file system); the
+containers that mount the entry are stopped, the staged tree and the entry are exchanged in one
+atomic `renameat2(RENAME_EXCHANGE)`, and the containers started again one at a time. A journal
+(`$DOKKU_LIB_ROOT/data/restores/<entry>.json`, replaced atomically at each step) says how far a
+restore got, so that a restore interrupted at any moment (even by SIGKILL) is finished or rolled
+back by the next one: the entry holds the old content or the new, never a mix.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+
+from pydokku.errors import DokkuError
+from pydokku.locks import entry_lock
+from pydokku.plugins.storage import archive
+from pydokku.plugins.storage.backup import settings as backup_settings
+from pydokku.plugins.storage.backup.journal import Journal
+from pydokku.plugins.storage.backup.restic import ENTRY_TAG, Restic
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.args import ParsedArgs
+    from pydokku.context import Context
+    from pydokku.plugins.storage.backup.settings import Resolved
+    from pydokku.store.storage import Entry
+
+
+def restore(context: Context, args: ParsedArgs) -> None:
+    name = args.positional(0)
+    if args.has("all"):
+        if name or args.value("to") is not None:
+            raise DokkuError("--all restores every storage entry in place; it takes no entry, snapshot or --to")
+        _restore_all(context, discard=args.has("discard-previous"))
+        return
+    if not name:
+        raise DokkuError("Please specify a storage entry, or --all")
+    _check_entry_name(name)
+    snapshot = args.positional(1) or "latest"
+    if args.has("keep-previous") and args.has("discard-previous"):
+        raise DokkuError("--keep-previous and --discard-previous cannot be combined")
+    target = args.value("to")
+    if target is not None:
+        _check_target(target)
+    _restore_one(context, name, snapshot, target, discard=args.has("discard-previous"))
+
+
+def _restore_one(context: Context, name: str, snapshot: str, target: str | None, *, discard: bool) -> None:
+    from pydokku.plugins.storage.backup.quiesce import interrupts_raise, resume_left_behind
+
+    with entry_lock(context, name), interrupts_raise():
+        resume_left_behind(context, name)
+        entry, resolved, users = _load(context, name)
+        restic = Restic(context.paths, resolved, context.console)
+        if restic.exists_locally() is False:
+            raise DokkuError(f"There are no backups in {restic.repository} yet")
+        if target is not None:
+            _restore_to(context, restic, name, snapshot, target)
+            return
+        _restore_entry(context, restic, name, entry, users, snapshot, discard=discard)
+
+
+def _restore_all(context: Context, *, discard: bool) -> None:
+    """Disaster recovery: the latest snapshot of every entry found in the global repository, into each
+    entry that is missing or empty (one with content is left alone, and said so)."""
+    from pydokku.plugins.storage.backup.restic import entry_of
+    from pydokku.plugins.storage.stream_commands import content_directory
+
+    _, resolved, _ = _load(context, "")
+    restic = Restic(context.paths, resolved, context.console)
+    if restic.exists_locally() is False:
+        raise DokkuError(f"There are no backups in {restic.repository} yet")
+    names = sorted({entry_of(snapshot) for snapshot in restic.snapshots(None)} - {""})
+    if not names:
+        raise DokkuError(f"There are no backups of storage entries in {restic.repository}")
+    for name in names:
+        entry, _, _ = _load(context, name)
+        directory = content_directory(context, entry) if entry is not None else ""
+        if directory and os.path.isdir(directory) and os.listdir(directory):
+            context.console.header(f"Leaving storage entry {name} as it is: {directory} is not empty")
+            continue
+        _restore_one(context, name, "latest", None, discard=discard)
+
+
+def _check_entry_name(name: str) -> None:
+    """The name of an entry, existing or to come back: never a path (it names a lock and a journal)."""
+    from pydokku.plugins.storage import entries
+    from pydokku.text import only
+
+    if len(name) > entries.MAX_NAME or not only(name, entries.DNS_LABEL):
+        raise DokkuError(f'storage entry "{name}" does not exist')
+
+
+def _load(context: Context, name: str) -> tuple[Entry | None, Resolved, list[str]]:
+    from pydokku.plugins.storage.entry_commands import mounted_by
+    from pydokku.store import storage as storage_store
+
+    with context.store.read() as tx:
+        entry = storage_store.entry(tx, name) if name else None
+        users = mounted_by(tx, entry) if entry is not None else []
+        return entry, backup_settings.resolve(tx, context.paths, entry), users
+
+
+def _check_target(target: str) -> None:
+    if not target.startswith("/") or ".." in target.split("/"):
+        raise DokkuError(f"--to must be an absolute path without '..': {target}")
+    if os.path.islink(target) or (os.path.exists(target) and not os.path.isdir(target)):
+        raise DokkuError(f"--to {target} exists and is not a directory")
+    if os.path.isdir(target) and os.listdir(target):
+        raise DokkuError(f"--to {target} is not empty; choose an empty or a new directory")
+
+
+def _restic_restore(restic: Restic, name: str, snapshot: str, staging: str) -> tuple[str, str]:
+    """Restore into `staging`; return the snapshot's id and the one directory it holds."""
+    selector = ["latest", "--tag", ENTRY_TAG + name] if snapshot == "latest" else [_snapshot_of(restic, name, snapshot)]
+    outcome = restic.checked("restore", *selector, "--target", staging, what=f"restore storage entry {name}")
+    restored = outcome.stdout.partition("<Snapshot ")[2].partition(" ")[0]
+    children = os.listdir(staging)
+    if len(children) != 1 or not os.path.isdir(os.path.join(staging, children[0])):
+        raise DokkuError(
+            f"Snapshot {restored or snapshot} does not hold one directory; it was not made by storage:backup"
+        )
+    return restored, os.path.join(staging, children[0])
+
+
+def _snapshot_of(restic: Restic, name: str, snapshot: str) -> str:
+    """The full id of one of the entry's snapshots, given a unique prefix of it."""
+    matching = [str(s.get("id", "")) for s in restic.snapshots(name) if str(s.get("id", "")).startswith(snapshot)]
+    if len(matching) != 1:
+        problem = "is not a backup of" if not matching else "names several backups of"
+        raise DokkuError(f"Snapshot {snapshot} {problem} storage entry {name} (see storage:backup-list {name})")
+    return matching[0]
+
+
+def _staging(parent: str, base: str) -> str:
+    os.makedirs(parent, mode=0o755, exist_ok=True)
+    return tempfile.mkdtemp(prefix=f".{base}.restore-", dir=parent)
+
+
+def _restore_to(context: Context, restic: Restic, name: str, snapshot: str, target: str) -> None:
+    """A copy of a snapshot in a directory of the operator's choosing; the entry and its apps untouched."""
+    parent = os.path.dirname(target.rstrip("/"))
+    staging = _staging(parent, os.path.basename(target.rstrip("/")))
+    try:
+        context.console.header(f"Restoring storage entry {name} ({snapshot}) into {target}")
+        restored, tree = _restic_restore(restic, name, snapshot, staging)
+        if os.path.isdir(target):
+            os.rmdir(target)  # empty, checked before
+        os.rename(tree, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    context.console.detail(f"Restored snapshot {restored} into {target}")
+
+
+def _restore_entry(
+    context: Context, restic: Restic, name: str, entry: Entry | None, users: list[str], snapshot: str, *, discard: bool
+) -> None:
+    from pydokku.plugins.storage.stream_commands import content_directory
+
+    console = context.console
+    journal = Journal(context, "restores", name)
+    if journal.load():
+        finished = recover(context, journal)
+        if finished and snapshot in ("latest", journal.text("snapshot")[: len(snapshot)]):
+            return
+    directory = content_directory(context, entry) if entry is not None else ""
+    host_path = entry.host_path if entry is not None else _recreated_path(context, restic, name)
+    directory = directory or host_path
+    if os.path.islink(directory):
+        raise DokkuError(f"{directory} is a symbolic link; refusing to restore through it")
+    exists = os.path.isdir(directory)
+    if exists and os.listdir(directory) and not context.flags.force:
+        from pydokku.console import confirm_destructive
+
+        confirm_destructive(
+            context.console, context.stdin, f"the current content of storage entry {name} ({directory})", name
+        )
+    parent, base = os.path.split(directory.rstrip("/"))
+    staging = _staging(parent, base)
+    journal.state = {"entry": name, "directory": directory, "staging": staging, "discard": discard}
+    journal.save(phase="restoring", snapshot=snapshot)
+    console.header(f"Restoring storage entry {name} from {restic.repository} ({snapshot})")
+    try:
+        restored, tree = _restic_restore(restic, name, snapshot, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        journal.remove()
+        raise
+    journal.save(phase="staged", snapshot=restored, tree=tree, inode=os.lstat(tree).st_ino, existed=exists)
+    from pydokku.scheduler import docker_local
+
+    held = docker_local.running_with_mount(context, users, directory) if users else []
+    journal.save(stopped=[container.id for container, _ in held])
+    for container, stop_timeout in held:
+        console.detail(f"Stopping {container.name}")
+        context.engine.stop(container.id, stop_timeout)
+    if exists:
+        archive.exchange(tree, directory)
+    else:
+        os.rename(tree, directory)
+    journal.save(phase="swapped")
+    if entry is None:
+        _record_entry(context, name, host_path)
+    console.detail(f"Restored snapshot {restored} into {directory}")
+    _finish(context, journal)
+
+
+def recover(context: Context, journal: Journal) -> bool:
+    """Finish (True) or roll back (False) the restore a journal describes, whatever stopped it."""
+    console = context.console
+    name, directory = journal.text("entry"), journal.text("directory")
+    swapped = journal.text("phase") == "swapped" or (
+        journal.text("phase") == "staged" and _inode(directory) == journal.state.get("inode")
+    )
+    if swapped:
+        console.header(
+            f"Finishing the interrupted restore of storage entry {name} (snapshot {journal.text('snapshot')})"
+        )
+        _finish(context, journal)
+        return True
+    console.header(f"Rolling back the interrupted restore of storage entry {name}: {directory} keeps its content")
+    shutil.rmtree(journal.text("staging"), ignore_errors=True)
+    _start_again(context, journal)
+    journal.remove()
+    return False
+
+
+def _finish(context: Context, journal: Journal) -> None:
+    """After the exchange: keep (or remove) the previous content, start the containers, forget the journal."""
+    staging, tree, directory = journal.text("staging"), journal.text("tree"), journal.text("directory")
+    if os.path.isdir(tree):  # the previous content, exchanged into the staging directory
+        kept = archive.set_aside(tree, directory, discard=bool(journal.state.get("discard")))
+        if kept:
+            context.console.detail(f"Previous content kept in {kept}")
+    shutil.rmtree(staging, ignore_errors=True)
+    _start_again(context, journal)
+    journal.remove()
+
+
+def _start_again(context: Context, journal: Journal) -> None:
+    """Start what the restore stopped, one container at a time, as a restart does."""
+    stopped = journal.state.get("stopped")
+    for container_id in stopped if isinstance(stopped, list) else []:
+        found = context.engine.inspect(str(container_id))
+        if found is None or found.get("State", {}).get("Running"):
+            continue
+        context.console.detail(f"Starting {found.get('Name', '').lstrip('/')}")
+        context.engine.start(str(container_id))
+
+
+def _inode(path: str) -> int | None:
+    try:
+        return os.lstat(path).st_ino
+    except OSError:
+        return None
+
+
+def _recreated_path(context: Context, restic: Restic, name: str) -> str:
+    """Disaster recovery onto empty state: where an entry that no longer exists comes back. A named
+    entry at its default path; a legacy entry (a `host:container` mount) at the path it was named after."""
+    from pydokku.plugins.storage import entries
+    from pydokku.store.schema import legacy_entry_name
+
+    if not name.startswith(entries.LEGACY_PREFIX):
+        entries.check_name(name)
+        return os.path.join(context.paths.storage_root, name)
+    snapshots = restic.snapshots(name)
+    paths = [str(path) for s in snapshots[-1:] for path in (s.get("paths") or [])]  # type: ignore[attr-defined]
+    if len(paths) != 1 or legacy_entry_name(paths[0]) != name:
+        raise DokkuError(f'storage entry "{name}" does not exist, and no backup of it says where it was')
+    return paths[0]
+
+
+def _record_entry(context: Context, name: str, host_path: str) -> None:
+    from pydokku.store import storage as storage_store
+
+    with context.store.write() as tx:
+        if storage_store.entry(tx, name) is None:
+            storage_store.save_entry(tx, name, host_path, "", "", "", int(time.time()))
+    context.console.detail(f"Created storage entry {name} at {host_path}")
