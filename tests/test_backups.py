@@ -241,8 +241,10 @@ def test_restore_refusals_change_nothing(dokku, env, entry, tmp_path):
     cases = [
         (("storage:backup-restore",), "Please specify a storage entry, or --all"),
         (("storage:backup-restore", "../uploads"), 'storage entry "../uploads" does not exist'),
-        (("storage:backup-restore", "--all", "uploads"),
-         "--all restores every storage entry in place; it takes no entry, snapshot or --to"),
+        (
+            ("storage:backup-restore", "--all", "uploads"),
+            "--all restores every storage entry in place; it takes no entry, snapshot or --to",
+        ),
         (
             ("storage:backup-restore", "uploads", "--to", "relative"),
             "--to must be an absolute path without '..': relative",
@@ -694,3 +696,64 @@ def test_containers_held_by_a_killed_backup_are_resumed_by_the_next_one(dokku, e
     assert again.returncode == 0, again.stderr
     assert f" !     Resumed {container}, held by an interrupted backup of storage entry {name}\n" in again.stderr
     assert docker("inspect", "--format", "{{.State.Status}}", container) == "running"
+
+
+# -- volumes that are no directory on this host ------------------------------------------------------
+
+
+@pytest.fixture
+def device_volume(engine, tmp_path):  # type: ignore[no-untyped-def]
+    """A local-driver volume with a device (here a bind): its data is reached only through a container."""
+    from conftest import docker
+
+    device = tmp_path / "device"
+    device.mkdir()
+    name = f"pydokku-test-{os.urandom(4).hex()}"
+    docker("volume", "create", "--driver", "local", "--opt", "type=none", "--opt", "o=bind", "--opt",
+           f"device={device}", name)  # fmt: skip
+    yield name, device
+    docker("volume", "rm", "--force", name, check=False)
+
+
+def to_seconds(shown: dict[str, tuple[object, ...]]) -> dict[str, tuple[object, ...]]:
+    return {
+        path: (*row[:5], row[5] // 10**9 if isinstance(row[5], int) else row[5], *row[6:])
+        for path, row in shown.items()
+    }
+
+
+def test_a_volume_of_another_kind_is_read_through_a_container(dokku, env, tmp_path, device_volume):
+    from conftest import docker
+
+    volume, device = device_volume
+    (device / "docs").mkdir()
+    (device / "docs" / "a.txt").write_text("alpha\n")
+    os.chown(device / "docs", 1000, 2000)
+    os.chmod(device / "docs", 0o750)
+    (device / "link").symlink_to("docs/a.txt")
+    assert dokku("storage:create", "shared", volume).code == 0
+    done = backup(env, "shared")
+    assert done.stdout.splitlines()[1] == (
+        f"-----> Backing up storage entry shared (docker volume {volume}, read through a container) to"
+        f" {repository(env)}"
+    )
+    copy = tmp_path / "copy"
+    restored = run_cli(env, "storage:backup-restore", "shared", "--to", str(copy))
+    assert restored.returncode == 0, restored.stderr
+    assert to_seconds(metadata(copy)) == to_seconds(metadata(device))  # Docker's archives keep whole seconds
+    exported = subprocess.run(
+        [str(DOKKU_BIN), "storage:export", "shared"], capture_output=True, env={**os.environ, **env.variables}
+    )
+    assert exported.returncode == 0 and exported.stderr == b""
+    listed = subprocess.run(["tar", "-tvf", "-"], input=exported.stdout, capture_output=True, check=True).stdout
+    assert b"1000/2000" in listed and b"./docs/a.txt" in listed
+    # Replacing it in place is refused, with what to do instead; nothing is left behind.
+    refused = run_cli(env, "--force", "storage:backup-restore", "shared")
+    assert refused.returncode == 1
+    assert refused.stderr == (
+        f' !     storage entry "shared": docker volume {volume} (driver local, with a device) is not a directory on'
+        " this host: it is read through a container (storage:export, storage:backup) but not replaced in place;"
+        " restore it elsewhere (storage:backup-restore --to <dir>) and copy it in with storage:exec\n"
+    )
+    assert docker("ps", "--all", "--filter", "label=com.dokku.container-type=storage-reader", "--quiet") == ""
+    assert not (env.lib_root / "data" / "backup-copies" / "shared").exists()

@@ -27,7 +27,8 @@ HOSTILE = [
     "--chown", "--mode", "--container-dir", "--phase", "--process", "_default_", "--volume-subpath", "a/../b",
     "--volume-chown", "--storage-deploy-mounts", "--storage-attachment.1.entry-name", "--global", "legacy-abc",
     "uploads", "--annotation", "k=v", "--label", "--help", "-h", "--destroy-host-dir", "--all", "true", "false", "1",
-    "0", "-1", "\udcff",
+    "0", "-1", "\udcff", "keep-last", "schedule", "* * * * *", "quiesce", "pause", "latest", "--to", "--read-data",
+    "passphrase", "AWS_X=1", "repository", "sftp-command",
 ]  # fmt: skip
 
 

@@ -205,3 +205,31 @@ def test_an_archive_that_makes_tar_warn_for_every_member_still_imports(dokku, en
     result = dokku_io(env, "storage:import", "target", stdin=stream)
     assert (result.returncode, result.stderr) == (0, b""), result.stderr[:300]
     assert len(os.listdir(env.storage_root / "target")) == 3000
+
+
+def test_export_shows_progress_on_stderr_only_when_it_is_a_terminal(dokku, env, tmp_path):
+    import pty
+
+    assert dokku("storage:create", "source").code == 0
+    make_tree(env.storage_root / "source", big_bytes=8 << 20)
+    master, slave = pty.openpty()
+    stream = tmp_path / "stream"
+    with open(stream, "wb") as out:
+        done = subprocess.run(
+            [str(DOKKU_BIN), "storage:export", "source"], stdout=out, stderr=slave, stdin=subprocess.DEVNULL,
+            env={**os.environ, **env.variables}, check=False,
+        )  # fmt: skip
+    os.close(slave)
+    shown = os.read(master, 65536).decode()
+    os.close(master)
+    assert done.returncode == 0
+    assert shown.endswith(" written \r\n") and "\r       " in shown and "MiB written" in shown
+    piped = dokku_io(env, "storage:export", "source", stdout=tmp_path / "again")
+    assert piped.stderr == b""
+
+    def members(path: Path) -> list[str]:  # (pax headers hold access times: the bytes differ)
+        return subprocess.run(
+            ["tar", "-tvf", str(path)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+
+    assert members(tmp_path / "again") == members(stream)

@@ -194,3 +194,12 @@ def test_container_spec_renders_the_same_container_for_the_cli_and_the_api():
                        "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 10}},
         "Cmd": ["/bin/sh", "-c", "run"],
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"), [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (1536, "1.5 KiB"), (5 << 30, "5.0 GiB")]
+)
+def test_human_bytes(count, shown):
+    from pydokku.text import human_bytes
+
+    assert human_bytes(count) == shown

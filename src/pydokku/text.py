@@ -23,3 +23,13 @@ def shell_quote(word: str) -> str:
     import shlex
 
     return shlex.quote(word)
+
+
+def human_bytes(count: int) -> str:
+    """`1536` → `1.5 KiB`: sizes as people read them."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{count} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")

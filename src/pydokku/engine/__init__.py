@@ -229,6 +229,20 @@ class Engine:
     def stop(self, container: str, timeout: int) -> None:
         self._post(f"/containers/{_segment(container)}/stop", {"t": str(timeout)})
 
+    def volume_reader(self, volume: str, image: str) -> str:
+        """A container (created, never started) that mounts a volume read-only at /data, so Docker can
+        hand out its content (`copy_out_command`) whatever the volume's driver; remove it after use."""
+        body = {
+            "Image": image, "Cmd": ["true"], "Labels": {"com.dokku.container-type": "storage-reader"},
+            "HostConfig": {"Binds": [f"{volume}:/data:ro"]},
+        }  # fmt: skip
+        return str(self._post("/containers/create", body=body)["Id"])
+
+    def copy_out_command(self, container: str, path: str) -> list[str]:
+        """`docker cp CONTAINER:PATH/. -`: the command that writes a directory's content as a tar stream
+        (numeric owners, modes, times) on its standard output."""
+        return self._command(["cp", f"{container}:{path.rstrip('/')}/.", "-"])
+
     def pause(self, container: str) -> None:
         self._post(f"/containers/{_segment(container)}/pause")
 

@@ -22,6 +22,7 @@ from pydokku.errors import DokkuError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import IO
 
 TAR_FLAGS = ("--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls")
@@ -31,25 +32,59 @@ CHUNK = 1 << 20
 RENAME_EXCHANGE = 2
 
 
-def export(directory: str, compress: str, out_fd: int) -> None:
-    """Write `directory` as a tar stream (compressed as asked) to `out_fd`."""
-    tar = ["tar", "-c", *TAR_FLAGS, "--sparse", "-C", directory, "-f", "-", "."]
+def tar_command(directory: str) -> list[str]:
+    """GNU tar writing `directory` with everything a restore needs."""
+    return ["tar", "-c", *TAR_FLAGS, "--sparse", "-C", directory, "-f", "-", "."]
+
+
+def export(tar: list[str], compress: str, out_fd: int, progress: Callable[[int], None] | None = None) -> None:
+    """Write the tar stream `tar` produces (compressed as asked) to `out_fd`; with `progress`, the
+    stream passes through here (spliced, not copied) and `progress` hears the bytes written so far."""
     compressor = COMPRESSORS[compress]
+    target: int = out_fd if progress is None else subprocess.PIPE
     with tempfile.TemporaryFile() as errors:  # not a pipe: tar's warnings must never block the stream
         try:
             if not compressor:
-                code = subprocess.run(tar, stdout=out_fd, stderr=errors, check=False).returncode
+                producer = last = subprocess.Popen(tar, stdout=target, stderr=errors)
             else:
                 producer = subprocess.Popen(tar, stdout=subprocess.PIPE, stderr=errors)
                 assert producer.stdout is not None
-                packer = subprocess.Popen(compressor, stdin=producer.stdout, stdout=out_fd)
+                last = subprocess.Popen(compressor, stdin=producer.stdout, stdout=target)
                 producer.stdout.close()
-                if packer.wait() != 0:
-                    raise DokkuError(f"{compressor[0]} failed while compressing the export")
-                code = producer.wait()
         except FileNotFoundError as error:
             raise DokkuError(f"Unable to export: {error.filename} is not installed") from error
+        if progress is not None:
+            assert last.stdout is not None
+            _forward(last.stdout.fileno(), out_fd, progress)
+            last.stdout.close()
+        if last is not producer and last.wait() != 0:
+            raise DokkuError(f"{compressor[0]} failed while compressing the export")
+        code = producer.wait()
+        if tar[0] != "tar" and code != 0:  # `docker cp`: its own words
+            raise DokkuError(f"Unable to read the volume: {_read(errors).decode(errors='replace').strip()}")
         _check_tar(code, _read(errors), "export")
+
+
+def _forward(in_fd: int, out_fd: int, progress: Callable[[int], None]) -> None:
+    import time
+
+    written, shown = 0, 0.0
+    while True:
+        try:
+            count = os.splice(in_fd, out_fd, CHUNK)
+        except OSError:  # the output is a regular file on a kernel without splice to it: copy
+            data = os.read(in_fd, CHUNK)
+            count = len(data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(out_fd, view) :]
+        if not count:
+            break
+        written += count
+        if time.monotonic() - shown >= 0.5:
+            progress(written)
+            shown = time.monotonic()
+    progress(written)
 
 
 def _read(file: IO[bytes]) -> bytes:

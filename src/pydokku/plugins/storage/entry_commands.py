@@ -21,6 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
+    from pydokku.engine import Engine
     from pydokku.store import Tx
     from pydokku.store.storage import Entry
 
@@ -379,7 +380,7 @@ def exec_in(context: Context, args: ParsedArgs) -> int:
             )
     elif not os.path.isdir(entry.host_path):
         raise DokkuError(f"host path {entry.host_path} does not exist")
-    image = args.value("image") or next((i for i in EXEC_IMAGES if engine.image(i) is not None), None)
+    image = args.value("image") or helper_image(engine)
     if image is None:
         raise DokkuError(
             f"No image to run storage:exec with on this host (tried {', '.join(EXEC_IMAGES)}); pass --image"
@@ -404,6 +405,11 @@ def exec_in(context: Context, args: ParsedArgs) -> int:
     ]  # fmt: skip
     context.console.out.flush()
     return engine.run_attached(run_args, container)
+
+
+def helper_image(engine: Engine) -> str | None:
+    """An image on this host to run storage:exec in, or to read a volume through (never pulled)."""
+    return next((image for image in EXEC_IMAGES if engine.image(image) is not None), None)
 
 
 def migrate(context: Context, args: ParsedArgs) -> None:

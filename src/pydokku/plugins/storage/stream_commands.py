@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -11,6 +12,9 @@ from pydokku.plugins.storage import archive, entries
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
     from pydokku.store.storage import Entry
@@ -24,19 +28,50 @@ def _entry(context: Context, name: str) -> tuple[Entry, list[str]]:
         return entry, mounted_by(tx, entry)
 
 
+class NotOnThisHost(DokkuError):
+    """A volume whose data is no directory on this host (another driver, or the local driver with a
+    `device`: NFS, tmpfs, a bind): read through a container, never replaced in place."""
+
+    def __init__(self, entry: Entry, volume: dict[str, Any]) -> None:
+        device = ", with a device" if "device" in (volume.get("Options") or {}) else ""
+        super().__init__(
+            f'storage entry "{entry.name}": docker volume {entry.host_path} (driver {volume.get("Driver")}{device})'
+            " is not a directory on this"
+            " host: it is read through a container (storage:export, storage:backup) but not replaced in place;"
+            " restore it elsewhere (storage:backup-restore --to <dir>) and copy it in with storage:exec"
+        )
+        self.volume = entry.host_path
+
+
 def content_directory(context: Context, entry: Entry) -> str:
-    """Where the entry's content lives on this host: its directory, or a local-driver volume's data."""
+    """Where the entry's content lives on this host: its directory, or a plain local-driver volume's data
+    (NotOnThisHost for other volumes)."""
     if not entries.is_volume(entry.host_path):
         return entry.host_path
     volume = context.engine.volume(entry.host_path)
     if volume is None:
         raise DokkuError(f'storage entry "{entry.name}": docker volume {entry.host_path} does not exist')
     if volume.get("Driver") != "local" or "device" in (volume.get("Options") or {}):
-        raise DokkuError(
-            f'storage entry "{entry.name}": docker volume {entry.host_path} (driver {volume.get("Driver")}) is not a'
-            " plain local-driver volume; only those are exported and imported"
-        )
+        raise NotOnThisHost(entry, volume)
     return str(volume["Mountpoint"])
+
+
+@contextlib.contextmanager
+def volume_stream(context: Context, volume: str) -> Iterator[list[str]]:
+    """The command that writes a volume's content as a tar stream, through a throwaway container."""
+    from pydokku.plugins.storage.entry_commands import helper_image
+
+    engine = context.engine
+    image = helper_image(engine)
+    if image is None:
+        from pydokku.plugins.storage.entry_commands import EXEC_IMAGES
+
+        raise DokkuError(f"No image on this host to read volume {volume} through (tried {', '.join(EXEC_IMAGES)})")
+    reader = engine.volume_reader(volume, image)
+    try:
+        yield engine.copy_out_command(reader, "/data")
+    finally:
+        engine.remove(reader)
 
 
 def export(context: Context, args: ParsedArgs) -> None:
@@ -46,11 +81,32 @@ def export(context: Context, args: ParsedArgs) -> None:
     if sys.stdout.isatty():
         raise DokkuError("Refusing to write an archive to a terminal; redirect standard output to a file or a pipe")
     entry, _ = _entry(context, args.positional(0))
-    directory = content_directory(context, entry)
+    context.console.out.flush()
+    try:
+        directory = content_directory(context, entry)
+    except NotOnThisHost as far:
+        with volume_stream(context, far.volume) as command:
+            _export(context, command, compress)
+        return
     if not os.path.isdir(directory):
         raise DokkuError(f'storage entry "{entry.name}" host path {directory} does not exist')
-    context.console.out.flush()
-    archive.export(directory, compress, sys.stdout.fileno())
+    _export(context, archive.tar_command(directory), compress)
+
+
+def _export(context: Context, command: list[str], compress: str) -> None:
+    """The stream to standard output; its progress on stderr only when that is a terminal."""
+    err = context.console.err
+    if not err.isatty():
+        archive.export(command, compress, sys.stdout.fileno())
+        return
+    from pydokku.text import human_bytes
+
+    def show(written: int) -> None:
+        err.write(f"\r       {human_bytes(written)} written ")
+        err.flush()
+
+    archive.export(command, compress, sys.stdout.fileno(), show)
+    err.write("\n")
 
 
 def import_stream(context: Context, args: ParsedArgs) -> None:

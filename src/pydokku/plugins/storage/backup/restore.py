@@ -68,7 +68,7 @@ def _restore_all(context: Context, *, discard: bool) -> None:
     """Disaster recovery: the latest snapshot of every entry found in the global repository, into each
     entry that is missing or empty (one with content is left alone, and said so)."""
     from pydokku.plugins.storage.backup.restic import entry_of
-    from pydokku.plugins.storage.stream_commands import content_directory
+    from pydokku.plugins.storage.stream_commands import NotOnThisHost, content_directory
 
     _, resolved, _ = _load(context, "")
     restic = Restic(context.paths, resolved, context.console)
@@ -79,7 +79,11 @@ def _restore_all(context: Context, *, discard: bool) -> None:
         raise DokkuError(f"There are no backups of storage entries in {restic.repository}")
     for name in names:
         entry, _, _ = _load(context, name)
-        directory = content_directory(context, entry) if entry is not None else ""
+        try:
+            directory = content_directory(context, entry) if entry is not None else ""
+        except NotOnThisHost as far:
+            context.console.warn(far.message)
+            continue
         if directory and os.path.isdir(directory) and os.listdir(directory):
             context.console.header(f"Leaving storage entry {name} as it is: {directory} is not empty")
             continue

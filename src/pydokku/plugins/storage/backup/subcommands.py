@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 
 from pydokku import report
@@ -15,6 +16,7 @@ from pydokku.plugins.storage.backup.restic import APP_TAG, ENTRY_TAG, NO_REPOSIT
 from pydokku.store import backups as backup_store
 from pydokku.store import storage as storage_store
 from pydokku.store.secrets import GLOBAL, Secrets, entry_scope
+from pydokku.text import human_bytes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -182,18 +184,24 @@ def _backup_entry(context: Context, entry: Entry) -> None:
 
 
 def _snapshot(context: Context, entry: Entry) -> None:
-    from pydokku.plugins.storage.stream_commands import content_directory
+    from pydokku.plugins.storage.stream_commands import NotOnThisHost, content_directory
 
     resolved, users = _prepared(context, entry)
-    directory = content_directory(context, entry)
-    if not os.path.isdir(directory):
-        raise DokkuError(f'storage entry "{entry.name}" host path {directory} does not exist')
     restic = Restic(context.paths, resolved, context.console)
     console = context.console
+    volume = ""
+    try:
+        directory = content_directory(context, entry)
+    except NotOnThisHost as far:  # copied out through a container into a folder of our own, then backed up
+        volume = far.volume
+        directory = os.path.join(context.paths.lib_root, "data", "backup-copies", entry.name, "_data")
+    if not volume and not os.path.isdir(directory):
+        raise DokkuError(f'storage entry "{entry.name}" host path {directory} does not exist')
     existing = restic.exists_locally()
     if existing is False:
         restic.initialise()
-    console.header(f"Backing up storage entry {entry.name} ({directory}) to {restic.repository}")
+    shown = f"docker volume {volume}, read through a container" if volume else directory
+    console.header(f"Backing up storage entry {entry.name} ({shown}) to {restic.repository}")
     import socket
 
     parent, base = os.path.split(directory.rstrip("/"))
@@ -201,7 +209,9 @@ def _snapshot(context: Context, entry: Entry) -> None:
     command = ("backup", "--json", "--host", socket.gethostname(), *tags, base)
     progress = _Progress(console.err)
     try:
-        with _quiesced(context, entry.name, resolved.computed["quiesce"], directory, users):
+        with _quiesced(context, entry.name, resolved.computed["quiesce"], volume or directory, users):
+            if volume:
+                _copy_volume(context, volume, directory)
             outcome = restic.run(*command, cwd=parent or "/", on_line=progress.line)
             if outcome.code != 0 and existing is None and NO_REPOSITORY in outcome.stderr:
                 progress.finish()
@@ -209,6 +219,8 @@ def _snapshot(context: Context, entry: Entry) -> None:
                 outcome = restic.run(*command, cwd=parent or "/", on_line=progress.line)
     finally:
         progress.finish()
+        if volume:
+            shutil.rmtree(parent, ignore_errors=True)
     summary = progress.summary
     now = int(time.time())
     if outcome.code not in (0, 3) or summary is None:
@@ -229,6 +241,22 @@ def _snapshot(context: Context, entry: Entry) -> None:
         raise DokkuError(message)
 
 
+def _copy_volume(context: Context, volume: str, directory: str) -> None:
+    """The volume's content into `directory` (made afresh), through a throwaway container."""
+    import subprocess
+
+    from pydokku.plugins.storage import archive
+    from pydokku.plugins.storage.stream_commands import volume_stream
+
+    shutil.rmtree(os.path.dirname(directory), ignore_errors=True)
+    os.makedirs(directory, mode=0o700)
+    with volume_stream(context, volume) as command, subprocess.Popen(command, stdout=subprocess.PIPE) as copier:
+        assert copier.stdout is not None
+        archive.extract(copier.stdout.fileno(), directory)
+    if copier.returncode != 0:
+        raise DokkuError(f"Unable to read docker volume {volume} through a container (docker cp failed)")
+
+
 def _summary_text(summary: dict[str, object]) -> str:
     def number(key: str) -> int:
         value = summary.get(key, 0)
@@ -241,15 +269,6 @@ def _summary_text(summary: dict[str, object]) -> str:
         f" ({number('files_new')} new, {number('files_changed')} changed),"
         f" {human_bytes(number('total_bytes_processed'))}, {human_bytes(number('data_added'))} added, {seconds:.1f}s"
     )
-
-
-def human_bytes(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{count} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 class _Progress:
