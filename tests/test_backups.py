@@ -757,3 +757,19 @@ def test_a_volume_of_another_kind_is_read_through_a_container(dokku, env, tmp_pa
     )
     assert docker("ps", "--all", "--filter", "label=com.dokku.container-type=storage-reader", "--quiet") == ""
     assert not (env.lib_root / "data" / "backup-copies" / "shared").exists()
+
+
+def test_report_without_entries_the_global_report_and_a_missing_restic(dokku, env, tmp_path):
+    empty = dokku("storage:backup-report")
+    assert (empty.code, empty.out, empty.err) == (0, "", " !     You haven't created any storage entries yet\n")
+    values = json.loads(dokku("storage:backup-report", "--global", "--format", "json").out)
+    assert values["backup-computed-repository"] == str(repository(env))
+    assert values["backup-passphrase"].startswith("generated on the first backup, into ")
+    assert values["backup-location"].startswith("on the same disk as the data: a backup on the same disk is not")
+    assert dokku("storage:backup-report", "--global", "uploads").err == (
+        " !     --global cannot be combined with a storage entry\n"
+    )
+    assert dokku("storage:create", "uploads").code == 0
+    no_restic = run_cli(env, "storage:backup", "uploads", extra={"PATH": str(tmp_path)})
+    assert (no_restic.returncode, no_restic.stderr) == (1, " !     restic is not installed (apt-get install restic)\n")
+    assert not list((env.lib_root / "secrets" / "backup").glob("*.passphrase"))

@@ -13,6 +13,7 @@ from pydokku.errors import DokkuError
 from pydokku.plugins import docker_options
 from pydokku.plugins.storage.entries import DEFAULT_PROCESS_TYPE, LEGACY_PREFIX
 from pydokku.plugins.storage.spec import MountSpec, render_options
+from pydokku.store import apps as app_store
 from pydokku.store import storage as storage_store
 from pydokku.store.schema import legacy_entry_name
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from pydokku.ownership import ChownResult
     from pydokku.store import Tx
     from pydokku.store.apps import AppRow
-    from pydokku.store.storage import Attachment
+    from pydokku.store.storage import Attachment, Entry
 
 
 def attachment_spec(attachment: Attachment) -> MountSpec:
@@ -134,6 +135,19 @@ def attach_legacy(tx: Tx, app: AppRow, spec: MountSpec, *, deploy: bool, run: bo
         tx, app.id, entry.id, spec.container, DEFAULT_PROCESS_TYPE, deploy=deploy, run=run, subpath="",
         readonly=spec.readonly, volume_options=spec.other_options, volume_chown="", options_text=spec.options,
     )  # fmt: skip
+
+
+def require_entry(tx: Tx, name: str) -> Entry:
+    entry = storage_store.entry(tx, name)
+    if entry is None:
+        raise DokkuError(f'storage entry "{name}" does not exist')
+    return entry
+
+
+def mounted_by(tx: Tx, entry: Entry) -> list[str]:
+    """The names of the apps that mount the entry."""
+    app_ids = {attachment.app_id for attachment in storage_store.attachments_of_entry(tx, entry.id)}
+    return sorted(app.name for app in app_store.list_all(tx) if app.id in app_ids)
 
 
 def copy_app(tx: Tx, source: AppRow, target: AppRow) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import tempfile
 
 from pydokku.errors import DokkuError
 
@@ -42,7 +41,7 @@ def export(tar: list[str], compress: str, out_fd: int, progress: Callable[[int],
     stream passes through here (spliced, not copied) and `progress` hears the bytes written so far."""
     compressor = COMPRESSORS[compress]
     target: int = out_fd if progress is None else subprocess.PIPE
-    with tempfile.TemporaryFile() as errors:  # not a pipe: tar's warnings must never block the stream
+    with _scratch() as errors:  # not a pipe: tar's warnings must never block the stream
         try:
             if not compressor:
                 producer = last = subprocess.Popen(tar, stdout=target, stderr=errors)
@@ -87,6 +86,13 @@ def _forward(in_fd: int, out_fd: int, progress: Callable[[int], None]) -> None:
     progress(written)
 
 
+def _scratch() -> IO[bytes]:
+    """An anonymous temporary file (`O_TMPFILE`: gone when closed), without importing `tempfile`, which
+    would add ~10 ms to every export."""
+    fd = os.open(os.environ.get("TMPDIR") or "/tmp", os.O_TMPFILE | os.O_RDWR, 0o600)
+    return open(fd, "w+b")
+
+
 def _read(file: IO[bytes]) -> bytes:
     file.seek(0)
     return file.read()
@@ -109,7 +115,7 @@ def extract(in_fd: int, staging: str) -> None:
         raise DokkuError("The archive is empty: nothing was read from standard input")
     decompressor = next((command for magic, command in DECOMPRESSORS.items() if first.startswith(magic)), [])
     tar = ["tar", "-x", *TAR_FLAGS, "--delay-directory-restore", "-C", staging, "-f", "-"]
-    with tempfile.TemporaryFile() as error_file:  # not a pipe: tar's warnings must never block the stream
+    with _scratch() as error_file:  # not a pipe: tar's warnings must never block the stream
         try:
             if decompressor:
                 unpacker = subprocess.Popen(decompressor, stdin=subprocess.PIPE, stdout=subprocess.PIPE)

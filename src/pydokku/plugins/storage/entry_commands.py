@@ -11,7 +11,7 @@ import time
 from pydokku.console import confirm_destructive, list_format, report_format
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, docker_options
-from pydokku.plugins.storage import attach_legacy, chown, disk, entries
+from pydokku.plugins.storage import attach_legacy, chown, disk, entries, mounted_by, require_entry
 from pydokku.plugins.storage.spec import MountSpec
 from pydokku.store import apps as app_store
 from pydokku.store import storage as storage_store
@@ -34,19 +34,6 @@ EXEC_SHELL = ["sh", "-c", "command -v bash >/dev/null 2>&1 && exec bash || exec 
 
 def _default_path(context: Context, name: str) -> str:
     return os.path.join(context.paths.storage_root, name)
-
-
-def require_entry(tx: Tx, name: str) -> Entry:
-    entry = storage_store.entry(tx, name)
-    if entry is None:
-        raise DokkuError(f'storage entry "{name}" does not exist')
-    return entry
-
-
-def mounted_by(tx: Tx, entry: Entry) -> list[str]:
-    """The names of the apps that mount the entry."""
-    app_ids = {attachment.app_id for attachment in storage_store.attachments_of_entry(tx, entry.id)}
-    return sorted(app.name for app in app_store.list_all(tx) if app.id in app_ids)
 
 
 def entry_json(tx: Tx, entry: Entry) -> dict[str, object]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sys
 
 from pydokku.errors import DokkuError
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def _entry(context: Context, name: str) -> tuple[Entry, list[str]]:
-    from pydokku.plugins.storage.entry_commands import mounted_by, require_entry
+    from pydokku.plugins.storage import mounted_by, require_entry
 
     with context.store.read() as tx:
         entry = require_entry(tx, name)
@@ -144,6 +143,8 @@ def _import_into(context: Context, args: ParsedArgs, entry: Entry, users: list[s
         else:
             archive.exchange(staging, directory)  # staging now holds the previous content
     except BaseException:
+        import shutil
+
         shutil.rmtree(staging, ignore_errors=True)
         raise
     console = context.console

@@ -145,11 +145,14 @@ class Restic:
         self.console.header(f"Initialising the backup repository {self.repository}")
         if is_local(self.repository):
             os.makedirs(os.path.dirname(local_path(self.repository).rstrip("/")), mode=0o700, exist_ok=True)
-        outcome = self.run("init")
-        if outcome.code != 0:
-            if generated:
+        try:
+            outcome = self.run("init")
+            if outcome.code != 0:
+                raise DokkuError(f"Unable to create the backup repository {self.repository}: {outcome.failure()}")
+        except BaseException:
+            if generated:  # a passphrase is only ever generated for a repository that came to be
                 os.unlink(generated)
-            raise DokkuError(f"Unable to create the backup repository {self.repository}: {outcome.failure()}")
+            raise
         if generated:
             self.console.warn(f"Generated the passphrase of backup repository {self.repository}, kept in {generated}")
             self.console.warn(

@@ -100,7 +100,7 @@ def _check_entry_name(name: str) -> None:
 
 
 def _load(context: Context, name: str) -> tuple[Entry | None, Resolved, list[str]]:
-    from pydokku.plugins.storage.entry_commands import mounted_by
+    from pydokku.plugins.storage import mounted_by
     from pydokku.store import storage as storage_store
 
     with context.store.read() as tx:

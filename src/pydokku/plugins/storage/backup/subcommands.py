@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def _require_entry(tx: Tx, name: str) -> Entry:
-    from pydokku.plugins.storage.entry_commands import require_entry
+    from pydokku.plugins.storage import require_entry
 
     if not name:
         raise DokkuError("Please specify a storage entry, or --global")
@@ -147,7 +147,7 @@ def _targets(context: Context, args: ParsedArgs) -> list[Entry]:
 
 
 def _prepared(context: Context, entry: Entry) -> tuple[Resolved, list[str]]:
-    from pydokku.plugins.storage.entry_commands import mounted_by
+    from pydokku.plugins.storage import mounted_by
 
     with context.store.read() as tx:
         current = _require_entry(tx, entry.name)
