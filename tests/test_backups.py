@@ -747,16 +747,67 @@ def test_a_volume_of_another_kind_is_read_through_a_container(dokku, env, tmp_pa
     assert exported.returncode == 0 and exported.stderr == b""
     listed = subprocess.run(["tar", "-tvf", "-"], input=exported.stdout, capture_output=True, check=True).stdout
     assert b"1000/2000" in listed and b"./docs/a.txt" in listed
-    # Replacing it in place is refused, with what to do instead; nothing is left behind.
-    refused = run_cli(env, "--force", "storage:backup-restore", "shared")
-    assert refused.returncode == 1
-    assert refused.stderr == (
-        f' !     storage entry "shared": docker volume {volume} (driver local, with a device) is not a directory on'
-        " this host: it is read through a container (storage:export, storage:backup) but not replaced in place;"
-        " restore it elsewhere (storage:backup-restore --to <dir>) and copy it in with storage:exec\n"
+    # Restored in place: through a container, in steps inside the volume.
+    original = to_seconds(metadata(device))
+    (device / "docs" / "a.txt").write_text("changed\n")
+    (device / "extra").write_text("extra\n")
+    restored = run_cli(env, "--force", "storage:backup-restore", "shared")
+    assert restored.returncode == 0, restored.stderr
+    lines = restored.stdout.splitlines()
+    assert (
+        lines[0] == f"-----> Restoring storage entry shared from {repository(env)} (latest) into docker volume {volume}"
     )
-    assert docker("ps", "--all", "--filter", "label=com.dokku.container-type=storage-reader", "--quiet") == ""
-    assert not (env.lib_root / "data" / "backup-copies" / "shared").exists()
+    assert lines[1].startswith("       Restored snapshot ") and lines[1].endswith(f" into docker volume {volume}")
+    [previous] = [p.name for p in device.glob(".pydokku-previous-*")]
+    assert lines[2] == (
+        f"       Previous content kept in the volume at /data/{previous} (remove it: dokku storage:exec shared --"
+        f" rm -rf /data/{previous})"
+    )
+    assert (device / previous / "extra").read_text() == "extra\n"
+    shutil.rmtree(device / previous)
+    assert to_seconds(metadata(device)) == original
+    assert docker("ps", "--all", "--filter", "label=com.dokku.container-type=storage-copy", "--quiet") == ""
+    assert not (env.lib_root / "data" / "backup-copies").exists() or not any(
+        (env.lib_root / "data" / "backup-copies").iterdir()
+    )
+
+
+def test_an_import_into_a_volume_of_another_kind_and_an_interrupted_one(dokku, env, tmp_path, device_volume):
+    volume, device = device_volume
+    (device / "old.txt").write_text("old\n")
+    assert dokku("storage:create", "shared", volume).code == 0
+    assert dokku("storage:create", "source").code == 0
+    make_tree(env.storage_root / "source")
+    expected = to_seconds(metadata(env.storage_root / "source"))
+    stream = tmp_path / "stream.tar"
+    with open(stream, "wb") as out:
+        assert subprocess.run([str(DOKKU_BIN), "storage:export", "source"], stdout=out,
+                              env={**os.environ, **env.variables}).returncode == 0  # fmt: skip
+
+    def import_stream(*flags: str) -> subprocess.CompletedProcess[bytes]:
+        with open(stream, "rb") as given:
+            return subprocess.run([str(DOKKU_BIN), "storage:import", "shared", *flags], stdin=given,
+                                  capture_output=True, env={**os.environ, **env.variables})  # fmt: skip
+
+    refused = import_stream()
+    assert (
+        refused.stderr.decode()
+        == f" !     docker volume {volume} is not empty; pass --replace to replace its content\n"
+    )
+    assert sorted(p.name for p in device.iterdir()) == ["old.txt"]
+    # A swap interrupted after its first step (the old entries moved aside, the new ones not yet in).
+    (device / ".pydokku-previous-0a1b").mkdir()
+    os.rename(device / "old.txt", device / ".pydokku-previous-0a1b" / "old.txt")
+    (device / ".pydokku-incoming-0a1b").mkdir()
+    (device / ".pydokku-incoming-0a1b" / "half.txt").write_text("from the interrupted import\n")
+    (device / ".pydokku-swap-0a1b").write_text("2 0\n")
+    (device / ".pydokku-incoming-dead").mkdir()  # a copy that never got as far as a swap
+    done = import_stream("--replace", "--discard-previous")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode() == f"-----> Imported into storage entry shared (docker volume {volume})\n"
+    assert (device / ".pydokku-previous-0a1b" / "old.txt").read_text() == "old\n"  # the finished swap kept it
+    shutil.rmtree(device / ".pydokku-previous-0a1b")
+    assert to_seconds(metadata(device)) == expected  # half.txt went with --discard-previous
 
 
 def test_report_without_entries_the_global_report_and_a_missing_restic(dokku, env, tmp_path):

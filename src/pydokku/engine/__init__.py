@@ -229,12 +229,13 @@ class Engine:
     def stop(self, container: str, timeout: int) -> None:
         self._post(f"/containers/{_segment(container)}/stop", {"t": str(timeout)})
 
-    def volume_reader(self, volume: str, image: str) -> str:
-        """A container (created, never started) that mounts a volume read-only at /data, so Docker can
-        hand out its content (`copy_out_command`) whatever the volume's driver; remove it after use."""
+    def volume_container(self, volume: str, image: str, *, readonly: bool) -> str:
+        """A container (created, never started) that mounts a volume at /data, so Docker can copy its
+        content out (`copy_out_command`) or in (`copy_in_command`) whatever the volume's driver; remove
+        it after use."""
         body = {
-            "Image": image, "Cmd": ["true"], "Labels": {"com.dokku.container-type": "storage-reader"},
-            "HostConfig": {"Binds": [f"{volume}:/data:ro"]},
+            "Image": image, "Cmd": ["true"], "Labels": {"com.dokku.container-type": "storage-copy"},
+            "HostConfig": {"Binds": [f"{volume}:/data{':ro' if readonly else ''}"]},
         }  # fmt: skip
         return str(self._post("/containers/create", body=body)["Id"])
 
@@ -242,6 +243,25 @@ class Engine:
         """`docker cp CONTAINER:PATH/. -`: the command that writes a directory's content as a tar stream
         (numeric owners, modes, times) on its standard output."""
         return self._command(["cp", f"{container}:{path.rstrip('/')}/.", "-"])
+
+    def copy_in_command(self, container: str, path: str) -> list[str]:
+        """`docker cp - CONTAINER:PATH`: the command that extracts the tar stream on its standard input
+        into a directory of the container."""
+        return self._command(["cp", "-", f"{container}:{path}"])
+
+    def run_script(self, image: str, volume: str, script: str, args: list[str]) -> tuple[int, str, str]:
+        """Run a shell script in a throwaway container with the volume at /data; its exit status and output."""
+        import subprocess
+
+        command = self._command(
+            ["container", "run", "--rm", "--pull", "never", "--label", "com.dokku.container-type=storage-copy",
+             "-v", f"{volume}:/data", "--entrypoint", "sh", image, "-c", script, "sh", *args]
+        )  # fmt: skip
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+        except FileNotFoundError as error:
+            raise EngineUnavailable(f"Unable to run {self._binary}: the Docker CLI is not installed") from error
+        return done.returncode, done.stdout, done.stderr
 
     def pause(self, container: str) -> None:
         self._post(f"/containers/{_segment(container)}/pause")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -11,7 +10,6 @@ from pydokku.plugins.storage import archive, entries
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from typing import Any
 
     from pydokku.args import ParsedArgs
@@ -55,24 +53,6 @@ def content_directory(context: Context, entry: Entry) -> str:
     return str(volume["Mountpoint"])
 
 
-@contextlib.contextmanager
-def volume_stream(context: Context, volume: str) -> Iterator[list[str]]:
-    """The command that writes a volume's content as a tar stream, through a throwaway container."""
-    from pydokku.plugins.storage.entry_commands import helper_image
-
-    engine = context.engine
-    image = helper_image(engine)
-    if image is None:
-        from pydokku.plugins.storage.entry_commands import EXEC_IMAGES
-
-        raise DokkuError(f"No image on this host to read volume {volume} through (tried {', '.join(EXEC_IMAGES)})")
-    reader = engine.volume_reader(volume, image)
-    try:
-        yield engine.copy_out_command(reader, "/data")
-    finally:
-        engine.remove(reader)
-
-
 def export(context: Context, args: ParsedArgs) -> None:
     compress = args.value("compress") or "none"
     if compress not in archive.COMPRESSORS:
@@ -84,7 +64,9 @@ def export(context: Context, args: ParsedArgs) -> None:
     try:
         directory = content_directory(context, entry)
     except NotOnThisHost as far:
-        with volume_stream(context, far.volume) as command:
+        from pydokku.plugins.storage import volume_io
+
+        with volume_io.stream_out(context, far.volume) as command:
             _export(context, command, compress)
         return
     if not os.path.isdir(directory):
@@ -123,7 +105,11 @@ def import_stream(context: Context, args: ParsedArgs) -> None:
 
 
 def _import_into(context: Context, args: ParsedArgs, entry: Entry, users: list[str]) -> None:
-    directory = content_directory(context, entry)
+    try:
+        directory = content_directory(context, entry)
+    except NotOnThisHost as far:
+        _import_volume(context, args, entry, far.volume)
+        return
     if os.path.islink(directory):
         raise DokkuError(f"{directory} is a symbolic link; refusing to import through it")
     exists = os.path.isdir(directory)
@@ -157,3 +143,26 @@ def _import_into(context: Context, args: ParsedArgs, entry: Entry, users: list[s
             f"Running containers of {', '.join(users)} still see the previous content until restarted"
             " (dokku ps:restart <app>)"
         )
+
+
+def _import_volume(context: Context, args: ParsedArgs, entry: Entry, volume: str) -> None:
+    """Checked extraction into a folder of our own, then into the volume through a container
+    (volume_io: resumable steps; the apps see the new content at once, there is no restart to wait for)."""
+    import shutil
+
+    from pydokku.plugins.storage import volume_io
+
+    staging = os.path.join(context.paths.lib_root, "data", "backup-copies", f"{entry.name}.import")
+    shutil.rmtree(staging, ignore_errors=True)
+    os.makedirs(staging, mode=0o700)
+    try:
+        archive.extract(sys.stdin.fileno(), staging)
+        kept = volume_io.replace(
+            context, volume, staging, replace_content=args.has("replace"), discard=args.has("discard-previous")
+        )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    console = context.console
+    console.header(f"Imported into storage entry {entry.name} (docker volume {volume})")
+    if kept:
+        console.detail(volume_io.kept_text(kept, entry.name))

@@ -49,14 +49,17 @@ def quiesced(context: Context, entry: str, mode: str, directory: str, users: lis
             console.detail(f"{'Resumed' if mode == 'pause' else 'Started'} {', '.join(resumed)}")
 
 
-def resume_left_behind(context: Context, entry: str) -> None:
-    """Resume what a backup killed while it held the containers left paused or stopped."""
+def resume_left_behind(context: Context, entry: str, *, quiet: bool = False) -> None:
+    """Resume the containers a backup or restore of the entry held (paused or stopped): those an
+    interrupted one left behind, or (quiet) those a finished one is done with, one at a time."""
     journal = Journal(context, KIND, entry)
     if not journal.load():
         return
     resumed = _resume(context, journal)
     journal.remove()
-    if resumed:
+    if resumed and quiet:
+        context.console.detail(f"Started {', '.join(resumed)}")
+    elif resumed:
         context.console.warn(f"Resumed {', '.join(resumed)}, held by an interrupted backup of storage entry {entry}")
 
 

@@ -163,7 +163,7 @@ def _restore_to(context: Context, restic: Restic, name: str, snapshot: str, targ
 def _restore_entry(
     context: Context, restic: Restic, name: str, entry: Entry | None, users: list[str], snapshot: str, *, discard: bool
 ) -> None:
-    from pydokku.plugins.storage.stream_commands import content_directory
+    from pydokku.plugins.storage.stream_commands import NotOnThisHost, content_directory
 
     console = context.console
     journal = Journal(context, "restores", name)
@@ -171,7 +171,11 @@ def _restore_entry(
         finished = recover(context, journal)
         if finished and snapshot in ("latest", journal.text("snapshot")[: len(snapshot)]):
             return
-    directory = content_directory(context, entry) if entry is not None else ""
+    try:
+        directory = content_directory(context, entry) if entry is not None else ""
+    except NotOnThisHost as far:
+        _restore_volume(context, restic, name, far.volume, users, snapshot, discard=discard)
+        return
     host_path = entry.host_path if entry is not None else _recreated_path(context, restic, name)
     directory = directory or host_path
     if os.path.islink(directory):
@@ -211,6 +215,47 @@ def _restore_entry(
         _record_entry(context, name, host_path)
     console.detail(f"Restored snapshot {restored} into {directory}")
     _finish(context, journal)
+
+
+def _restore_volume(
+    context: Context, restic: Restic, name: str, volume: str, users: list[str], snapshot: str, *, discard: bool
+) -> None:
+    """A volume that is no directory on this host: restored into a folder of our own, then written into
+    the volume through a container in resumable steps (volume_io), its containers stopped meanwhile (and
+    started by the next backup or restore of the entry if this one is killed)."""
+    from pydokku.plugins.storage import volume_io
+    from pydokku.plugins.storage.backup.quiesce import KIND, resume_left_behind
+
+    if not context.flags.force:
+        from pydokku.console import confirm_destructive
+
+        confirm_destructive(
+            context.console,
+            context.stdin,
+            f"the current content of storage entry {name} (docker volume {volume})",
+            name,
+        )
+    console = context.console
+    staging = os.path.join(context.paths.lib_root, "data", "backup-copies", f"{name}.restore")
+    shutil.rmtree(staging, ignore_errors=True)
+    os.makedirs(staging, mode=0o700)
+    console.header(f"Restoring storage entry {name} from {restic.repository} ({snapshot}) into docker volume {volume}")
+    try:
+        restored, tree = _restic_restore(restic, name, snapshot, staging)
+        from pydokku.scheduler import docker_local
+
+        held = docker_local.running_with_mount(context, users, volume) if users else []
+        Journal(context, KIND, name).save(mode="stop", containers=[container.id for container, _ in held])
+        for container, stop_timeout in held:
+            console.detail(f"Stopping {container.name}")
+            context.engine.stop(container.id, stop_timeout)
+        kept = volume_io.replace(context, volume, tree, replace_content=True, discard=discard)
+        console.detail(f"Restored snapshot {restored} into docker volume {volume}")
+        if kept:
+            console.detail(volume_io.kept_text(kept, name))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        resume_left_behind(context, name, quiet=True)
 
 
 def recover(context: Context, journal: Journal) -> bool:

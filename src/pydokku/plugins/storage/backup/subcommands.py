@@ -243,18 +243,11 @@ def _snapshot(context: Context, entry: Entry) -> None:
 
 def _copy_volume(context: Context, volume: str, directory: str) -> None:
     """The volume's content into `directory` (made afresh), through a throwaway container."""
-    import subprocess
-
-    from pydokku.plugins.storage import archive
-    from pydokku.plugins.storage.stream_commands import volume_stream
+    from pydokku.plugins.storage import volume_io
 
     shutil.rmtree(os.path.dirname(directory), ignore_errors=True)
     os.makedirs(directory, mode=0o700)
-    with volume_stream(context, volume) as command, subprocess.Popen(command, stdout=subprocess.PIPE) as copier:
-        assert copier.stdout is not None
-        archive.extract(copier.stdout.fileno(), directory)
-    if copier.returncode != 0:
-        raise DokkuError(f"Unable to read docker volume {volume} through a container (docker cp failed)")
+    volume_io.copy_out(context, volume, directory)
 
 
 def _summary_text(summary: dict[str, object]) -> str:
