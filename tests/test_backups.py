@@ -824,3 +824,30 @@ def test_report_without_entries_the_global_report_and_a_missing_restic(dokku, en
     no_restic = run_cli(env, "storage:backup", "uploads", extra={"PATH": str(tmp_path)})
     assert (no_restic.returncode, no_restic.stderr) == (1, " !     restic is not installed (apt-get install restic)\n")
     assert not list((env.lib_root / "secrets" / "backup").glob("*.passphrase"))
+
+
+def test_backup_progress_shows_on_a_terminal_only(dokku, env, tmp_path):
+    import pty
+
+    assert dokku("storage:create", "uploads").code == 0
+    make_tree(env.storage_root / "uploads", big_bytes=192 << 20)
+    master, slave = pty.openpty()
+    with open(tmp_path / "out", "w") as out:
+        done = subprocess.run([str(DOKKU_BIN), "storage:backup", "uploads"], stdout=out, stderr=slave,
+                              env={**os.environ, **env.variables})  # fmt: skip
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert done.returncode == 0
+    text = shown.decode()
+    assert "% " in text and " of " in text and "\r       " in text  # `\r        42.0% 80.0 MiB of 192.1 MiB`
+    assert "\r" + " " * 60 + "\r" in text  # the progress line is cleared before the summary
+    assert (tmp_path / "out").read_text().splitlines()[-1].startswith("       Snapshot ")

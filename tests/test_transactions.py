@@ -1,6 +1,6 @@
 """Disk and engine work happens outside the write transaction (the SQLite write lock is held only to
-record): every directory change, tree walk, child process and Engine API request made by these
-commands is checked against an open `BEGIN IMMEDIATE`."""
+record): every directory change, tree walk, child process (restic, tar, docker) and Engine API request
+made by these commands is checked against an open `BEGIN IMMEDIATE`."""
 
 from __future__ import annotations
 
@@ -66,6 +66,13 @@ def test_no_disk_or_engine_work_under_the_write_lock(dokku, watch, app_name, ima
         ("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0"),
         ("git:from-image", app_name, images.v1),
         ("ps:report", app_name),
+        ("storage:backup-set", "media", "quiesce", "pause"),
+        ("storage:backup-set", "--global", "keep-last", "2"),
+        ("storage:backup-set", "media", "schedule", "@daily"),
+        ("storage:backup", "media"),
+        ("storage:backup", "--app", app_name),
+        ("storage:backup-prune", "media"),
+        ("--force", "storage:backup-restore", "media"),
         ("ps:restart", app_name),
         ("config:set", app_name, "KEY=value"),
         ("apps:clone", "--skip-deploy", app_name, clone),
