@@ -233,3 +233,17 @@ def test_export_shows_progress_on_stderr_only_when_it_is_a_terminal(dokku, env, 
         ).stdout.splitlines()
 
     assert members(tmp_path / "again") == members(stream)
+
+
+@pytest.mark.parametrize(("magic", "tool"), [(b"\x28\xb5\x2f\xfd", "zstd"), (b"\x1f\x8b", "gzip")])
+def test_a_damaged_compressed_stream_is_refused_and_changes_nothing(dokku, env, tmp_path, magic, tool):
+    assert dokku("storage:create", "target").code == 0
+    damaged = tmp_path / "damaged"
+    damaged.write_bytes(magic + os.urandom(4096))
+    before = env.snapshot()
+    result = dokku_io(env, "storage:import", "target", stdin=damaged)
+    assert (result.returncode, result.stderr) == (
+        1,
+        f" !     The archive could not be decompressed with {tool}\n".encode(),
+    )
+    assert env.snapshot() == before
