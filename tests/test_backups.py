@@ -766,7 +766,7 @@ def test_a_volume_of_another_kind_is_read_through_a_container(dokku, env, tmp_pa
     assert (device / previous / "extra").read_text() == "extra\n"
     shutil.rmtree(device / previous)
     assert to_seconds(metadata(device)) == original
-    assert docker("ps", "--all", "--filter", "label=com.dokku.container-type=storage-copy", "--quiet") == ""
+    assert docker("ps", "--all", "--filter", f"volume={volume}", "--quiet") == ""
     assert not (env.lib_root / "data" / "backup-copies").exists() or not any(
         (env.lib_root / "data" / "backup-copies").iterdir()
     )
