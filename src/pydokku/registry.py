@@ -53,22 +53,39 @@ class Command:
 
 
 class Plugin:
-    __slots__ = ("commands_module", "description", "name")
+    __slots__ = ("commands_module", "description", "name", "triggers")
 
-    def __init__(self, name: str, description: str, commands_module: str) -> None:
+    def __init__(
+        self, name: str, description: str, commands_module: str, triggers: dict[str, str] | None = None
+    ) -> None:
         self.name = name
         self.description = description
         self.commands_module = commands_module
+        # Dokku's triggers this plugin answers: trigger name -> "module:function", imported on use.
+        self.triggers = triggers or {}
 
     def commands(self) -> tuple[Command, ...]:
         commands: tuple[Command, ...] = _import(self.commands_module).COMMANDS
         return commands
 
 
+# A cloned app gets the source's per-app state from each plugin that keeps some (Dokku's trigger).
+APP_CLONE = "post-app-clone-setup"
+
 PLUGINS: tuple[Plugin, ...] = (
     Plugin("apps", "Manage apps", "pydokku.plugins.apps.commands"),
-    Plugin("config", "Manage global and app-specific config vars", "pydokku.plugins.config.commands"),
-    Plugin("docker-options", "Manage docker options for an app", "pydokku.plugins.docker_options.commands"),
+    Plugin(
+        "config",
+        "Manage global and app-specific config vars",
+        "pydokku.plugins.config.commands",
+        {APP_CLONE: "pydokku.plugins.config:copy_app"},
+    ),
+    Plugin(
+        "docker-options",
+        "Manage docker options for an app",
+        "pydokku.plugins.docker_options.commands",
+        {APP_CLONE: "pydokku.plugins.docker_options:copy_app"},
+    ),
     Plugin("git", "Manage app deploys", "pydokku.plugins.git.commands"),
     Plugin("ps", "List and manage the processes of an app", "pydokku.plugins.ps.commands"),
     Plugin("run", "Run a one-off process inside a container", "pydokku.plugins.run.commands"),
@@ -77,8 +94,23 @@ PLUGINS: tuple[Plugin, ...] = (
         "Manage the docker-local scheduler integration for an app",
         "pydokku.plugins.scheduler_docker_local.commands",
     ),
-    Plugin("storage", "Manage mounted volumes", "pydokku.plugins.storage.commands"),
+    Plugin(
+        "storage",
+        "Manage mounted volumes",
+        "pydokku.plugins.storage.commands",
+        {APP_CLONE: "pydokku.plugins.storage:copy_app"},
+    ),
 )
+
+
+def triggered(trigger: str) -> list[Callable[..., None]]:
+    """The functions that answer a trigger, in plugin order."""
+    found = []
+    for plugin in PLUGINS:
+        if trigger in plugin.triggers:
+            module, _, function = plugin.triggers[trigger].partition(":")
+            found.append(getattr(_import(module), function))
+    return found
 
 
 def find_plugin(name: str) -> Plugin | None:

@@ -1,68 +1,78 @@
-"""The docker-local scheduler: turns an app's release into running containers.
-
-`load` reads, in one transaction, everything a deploy or a one-off run needs from the plugins
-(release, scale, config, docker options, mounts, settings); `docker_local` then talks to the engine
-with no transaction open, under a per-app lock.
+"""The app's scheduler, as the plugins see it: deploy, rebuild, stop, its processes, retire, one-off
+runs, and the containers holding a storage path. Plugins call these functions, never a scheduler module:
+each call goes to the scheduler the app uses (docker-local; the `scheduler` plugin will choose others).
+Schedulers read the plugins' state only through their exports (runtime.py), never their tables.
 """
 
 from __future__ import annotations
 
-import time
-
-from pydokku.plugins import config, docker_options, ps, scheduler_docker_local, storage
 from pydokku.store import releases
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pydokku.plugins.storage import AppMounts
+    from types import ModuleType
+
+    from pydokku.context import Context
+    from pydokku.engine import Container
     from pydokku.store import Tx
     from pydokku.store.apps import AppRow
     from pydokku.store.releases import Release
 
 
-class Runtime:
-    """An app as the scheduler sees it."""
+def _for(context: Context, app_name: str) -> ModuleType:
+    """The scheduler module running this app."""
+    from pydokku.scheduler import docker_local
 
-    def __init__(self, tx: Tx, app: AppRow, candidate: Release | None = None) -> None:
-        self.app = app.name
-        # A candidate (built, not yet recorded) is deployed in place of the current release.
-        self.release: Release | None = candidate or releases.current(tx, app.id)
-        processes = sorted(self.release.processes) if self.release else []
-        self.scale = ps.scale(tx, app, processes)
-        self.env = config.app_env(tx, app)
-        self.settings = {**scheduler_docker_local.settings(tx, app), **ps.settings(tx, app)}
-        # Attachments, and the volumes among the docker options (which reach Docker with the options).
-        self.mounts: AppMounts = storage.app_mounts(tx, [app])[app.id]
-        self.run_options = docker_options.option_args(tx, app, "run")
-        # Deploy-phase options may be given for one process type (Dokku 0.38's --process).
-        self.deploy_options = {
-            process_type: docker_options.option_args(tx, app, "deploy", process_type) for process_type in processes
-        }
-
-    @property
-    def stop_timeout(self) -> int:
-        return int(self.settings["stop-timeout-seconds"])
-
-    def mount_specs(self, phase: str, process_type: str) -> list[str]:
-        """`-v` values of the attachments a container of this process type gets in this phase."""
-        return [str(storage.attachment_spec(a)) for a in self.mounts.attached(phase, process_type)]
+    return docker_local
 
 
-def load(tx: Tx, app: AppRow, candidate: Release | None = None) -> Runtime:
-    return Runtime(tx, app, candidate)
+def deploy(context: Context, app_name: str, only: str | None = None) -> None:
+    """Start the current release's processes (only one process type when given), retiring the old ones."""
+    _for(context, app_name).deploy(context, app_name, only=only)
 
 
-def candidate_release(
-    tx: Tx, app: AppRow, source_image: str, source_image_id: str, image_id: str, processes: dict[str, str | None]
-) -> Release:
-    """The release a build makes, numbered after the current one; recorded only once it runs."""
-    current = releases.current(tx, app.id)
-    number = current.number + 1 if current else 1
-    return releases.Release(0, number, source_image, source_image_id, image_id, int(time.time()), processes)
+def rebuild(context: Context, app_name: str) -> None:
+    _for(context, app_name).rebuild(context, app_name)
 
 
-def record_release(tx: Tx, app: AppRow, release: Release) -> None:
-    releases.add(tx, app.id, release)
+def build_and_deploy(context: Context, app_name: str, source_image: str, source_image_id: str) -> None:
+    _for(context, app_name).build_and_deploy(context, app_name, source_image, source_image_id)
+
+
+def release_image(context: Context, app_name: str, source_image: str) -> bool:
+    """Build and deploy a release from an image on this host; False when it is the current one."""
+    released: bool = _for(context, app_name).release_image(context, app_name, source_image)
+    return released
+
+
+def stop(context: Context, app_name: str) -> int:
+    stopped: int = _for(context, app_name).stop(context, app_name)
+    return stopped
+
+
+def processes(context: Context, app_name: str) -> list[Container]:
+    """The app's deployed containers (running or not), oldest first."""
+    found: list[Container] = _for(context, app_name).containers(context, app_name)
+    return found
+
+
+def retire(context: Context, app_name: str) -> None:
+    """Remove everything the app runs and its images; its storage is never touched."""
+    _for(context, app_name).remove_all(context, app_name)
+
+
+def run(context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool) -> int:
+    code: int = _for(context, app_name).run(context, app_name, command, env, detached=detached, tty=tty)
+    return code
+
+
+def holding(context: Context, app_names: list[str], source: str) -> list[tuple[Container, int]]:
+    """The running containers of these apps that mount `source` (a host path, or a volume by name), each
+    with its app's stop timeout: what a backup pauses and a restore stops."""
+    found: list[tuple[Container, int]] = []
+    for app_name in app_names:
+        found += _for(context, app_name).running_with_mount(context, [app_name], source)
+    return found
 
 
 def current_release(tx: Tx, app: AppRow) -> Release | None:
@@ -72,7 +82,3 @@ def current_release(tx: Tx, app: AppRow) -> Release | None:
 def deployed(tx: Tx, app: AppRow) -> bool:
     """Whether the app has a release to run (it may still be stopped)."""
     return releases.current(tx, app.id) is not None
-
-
-def build_options(tx: Tx, app: AppRow) -> list[str]:
-    return docker_options.option_args(tx, app, "build")

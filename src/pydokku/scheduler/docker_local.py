@@ -16,9 +16,16 @@ from functools import partial
 from pydokku.errors import DokkuError
 from pydokku.locks import app_lock
 from pydokku.plugins import apps, storage
-from pydokku.plugins.storage import attachment_spec
-from pydokku.plugins.storage.entries import DEFAULT_PROCESS_TYPE
-from pydokku.scheduler import Runtime, build_options, candidate_release, current_release, load, plan, record_release
+from pydokku.plugins.storage import DEFAULT_PROCESS_TYPE, attachment_spec
+from pydokku.scheduler import plan
+from pydokku.scheduler.runtime import (
+    Runtime,
+    build_options,
+    candidate_release,
+    current_release,
+    load,
+    record_release,
+)  # fmt: skip
 from pydokku.text import shell_quote
 
 TYPE_CHECKING = False
@@ -30,7 +37,7 @@ if TYPE_CHECKING:
 
     from pydokku.context import Context
     from pydokku.engine import Container, Engine
-    from pydokku.plugins.storage.spec import MountSpec
+    from pydokku.plugins.storage import MountSpec
     from pydokku.store.releases import Release
 
 DEFAULT_APP_USER = "herokuishuser"
@@ -330,10 +337,8 @@ def _fix_ownership(context: Context, runtime: Runtime, image: dict[str, Any]) ->
                 owners[spec] = app_owner
     explicit = [attachment for attachment in runtime.mounts.attached("deploy") if attachment.volume_chown]
     if explicit:
-        from pydokku.plugins.storage import chown
-
         for attachment in explicit:
-            owner = chown.resolve(attachment.volume_chown).on_host(context.engine.userns_offset())
+            owner = storage.chown_owner(attachment.volume_chown, context.engine.userns_offset())
             if owner is not None:
                 owners[attachment_spec(attachment)] = owner
             else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pydokku.errors import DokkuError
-from pydokku.plugins.docker_options.volumes import find_volumes
+from pydokku.plugins.docker_options import find_volumes
 from pydokku.text import ASCII_ALNUM, only
 
 PROCESS_NAME = ASCII_ALNUM | frozenset("_-")

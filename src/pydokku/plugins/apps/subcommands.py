@@ -6,10 +6,10 @@ import contextlib
 import os
 import time
 
-from pydokku import report, scheduler
+from pydokku import registry, report, scheduler
 from pydokku.console import confirm_destructive
 from pydokku.errors import DokkuError
-from pydokku.plugins import apps, config, docker_options, storage
+from pydokku.plugins import apps
 from pydokku.store import apps as app_store
 
 TYPE_CHECKING = False
@@ -64,10 +64,9 @@ def _retire(context: Context, name: str, *, deployed: bool) -> None:
     left some even if it never ran); the data of its mounts is never touched. For an app that was
     never deployed, an unreachable engine is no reason to stop."""
     from pydokku.engine import EngineUnavailable
-    from pydokku.scheduler import docker_local
 
     try:
-        docker_local.remove_all(context, name)
+        scheduler.retire(context, name)
     except EngineUnavailable:
         if deployed:
             raise
@@ -138,9 +137,7 @@ def rename(context: Context, args: ParsedArgs) -> None:
     # even if that fails, or nothing would ever find them again.
     try:
         if deployed and not args.has("skip-deploy"):
-            from pydokku.scheduler import docker_local
-
-            docker_local.rebuild(context, new)
+            scheduler.rebuild(context, new)
     finally:
         if deployed:
             context.console.header("Retiring old containers and images")
@@ -178,10 +175,9 @@ def clone(context: Context, args: ParsedArgs) -> None:
             source = apps.require(tx, old)
             _new_name(tx, new)
             target = app_store.insert(tx, new, int(time.time()))
-            # Dokku's post-app-clone-setup: the clone gets the same config, options and mounts.
-            config.copy_app(tx, source, target)
-            docker_options.copy_app(tx, source, target)
-            storage.copy_app(tx, source, target)
+            # The clone gets the same config, options and mounts: each plugin's answer to the trigger.
+            for copy in registry.triggered(registry.APP_CLONE):
+                copy(tx, source, target)
             release = scheduler.current_release(tx, source)
     except BaseException:
         undo()
@@ -189,9 +185,7 @@ def clone(context: Context, args: ParsedArgs) -> None:
     context.console.header(f"Cloning {old} to {new}")
     context.console.header(f"Creating {new}...")
     if release is not None and not args.has("skip-deploy"):
-        from pydokku.scheduler import docker_local
-
-        docker_local.build_and_deploy(context, new, release.source_image, release.source_image_id)
+        scheduler.build_and_deploy(context, new, release.source_image, release.source_image_id)
 
 
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:

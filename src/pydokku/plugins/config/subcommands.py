@@ -34,13 +34,14 @@ class _Scope:
         """A changed environment reaches a deployed app's containers by a restart (not for --global)."""
         if self.is_global or args.has("no-restart"):
             return
-        from pydokku.scheduler import deployed, docker_local
+        from pydokku import scheduler
+        from pydokku.scheduler import deployed
 
         with context.store.read() as tx:
             if not deployed(tx, apps.require(tx, self.app_name)):
                 return
         context.console.header(f"Restarting app {self.app_name}")
-        docker_local.deploy(context, self.app_name)
+        scheduler.deploy(context, self.app_name)
 
 
 def _pairs_lines(pairs: dict[str, str], prefix: str) -> list[str]:

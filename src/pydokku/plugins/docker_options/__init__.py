@@ -6,7 +6,9 @@ Volumes among them (`-v`, `--volume`) are storage too: the storage plugin lists 
 
 from __future__ import annotations
 
-from pydokku.plugins.docker_options.volumes import find_volumes, remove_volume_flag, split_volume
+from pydokku.plugins.docker_options.volumes import find_volumes as find_volumes
+from pydokku.plugins.docker_options.volumes import remove_volume_flag
+from pydokku.plugins.docker_options.volumes import split_volume as split_volume
 from pydokku.store import Tx
 from pydokku.store import options as option_store
 from pydokku.store.apps import AppRow

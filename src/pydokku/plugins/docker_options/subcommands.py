@@ -15,7 +15,7 @@ from pydokku.store.options import DEFAULT_PROCESS_TYPE
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from pydokku.plugins.storage.spec import MountSpec
+    from pydokku.plugins.storage import MountSpec
 
 BAD_PHASE = "Phase(s) must be one of [build deploy run]"
 PROCESS_PHASES = ("deploy",)  # options of one process type exist for deployed containers only
@@ -82,7 +82,7 @@ def _volumes(tx: Tx, change: _Change) -> list[MountSpec]:
     mount of the app already uses is refused now: Docker would refuse the container at deploy."""
     from pydokku.plugins import storage
     from pydokku.plugins.docker_options.volumes import find_volumes
-    from pydokku.plugins.storage.spec import MountSpec
+    from pydokku.plugins.storage import MountSpec
 
     if not {"deploy", "run"} & set(change.phases):
         return []

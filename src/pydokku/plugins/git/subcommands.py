@@ -20,9 +20,9 @@ def from_image(context: Context, args: ParsedArgs) -> None:
         raise DokkuError("Please specify a docker image")
     if has_control_characters(image):
         raise DokkuError(f"Docker image references cannot contain control characters such as newlines: {image!r}")
-    from pydokku.scheduler import docker_local
+    from pydokku import scheduler
 
-    if not docker_local.release_image(context, app_name, image):
+    if not scheduler.release_image(context, app_name, image):
         raise DokkuError(
             "No changes detected, skipping git commit\n"
             " !     Call 'ps:rebuild' on app to rebuild the app from existing source"

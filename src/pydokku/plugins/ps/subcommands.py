@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pydokku import report
+from pydokku import report, scheduler
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
 from pydokku.plugins.ps import DEFAULTS, PLUGIN, settings
 from pydokku.plugins.ps import scale as current_scale
-from pydokku.scheduler import current_release, deployed, docker_local, plan
+from pydokku.scheduler import current_release, deployed, plan
 from pydokku.store import apps as app_store
 from pydokku.store import properties
 from pydokku.text import only
@@ -45,24 +45,24 @@ def _each_deployed(context: Context, args: ParsedArgs, action: Callable[[str], N
 
 def restart(context: Context, args: ParsedArgs) -> None:
     process = args.positional(0 if args.has("all") else 1) or None
-    _each_deployed(context, args, lambda app: docker_local.deploy(context, app, only=process))
+    _each_deployed(context, args, lambda app: scheduler.deploy(context, app, only=process))
 
 
 def rebuild(context: Context, args: ParsedArgs) -> None:
-    _each_deployed(context, args, lambda app: docker_local.rebuild(context, app))
+    _each_deployed(context, args, lambda app: scheduler.rebuild(context, app))
 
 
 def stop(context: Context, args: ParsedArgs) -> None:
     def stop_app(app_name: str) -> None:
         context.console.header(f"Stopping {app_name}")
-        docker_local.stop(context, app_name)
+        scheduler.stop(context, app_name)
 
     _each_deployed(context, args, stop_app)
 
 
 def start(context: Context, args: ParsedArgs) -> None:
     def start_app(app_name: str) -> None:
-        states = {c.state for c in docker_local.containers(context, app_name)}
+        states = {c.state for c in scheduler.processes(context, app_name)}
         if states == {"running"}:
             context.console.header(f"App {app_name} already running")
             return
@@ -70,7 +70,7 @@ def start(context: Context, args: ParsedArgs) -> None:
             context.console.warn("App is running in mixed mode, releasing")
         else:
             context.console.warn("App has been detected as not running, releasing")
-        docker_local.deploy(context, app_name)
+        scheduler.deploy(context, app_name)
 
     _each_deployed(context, args, start_app)
 
@@ -106,7 +106,7 @@ def scale(context: Context, args: ParsedArgs) -> None:
         properties.set_scale(tx, app.id, quantities)
     console.header(f"Scaling {app_name} processes: {' '.join(pairs)}")
     if release is not None and not args.has("skip-deploy"):
-        docker_local.deploy(context, app_name)
+        scheduler.deploy(context, app_name)
 
 
 def inspect(context: Context, args: ParsedArgs) -> None:
@@ -114,7 +114,7 @@ def inspect(context: Context, args: ParsedArgs) -> None:
 
     with context.store.read() as tx:
         app = apps.require(tx, args.positional(0))
-    details = [context.engine.inspect(c.id) for c in docker_local.containers(context, app.name)]
+    details = [context.engine.inspect(c.id) for c in scheduler.processes(context, app.name)]
     context.console.line(json.dumps([d for d in details if d is not None], indent=4))
 
 
@@ -154,7 +154,7 @@ def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, 
 def _containers(context: Context, values: dict[str, dict[str, str]]) -> None:
     """What runs, from the engine: asked only for deployed apps."""
     for app_name, row in values.items():
-        containers = docker_local.containers(context, app_name) if row["deployed"] == "true" else []
+        containers = scheduler.processes(context, app_name) if row["deployed"] == "true" else []
         running = [c for c in containers if c.state == "running"]
         row["processes"] = str(len(running))
         row["running"] = "true" if containers and len(running) == len(containers) else "mixed" if running else "false"

@@ -45,14 +45,14 @@ def _command(context: Context, app_name: str, words: list[str]) -> list[str]:
 
 
 def _run(context: Context, args: ParsedArgs, *, detached: bool) -> int:
-    from pydokku.scheduler import docker_local
+    from pydokku import scheduler
 
     app_name = args.positional(0)
     env = _env(args)
     command = _command(context, app_name, args.positionals[1:])
     tty = not args.has("no-tty") and sys.stdin.isatty() and sys.stdout.isatty()
     context.console.out.flush()
-    return docker_local.run(context, app_name, command, env, detached=detached, tty=tty)
+    return scheduler.run(context, app_name, command, env, detached=detached, tty=tty)
 
 
 def run_attached(context: Context, args: ParsedArgs) -> int:

@@ -11,8 +11,10 @@ import time
 
 from pydokku.errors import DokkuError
 from pydokku.plugins import docker_options
-from pydokku.plugins.storage.entries import DEFAULT_PROCESS_TYPE, LEGACY_PREFIX
-from pydokku.plugins.storage.spec import MountSpec, render_options
+from pydokku.plugins.storage.entries import DEFAULT_PROCESS_TYPE as DEFAULT_PROCESS_TYPE
+from pydokku.plugins.storage.entries import LEGACY_PREFIX
+from pydokku.plugins.storage.spec import MountSpec as MountSpec
+from pydokku.plugins.storage.spec import render_options
 from pydokku.store import apps as app_store
 from pydokku.store import storage as storage_store
 from pydokku.store.schema import legacy_entry_name
@@ -49,6 +51,14 @@ def say_hard_links(console: Console, result: ChownResult) -> None:
             f"Left the owner of {result.hard_linked} file(s) with other hard links as it was:"
             " their other names may be outside the storage area"
         )
+
+
+def chown_owner(choice: str, userns_offset: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The host uid:gid a `--volume-chown` choice means under the engine's user-namespace offset (None:
+    leave the owner alone)."""
+    from pydokku.plugins.storage import chown
+
+    return chown.resolve(choice).on_host(userns_offset)
 
 
 def is_named(attachment: Attachment) -> bool:

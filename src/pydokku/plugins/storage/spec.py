@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 
 from pydokku.errors import DokkuError
-from pydokku.plugins.docker_options.volumes import split_volume
+from pydokku.plugins.docker_options import split_volume
 from pydokku.text import ASCII_ALNUM, has_control_characters, only
 
 VOLUME_NAME_REST = ASCII_ALNUM | frozenset("_.-")

@@ -26,10 +26,10 @@ def quiesced(context: Context, entry: str, mode: str, directory: str, users: lis
     if mode == "none" or not users:
         yield
         return
-    from pydokku.scheduler import docker_local
+    from pydokku import scheduler
 
     engine = context.engine
-    containers = [(c, t) for c, t in docker_local.running_with_mount(context, users, directory) if c.state == "running"]
+    containers = [(c, t) for c, t in scheduler.holding(context, users, directory) if c.state == "running"]
     if not containers:
         yield
         return

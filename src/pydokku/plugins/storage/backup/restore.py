@@ -199,9 +199,9 @@ def _restore_entry(
         journal.remove()
         raise
     journal.save(phase="staged", snapshot=restored, tree=tree, inode=os.lstat(tree).st_ino, existed=exists)
-    from pydokku.scheduler import docker_local
+    from pydokku import scheduler
 
-    held = docker_local.running_with_mount(context, users, directory) if users else []
+    held = scheduler.holding(context, users, directory) if users else []
     journal.save(stopped=[container.id for container, _ in held])
     for container, stop_timeout in held:
         console.detail(f"Stopping {container.name}")
@@ -242,9 +242,9 @@ def _restore_volume(
     console.header(f"Restoring storage entry {name} from {restic.repository} ({snapshot}) into docker volume {volume}")
     try:
         restored, tree = _restic_restore(restic, name, snapshot, staging)
-        from pydokku.scheduler import docker_local
+        from pydokku import scheduler
 
-        held = docker_local.running_with_mount(context, users, volume) if users else []
+        held = scheduler.holding(context, users, volume) if users else []
         Journal(context, KIND, name).save(mode="stop", containers=[container.id for container, _ in held])
         for container, stop_timeout in held:
             console.detail(f"Stopping {container.name}")

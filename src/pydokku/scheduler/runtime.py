@@ -1,0 +1,75 @@
+"""An app as a scheduler sees it, read in one transaction from the plugins' exports (release, scale,
+config, docker options, mounts, settings); and its releases. A scheduler then talks to the engine with no
+transaction open."""
+
+from __future__ import annotations
+
+import time
+
+from pydokku.plugins import config, docker_options, ps, scheduler_docker_local, storage
+from pydokku.store import releases
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.plugins.storage import AppMounts
+    from pydokku.store import Tx
+    from pydokku.store.apps import AppRow
+    from pydokku.store.releases import Release
+
+
+class Runtime:
+    """An app as the scheduler sees it."""
+
+    def __init__(self, tx: Tx, app: AppRow, candidate: Release | None = None) -> None:
+        self.app = app.name
+        # A candidate (built, not yet recorded) is deployed in place of the current release.
+        self.release: Release | None = candidate or releases.current(tx, app.id)
+        processes = sorted(self.release.processes) if self.release else []
+        self.scale = ps.scale(tx, app, processes)
+        self.env = config.app_env(tx, app)
+        self.settings = {**scheduler_docker_local.settings(tx, app), **ps.settings(tx, app)}
+        # Attachments, and the volumes among the docker options (which reach Docker with the options).
+        self.mounts: AppMounts = storage.app_mounts(tx, [app])[app.id]
+        self.run_options = docker_options.option_args(tx, app, "run")
+        # Deploy-phase options may be given for one process type (Dokku 0.38's --process).
+        self.deploy_options = {
+            process_type: docker_options.option_args(tx, app, "deploy", process_type) for process_type in processes
+        }
+
+    @property
+    def stop_timeout(self) -> int:
+        return int(self.settings["stop-timeout-seconds"])
+
+    def mount_specs(self, phase: str, process_type: str) -> list[str]:
+        """`-v` values of the attachments a container of this process type gets in this phase."""
+        return [str(storage.attachment_spec(a)) for a in self.mounts.attached(phase, process_type)]
+
+
+def load(tx: Tx, app: AppRow, candidate: Release | None = None) -> Runtime:
+    return Runtime(tx, app, candidate)
+
+
+def candidate_release(
+    tx: Tx, app: AppRow, source_image: str, source_image_id: str, image_id: str, processes: dict[str, str | None]
+) -> Release:
+    """The release a build makes, numbered after the current one; recorded only once it runs."""
+    current = releases.current(tx, app.id)
+    number = current.number + 1 if current else 1
+    return releases.Release(0, number, source_image, source_image_id, image_id, int(time.time()), processes)
+
+
+def record_release(tx: Tx, app: AppRow, release: Release) -> None:
+    releases.add(tx, app.id, release)
+
+
+def current_release(tx: Tx, app: AppRow) -> Release | None:
+    return releases.current(tx, app.id)
+
+
+def deployed(tx: Tx, app: AppRow) -> bool:
+    """Whether the app has a release to run (it may still be stopped)."""
+    return releases.current(tx, app.id) is not None
+
+
+def build_options(tx: Tx, app: AppRow) -> list[str]:
+    return docker_options.option_args(tx, app, "build")
