@@ -203,3 +203,19 @@ def test_human_bytes(count, shown):
     from pydokku.text import human_bytes
 
     assert human_bytes(count) == shown
+
+
+@pytest.mark.parametrize(
+    ("mount", "value"),
+    [
+        (("bind", "/srv/a", "/data", False, "", ""), "/srv/a:/data"),
+        (("bind", "/srv/a/", "/data", True, "ro", "sub/dir"), "/srv/a/sub/dir:/data:ro"),
+        (("bind", "/", "/data", True, "z,ro", "x"), "/x:/data:z,ro"),
+        (("volume", "pgdata", "/var/lib/pg", False, "nocopy", ""), "pgdata:/var/lib/pg:nocopy"),
+    ],
+)
+def test_a_mount_as_a_volume_value(mount, value):
+    from pydokku.scheduler.plan import Mount
+
+    kind, source, target, readonly, options, subpath = mount
+    assert Mount(kind, source, target, readonly=readonly, options=options, subpath=subpath).volume_value() == value

@@ -254,7 +254,7 @@ def _start_dyno(engine: Engine, runtime: Runtime, process_type: str, index: int,
             plan.LABEL_DYNO: dyno,
             plan.LABEL_RELEASE: str(release.number),
         },
-        binds=runtime.mount_specs("deploy", process_type),
+        binds=[mount.volume_value() for mount in runtime.mounts_for("deploy", process_type)],
         init=runtime.settings["init-process"] == "true",
         restart=runtime.settings["restart-policy"],
         options=runtime.deploy_options[process_type],
@@ -509,7 +509,7 @@ def run(context: Context, app_name: str, command: list[str], env: dict[str, str]
         command,
         env={**runtime.env, **env, "DYNO": dyno},
         labels={plan.LABEL_APP: app_name, plan.LABEL_CONTAINER_TYPE: "run", plan.LABEL_DYNO: dyno},
-        binds=runtime.mount_specs("run", DEFAULT_PROCESS_TYPE),
+        binds=[mount.volume_value() for mount in runtime.mounts_for("run", DEFAULT_PROCESS_TYPE)],
         init=runtime.settings["init-process"] == "true",  # signals reach the command
         restart="",  # a one-off container is removed when it exits
         options=plan.run_options(runtime.run_options),

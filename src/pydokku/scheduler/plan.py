@@ -87,6 +87,29 @@ def container_command(command: str | None) -> list[str]:
     return [] if command is None else ["/bin/sh", "-c", command]
 
 
+class Mount:
+    """A storage mount as a scheduler gets it, as data: each scheduler renders it its own way (docker-local:
+    a `-v` value; a Swarm service: a `--mount`)."""
+
+    __slots__ = ("kind", "options", "owner", "readonly", "source", "subpath", "target")
+
+    def __init__(
+        self, kind: str, source: str, target: str, *, readonly: bool, options: str, subpath: str = "", owner: str = ""
+    ) -> None:
+        self.kind = kind  # "bind" (a host path) or "volume" (a docker volume by name)
+        self.source = source
+        self.target = target
+        self.readonly = readonly
+        self.options = options  # as written after the second colon (`ro`, `z,ro`), `ro` included
+        self.subpath = subpath  # inside the source
+        self.owner = owner  # --volume-chown: who should own it ("" leaves it to the scheduler's rules)
+
+    def volume_value(self) -> str:
+        """The `-v` value: `source[/subpath]:target[:options]`."""
+        source = f"{self.source.rstrip('/')}/{self.subpath}" if self.subpath else self.source
+        return f"{source}:{self.target}" + (f":{self.options}" if self.options else "")
+
+
 class ContainerSpec:
     """A container as data: the scheduler plans it; the engine creates it through the Engine API, or
     through the docker CLI when there are user options (docker-options), which only the CLI reads as

@@ -12,6 +12,7 @@ from pydokku.store import releases
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pydokku.plugins.storage import AppMounts
+    from pydokku.scheduler.plan import Mount
     from pydokku.store import Tx
     from pydokku.store.apps import AppRow
     from pydokku.store.releases import Release
@@ -40,9 +41,9 @@ class Runtime:
     def stop_timeout(self) -> int:
         return int(self.settings["stop-timeout-seconds"])
 
-    def mount_specs(self, phase: str, process_type: str) -> list[str]:
-        """`-v` values of the attachments a container of this process type gets in this phase."""
-        return [str(storage.attachment_spec(a)) for a in self.mounts.attached(phase, process_type)]
+    def mounts_for(self, phase: str, process_type: str) -> list[Mount]:
+        """The attachments a container of this process type gets in this phase."""
+        return storage.scheduler_mounts(self.mounts, phase, process_type)
 
 
 def load(tx: Tx, app: AppRow, candidate: Release | None = None) -> Runtime:

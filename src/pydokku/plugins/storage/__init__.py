@@ -23,6 +23,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pydokku.console import Console
     from pydokku.ownership import ChownResult
+    from pydokku.scheduler.plan import Mount
     from pydokku.store import Tx
     from pydokku.store.apps import AppRow
     from pydokku.store.storage import Attachment, Entry
@@ -35,6 +36,21 @@ def attachment_spec(attachment: Attachment) -> MountSpec:
         host = os.path.join(host, attachment.subpath)
     options = attachment.options_text or render_options(attachment.readonly, attachment.volume_options)
     return MountSpec(host, attachment.container_path, options)
+
+
+def scheduler_mounts(mounts: AppMounts, phase: str, process_type: str) -> list[Mount]:
+    """The attachments a container of this process type gets in this phase, as the scheduler takes them."""
+    from pydokku.plugins.storage.entries import is_volume
+    from pydokku.scheduler.plan import Mount
+
+    return [
+        Mount(
+            "volume" if is_volume(a.entry.host_path) else "bind", a.entry.host_path, a.container_path,
+            readonly=a.readonly, options=a.options_text or render_options(a.readonly, a.volume_options),
+            subpath=a.subpath, owner=a.volume_chown,
+        )
+        for a in mounts.attached(phase, process_type)
+    ]  # fmt: skip
 
 
 def inside_storage_root(storage_root: str, host_path: str) -> bool:
