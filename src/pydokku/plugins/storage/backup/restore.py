@@ -5,7 +5,9 @@ containers that mount the entry are stopped, the staged tree and the entry are e
 atomic `renameat2(RENAME_EXCHANGE)`, and the containers started again one at a time. A journal
 (`$DOKKU_LIB_ROOT/data/restores/<entry>.json`, replaced atomically at each step) says how far a
 restore got, so that a restore interrupted at any moment (even by SIGKILL) is finished or rolled
-back by the next one: the entry holds the old content or the new, never a mix.
+back by the next one: the entry holds the old content or the new, never a mix. A volume that is no
+directory on this host is restored into a folder of ours and written into the volume through a
+container, in steps the next write resumes (volume_io).
 """
 
 from __future__ import annotations

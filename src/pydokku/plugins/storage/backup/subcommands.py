@@ -22,6 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from contextlib import AbstractContextManager
+    from typing import TextIO
 
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
@@ -267,9 +268,9 @@ def _summary_text(summary: dict[str, object]) -> str:
 class _Progress:
     """restic's JSON lines: the summary kept, the status shown on one line when stderr is a terminal."""
 
-    def __init__(self, stream: object) -> None:
+    def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.tty = stream.isatty()
         self.summary: dict[str, object] | None = None
         self.shown = False
 
@@ -285,14 +286,13 @@ class _Progress:
         elif self.tty and message.get("message_type") == "status":
             done, total = int(message.get("bytes_done", 0)), int(message.get("total_bytes", 0))
             percent = 100 * float(message.get("percent_done", 0))
-            line = f"\r       {percent:5.1f}% {human_bytes(done)} of {human_bytes(total)}"
-            self.stream.write(line + " " * 10)  # type: ignore[attr-defined]
-            self.stream.flush()  # type: ignore[attr-defined]
+            self.stream.write(f"\r       {percent:5.1f}% {human_bytes(done)} of {human_bytes(total)}" + " " * 10)
+            self.stream.flush()
             self.shown = True
 
     def finish(self) -> None:
         if self.shown:
-            self.stream.write("\r" + " " * 60 + "\r")  # type: ignore[attr-defined]
+            self.stream.write("\r" + " " * 60 + "\r")
             self.shown = False
 
 
