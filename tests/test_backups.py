@@ -851,3 +851,19 @@ def test_backup_progress_shows_on_a_terminal_only(dokku, env, tmp_path):
     assert "% " in text and " of " in text and "\r       " in text  # `\r        42.0% 80.0 MiB of 192.1 MiB`
     assert "\r" + " " * 60 + "\r" in text  # the progress line is cleared before the summary
     assert (tmp_path / "out").read_text().splitlines()[-1].startswith("       Snapshot ")
+
+
+def test_an_unwritable_cron_file_is_said_and_the_state_stays_true(dokku, env, monkeypatch, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("DOKKU_BACKUP_CRON_FILE", str(blocker / "pydokku-storage-backup"))
+    assert dokku("storage:create", "uploads").code == 0
+    result = dokku("storage:backup-set", "--global", "schedule", "@daily")
+    message = (
+        f" !     The backup schedule is recorded, but the cron file {blocker}/pydokku-storage-backup could not be"
+        " written (Not a directory); fix that, then run any storage:backup-set again to rewrite it\n"
+    )
+    assert (result.code, result.out, result.err) == (1, "-----> Setting schedule to @daily\n", message)
+    created = dokku("storage:create", "later")  # the entry is created; the cron file's trouble is said
+    assert (created.code, created.err) == (0, message)
+    assert dokku("storage:backup-report", "later", "--backup-computed-schedule").out == "@daily\n"

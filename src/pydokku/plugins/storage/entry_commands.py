@@ -136,7 +136,10 @@ def entries_changed(context: Context, destroyed: str = "") -> None:
         from pydokku.store.secrets import Secrets, entry_scope
 
         Secrets(context.paths.lib_root).remove(entry_scope(destroyed))
-    schedule.sync(context)
+    try:
+        schedule.sync(context)
+    except DokkuError as error:  # the command itself is done: say what is behind, do not fail it
+        context.console.warn(error.message)
 
 
 def _check_redefinition(tx: Tx, name: str, path: str) -> Entry | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
+from pydokku.errors import DokkuError
 from pydokku.store import backups as backup_store
 from pydokku.store import storage as storage_store
 from pydokku.text import shell_quote
@@ -80,6 +81,16 @@ def sync(context: Context) -> None:
     """Make the cron file match the state (atomically; nothing is written when it already does)."""
     path = cron_file()
     content = render(context)
+    try:
+        _write(path, content)
+    except OSError as error:
+        raise DokkuError(
+            f"The backup schedule is recorded, but the cron file {path} could not be written"
+            f" ({error.strerror}); fix that, then run any storage:backup-set again to rewrite it"
+        ) from error
+
+
+def _write(path: str, content: str) -> None:
     try:
         with open(path, encoding="utf-8") as file:
             if file.read() == content:
