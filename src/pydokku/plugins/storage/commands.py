@@ -58,7 +58,7 @@ COMMANDS = (
         "storage:backup-report",
         "storage:backup-report [<name>] [<flag>] [--global] [--format stdout|json]",
         "Displays the backup settings, schedule and last snapshot of storage entries",
-        _B + "backup_report",
+        "pydokku.plugins.storage.backup.report:backup_report",
         ArgSpec((_FORMAT, _GLOBAL), info_flags=True, max_positionals=1),
         takes_app=False,
     ),
