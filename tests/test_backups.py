@@ -867,3 +867,9 @@ def test_an_unwritable_cron_file_is_said_and_the_state_stays_true(dokku, env, mo
     created = dokku("storage:create", "later")  # the entry is created; the cron file's trouble is said
     assert (created.code, created.err) == (0, message)
     assert dokku("storage:backup-report", "later", "--backup-computed-schedule").out == "@daily\n"
+
+
+@pytest.mark.parametrize("command", ["storage:backup", "storage:backup-prune", "storage:backup-verify"])
+def test_all_without_entries_says_so_and_succeeds(dokku, command):
+    result = dokku(command, "--all")
+    assert (result.code, result.out, result.err) == (0, "", " !     You haven't created any storage entries yet\n")

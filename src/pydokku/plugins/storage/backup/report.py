@@ -35,7 +35,9 @@ def backup_report(context: Context, args: ParsedArgs) -> int:
             chosen = [require_entry(tx, request.app)] if request.app else storage_store.entries(tx)
             subjects = [(entry.name, _entry_values(tx, context, entry)) for entry in chosen]
     if not subjects:
-        context.console.warn("You haven't created any storage entries yet")
+        from pydokku.plugins.storage.backup.subcommands import NO_ENTRIES
+
+        context.console.warn(NO_ENTRIES)
         return 0
     for name, values in subjects:
         report.render(context.console, "backup", name, values, request)

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from pydokku.store.storage import Entry
 
 
+NO_ENTRIES = "You haven't created any storage entries yet"
+
+
 def _require_entry(tx: Tx, name: str) -> Entry:
     from pydokku.plugins.storage import require_entry
 
@@ -131,7 +134,10 @@ def _targets(context: Context, args: ParsedArgs) -> list[Entry]:
         if args.has("all"):
             if names or context.flags.app:
                 raise DokkuError("--all cannot be combined with entry names or --app")
-            return storage_store.entries(tx)
+            every = storage_store.entries(tx)
+            if not every:
+                context.console.warn(NO_ENTRIES)
+            return every
         if context.flags.app is not None:
             from pydokku.plugins import apps
 
