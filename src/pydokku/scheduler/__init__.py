@@ -1,7 +1,8 @@
 """The app's scheduler, as the plugins see it: deploy, rebuild, stop, its processes, retire, one-off
 runs, and the containers holding a storage path. Plugins call these functions, never a scheduler module:
 each call goes to the scheduler the app uses (docker-local; the `scheduler` plugin will choose others).
-Schedulers read the plugins' state only through their exports (runtime.py), never their tables.
+Building a release is the same for every scheduler (build.py); schedulers read the plugins' state only
+through their exports (runtime.py), never their tables.
 """
 
 from __future__ import annotations
@@ -26,23 +27,30 @@ def _for(context: Context, app_name: str) -> ModuleType:
     return docker_local
 
 
-def deploy(context: Context, app_name: str, only: str | None = None) -> None:
-    """Start the current release's processes (only one process type when given), retiring the old ones."""
-    _for(context, app_name).deploy(context, app_name, only=only)
+def deploy(context: Context, app_name: str, only: str | None = None, candidate: Release | None = None) -> None:
+    """Start the current release's processes (only one process type when given), or a candidate release
+    (recorded once it runs), retiring the old ones."""
+    _for(context, app_name).deploy(context, app_name, only=only, candidate=candidate)
 
 
 def rebuild(context: Context, app_name: str) -> None:
-    _for(context, app_name).rebuild(context, app_name)
+    """Build the current release's source image again and deploy it."""
+    from pydokku.scheduler import build
+
+    build.rebuild(context, app_name)
 
 
 def build_and_deploy(context: Context, app_name: str, source_image: str, source_image_id: str) -> None:
-    _for(context, app_name).build_and_deploy(context, app_name, source_image, source_image_id)
+    from pydokku.scheduler import build
+
+    build.build_and_deploy(context, app_name, source_image, source_image_id)
 
 
 def release_image(context: Context, app_name: str, source_image: str) -> bool:
     """Build and deploy a release from an image on this host; False when it is the current one."""
-    released: bool = _for(context, app_name).release_image(context, app_name, source_image)
-    return released
+    from pydokku.scheduler import build
+
+    return build.release_image(context, app_name, source_image)
 
 
 def stop(context: Context, app_name: str) -> int:

@@ -18,15 +18,7 @@ from pydokku.locks import app_lock
 from pydokku.plugins import apps, storage
 from pydokku.plugins.storage import DEFAULT_PROCESS_TYPE, attachment_spec
 from pydokku.scheduler import plan
-from pydokku.scheduler.runtime import (
-    Runtime,
-    build_options,
-    candidate_release,
-    current_release,
-    load,
-    record_release,
-)  # fmt: skip
-from pydokku.text import shell_quote
+from pydokku.scheduler.runtime import Runtime, load, record_release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,78 +39,12 @@ DEFAULT_CHECKS_WAIT = 1.0
 CHECK_INTERVAL = 0.05
 
 
-def image_tag(app: str) -> str:
-    return f"dokku/{app}:latest"
-
-
 def _runtime(context: Context, app_name: str, candidate: Release | None = None) -> Runtime:
     with context.store.read() as tx:
         return load(tx, apps.require(tx, app_name), candidate)
 
 
 # -- releases ------------------------------------------------------------------------------------
-
-
-def release_image(context: Context, app_name: str, source_image: str) -> bool:
-    """Build a release of `source_image` for the app, record it and deploy it.
-
-    Returns False, changing nothing, when the image is the one the app already runs.
-    """
-    engine, console = context.engine, context.console
-    console.header("Generating build context")
-    source = engine.image(source_image)
-    if source is None:
-        raise DokkuError(f"Image {source_image} does not exist on this host, and no registry is used to pull it")
-    console.header("Image exists on host, skipping pull")
-    with context.store.read() as tx:
-        app = apps.require(tx, app_name)
-        release = current_release(tx, app)
-    if release is not None and release.source_image_id == source["Id"]:
-        return False
-    build_and_deploy(context, app_name, source_image, source["Id"])
-    return True
-
-
-def rebuild(context: Context, app_name: str) -> None:
-    """Build the current release's source image again (with today's build options) and deploy it."""
-    with context.store.read() as tx:
-        release = current_release(tx, apps.require(tx, app_name))
-    if release is None:
-        raise DokkuError(f"App {app_name} has not been deployed")
-    if context.engine.image(release.source_image_id) is None:
-        raise DokkuError(f"The source image of {app_name} ({release.source_image}) is no longer on this host")
-    build_and_deploy(context, app_name, release.source_image, release.source_image_id)
-
-
-def build_and_deploy(context: Context, app_name: str, source_image: str, source_image_id: str) -> None:
-    """Build `source_image` into a release of the app (with its build options) and deploy it; the
-    release becomes the current one only once its containers pass the checks."""
-    engine, console = context.engine, context.console
-    with context.store.read() as tx:
-        app = apps.require(tx, app_name)
-        requested = build_options(tx, app)
-        previous = current_release(tx, app)
-    console.header(f"Building {app_name} from {source_image}")
-    options, dropped = plan.build_options(requested)
-    if dropped:
-        console.detail(f"Leaving out build options docker build cannot take: {' '.join(map(shell_quote, dropped))}")
-    dockerfile = f"FROM {source_image_id}\nLABEL {plan.LABEL_APP}={app_name}\n"
-    image_id = engine.build(image_tag(app_name), dockerfile, options)
-    try:
-        procfile = engine.read_file(image_id, "/app/Procfile")
-        processes = plan.release_processes(plan.parse_procfile(procfile.decode()) if procfile else {})
-        console.header(f"Releasing {app_name}...")
-        with context.store.read() as tx:
-            candidate = candidate_release(
-                tx, apps.require(tx, app_name), source_image, source_image_id, image_id, processes
-            )
-        deploy(context, app_name, candidate=candidate)
-    except BaseException:
-        # The previous release stays current: give its image the tag back, drop the failed build.
-        if previous is not None and previous.image_id != image_id and engine.image(previous.image_id) is not None:
-            engine.tag(previous.image_id, image_tag(app_name))
-            engine.remove_image(image_id)
-        raise
 
 
 # -- deploys -------------------------------------------------------------------------------------

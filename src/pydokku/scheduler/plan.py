@@ -18,6 +18,10 @@ BUILD_INCOMPATIBLE = ("--link",)
 RUN_INCOMPATIBLE = ("--restart",)
 
 
+def image_tag(app: str) -> str:
+    return f"dokku/{app}:latest"
+
+
 def parse_procfile(text: str) -> dict[str, str]:
     """Process types of a Procfile (`name: command` lines; `#` comments and blank lines skipped)."""
     processes: dict[str, str] = {}
