@@ -53,6 +53,7 @@ Commands:
     git                     Manage app deploys
     ps                      List and manage the processes of an app
     run                     Run a one-off process inside a container
+    scheduler               Manage schedulers
     scheduler-docker-local  Manage the docker-local scheduler integration for an app
     storage                 Manage mounted volumes
 """

@@ -28,7 +28,7 @@ HOSTILE = [
     "--volume-chown", "--storage-deploy-mounts", "--storage-attachment.1.entry-name", "--global", "legacy-abc",
     "uploads", "--annotation", "k=v", "--label", "--help", "-h", "--destroy-host-dir", "--all", "true", "false", "1",
     "0", "-1", "\udcff", "keep-last", "schedule", "* * * * *", "quiesce", "pause", "latest", "--to", "--read-data",
-    "passphrase", "AWS_X=1", "repository", "sftp-command",
+    "passphrase", "AWS_X=1", "repository", "sftp-command", "selected", "null", "shell", "k3s",
 ]  # fmt: skip
 
 

@@ -89,6 +89,7 @@ PLUGINS: tuple[Plugin, ...] = (
     Plugin("git", "Manage app deploys", "pydokku.plugins.git.commands"),
     Plugin("ps", "List and manage the processes of an app", "pydokku.plugins.ps.commands"),
     Plugin("run", "Run a one-off process inside a container", "pydokku.plugins.run.commands"),
+    Plugin("scheduler", "Manage schedulers", "pydokku.plugins.scheduler.commands"),
     Plugin(
         "scheduler-docker-local",
         "Manage the docker-local scheduler integration for an app",

@@ -1,5 +1,6 @@
-"""`<plugin>:set <app> <key> [<value>]`, shared by the plugins that keep per-app settings (Dokku's
-property system): validate the key and value, store it (an empty value unsets it), say so."""
+"""`<plugin>:set <app>|--global <key> [<value>]`, shared by the plugins that keep per-app settings
+(Dokku's property system): validate the key and value, store it (an empty value unsets it), say so.
+`--global` works for the plugins whose command declares the flag."""
 
 from __future__ import annotations
 
@@ -19,16 +20,20 @@ def set_property(
 ) -> None:
     from pydokku.plugins import apps
 
-    key, value = args.positional(1), args.positional(2)
+    scope = 0 if args.has("global") else 1  # `--global <key> <value>`, or `<app> <key> <value>`
+    key, value = args.positional(scope), args.positional(scope + 1)
     with context.store.write() as tx:
-        app = apps.require(tx, args.positional(0))
+        app = apps.require(tx, args.positional(0)) if scope else None
         if not key:
             raise DokkuError("No property specified")
         if key not in keys:
             raise DokkuError(f"Invalid property specified, valid properties include: {', '.join(sorted(keys))}")
         if value:
             check(key, value)
-        properties.put(tx, app.id, plugin, key, value or None)
+        if app is None:
+            properties.put_global(tx, plugin, key, value or None)
+        else:
+            properties.put(tx, app.id, plugin, key, value or None)
     if value:
         context.console.header(f"Setting {key} to {value}")
     else:

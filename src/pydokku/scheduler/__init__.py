@@ -21,10 +21,31 @@ if TYPE_CHECKING:
 
 
 def _for(context: Context, app_name: str) -> ModuleType:
-    """The scheduler module running this app."""
+    """The scheduler module running this app (the scheduler plugin's `selected`)."""
+    from pydokku.plugins import scheduler
+    from pydokku.store import apps as app_store
+
+    with context.store.read() as tx:
+        app = app_store.get(tx, app_name)
+        # An app no longer recorded (renamed, being destroyed) is cleaned up by label: docker-local does it.
+        chosen = scheduler.selected(tx, app) if app is not None else "docker-local"
+    return _module(chosen)
+
+
+def _module(name: str) -> ModuleType:
+    if name == "null":
+        from pydokku.scheduler import null
+
+        return null
     from pydokku.scheduler import docker_local
 
     return docker_local
+
+
+def switch(context: Context, app_name: str, previous: str) -> None:
+    """A deployed app changed scheduler: the new one starts it, then the previous one's processes go."""
+    _for(context, app_name).deploy(context, app_name)
+    _module(previous).remove_processes(context, app_name)
 
 
 def deploy(context: Context, app_name: str, only: str | None = None, candidate: Release | None = None) -> None:

@@ -406,6 +406,14 @@ def _mounts_source(mount: dict[str, Any], source: str, real: str) -> bool:
     return mounted == real or mounted.startswith(real.rstrip("/") + "/")
 
 
+def remove_processes(context: Context, app_name: str) -> None:
+    """Stop and remove the app's deployed containers (its images stay: the release may run again)."""
+    with app_lock(context, app_name):
+        stop_timeout = _runtime(context, app_name).stop_timeout
+        for container in _deployed_containers(context.engine, app_name):
+            _retire(context.engine, container, stop_timeout)
+
+
 def remove_all(context: Context, app_name: str) -> None:
     """Remove every container and image of the app. Its mounts' data is not touched."""
     engine = context.engine

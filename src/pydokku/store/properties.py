@@ -19,6 +19,18 @@ def put(tx: Tx, app_id: int, plugin: str, key: str, value: str | None) -> None:
         )
 
 
+def get_global(tx: Tx, plugin: str) -> dict[str, str]:
+    rows = tx.execute("SELECT key, value FROM global_properties WHERE plugin = ?", (plugin,))
+    return dict(rows.fetchall())
+
+
+def put_global(tx: Tx, plugin: str, key: str, value: str | None) -> None:
+    """Set a plugin's global value for a key; None removes it."""
+    tx.execute("DELETE FROM global_properties WHERE plugin = ? AND key = ?", (plugin, key))
+    if value is not None:
+        tx.execute("INSERT INTO global_properties (plugin, key, value) VALUES (?, ?, ?)", (plugin, key, value))
+
+
 def copy(tx: Tx, source_id: int, target_id: int) -> None:
     tx.execute(
         "INSERT OR REPLACE INTO properties (app_id, plugin, key, value)"

@@ -199,6 +199,15 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             error_at INTEGER NOT NULL DEFAULT 0
         )""",
     ),
+    (
+        # Global values of a plugin's properties (`<plugin>:set --global <key> <value>`).
+        """CREATE TABLE global_properties (
+            plugin TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (plugin, key)
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,6 +8,7 @@ import sys
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
 from pydokku.plugins.config import app_env
+from pydokku.plugins.scheduler import shell as scheduler_shell
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ def _command(context: Context, app_name: str, words: list[str]) -> list[str]:
     with context.store.read() as tx:
         app = apps.require(tx, app_name)
         release = current_release(tx, app)
-        shell = app_env(tx, app).get("DOKKU_APP_SHELL") or DEFAULT_SHELL
+        # The scheduler plugin's `shell` property, else the older DOKKU_APP_SHELL config var.
+        shell = scheduler_shell(tx, app) or app_env(tx, app).get("DOKKU_APP_SHELL") or DEFAULT_SHELL
     if not words:
         return [shell]
     procfile_command = release.processes.get(words[0]) if release is not None else None

@@ -1,0 +1,45 @@
+"""Dokku's null scheduler: it runs nothing. A release built for an app it schedules is recorded and no
+container starts; what another scheduler left (containers, images) is still removed with the app."""
+
+from __future__ import annotations
+
+from pydokku.errors import DokkuError
+from pydokku.plugins import apps
+from pydokku.scheduler.docker_local import remove_all as remove_all
+from pydokku.scheduler.runtime import record_release
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.context import Context
+    from pydokku.engine import Container
+    from pydokku.store.releases import Release
+
+
+def deploy(context: Context, app_name: str, only: str | None = None, candidate: Release | None = None) -> None:
+    if candidate is not None:
+        with context.store.write() as tx:
+            record_release(tx, apps.require(tx, app_name), candidate)
+    context.console.header(f"Skipping the deploy of {app_name}: its scheduler is null, which runs nothing")
+
+
+def stop(context: Context, app_name: str) -> int:
+    return 0
+
+
+def containers(context: Context, app_name: str) -> list[Container]:
+    return []
+
+
+def remove_processes(context: Context, app_name: str) -> None:
+    """Nothing runs under the null scheduler."""
+
+
+def run(context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool) -> int:
+    raise DokkuError(
+        f"App {app_name} uses the null scheduler, which runs nothing; choose another with"
+        f" dokku scheduler:set {app_name} selected docker-local"
+    )
+
+
+def running_with_mount(context: Context, app_names: list[str], source: str) -> list[tuple[Container, int]]:
+    return []
