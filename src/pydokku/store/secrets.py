@@ -44,6 +44,12 @@ class Secrets:
             return
         _write_private(self._path(scope), json.dumps(kept, sort_keys=True).encode())
 
+    def replace(self, scope: str, kind: str, values: dict[str, str]) -> None:
+        """Replace one kind of a scope's secrets (`credentials`, `passphrase`); an empty dict removes it."""
+        stored = self.read(scope)
+        stored[kind] = values
+        self.write(scope, stored)
+
     def remove(self, scope: str) -> None:
         self.write(scope, {})
 

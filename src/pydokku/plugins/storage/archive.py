@@ -194,6 +194,15 @@ def check_tree(root: str) -> None:
                     )
 
 
+def staging_beside(directory: str, purpose: str) -> str:
+    """A fresh, empty directory beside `directory` (the same file system, so the two can be swapped)."""
+    import tempfile
+
+    parent, base = os.path.split(directory.rstrip("/"))
+    os.makedirs(parent, mode=0o755, exist_ok=True)
+    return tempfile.mkdtemp(prefix=f".{base}.{purpose}-", dir=parent)
+
+
 def set_aside(previous: str, directory: str, *, discard: bool) -> str:
     """What a swap left behind (the entry's previous content): removed when asked or empty, else kept
     beside the entry under a new name, never onto an earlier one. Returns the kept path, or ""."""

@@ -117,11 +117,7 @@ def _import_into(context: Context, args: ParsedArgs, entry: Entry, users: list[s
         raise DokkuError(
             f'storage entry "{entry.name}" is not empty ({directory}); pass --replace to replace its content'
         )
-    import tempfile
-
-    parent = os.path.dirname(directory)
-    os.makedirs(parent, mode=0o755, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(directory)}.import-", dir=parent)
+    staging = archive.staging_beside(directory, "import")
     try:
         archive.extract(sys.stdin.fileno(), staging)
         if not exists:
@@ -152,9 +148,7 @@ def _import_volume(context: Context, args: ParsedArgs, entry: Entry, volume: str
 
     from pydokku.plugins.storage import volume_io
 
-    staging = os.path.join(context.paths.lib_root, "data", "backup-copies", f"{entry.name}.import")
-    shutil.rmtree(staging, ignore_errors=True)
-    os.makedirs(staging, mode=0o700)
+    staging = volume_io.scratch(context, f"{entry.name}.import")
     try:
         archive.extract(sys.stdin.fileno(), staging)
         kept = volume_io.replace(

@@ -65,6 +65,21 @@ finish "$1"
 """
 
 
+def scratch_path(context: Context, label: str) -> str:
+    """Where a volume's content stays on its way out or in: `$DOKKU_LIB_ROOT/data/backup-copies/<label>`."""
+    return os.path.join(context.paths.lib_root, "data", "backup-copies", label)
+
+
+def scratch(context: Context, label: str) -> str:
+    """That folder, made afresh (what an interrupted copy left there goes)."""
+    import shutil
+
+    path = scratch_path(context, label)
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path, mode=0o700)
+    return path
+
+
 def _image(context: Context, volume: str) -> str:
     from pydokku.plugins.storage.entry_commands import EXEC_IMAGES, helper_image
 

@@ -49,6 +49,20 @@ def quiesced(context: Context, entry: str, mode: str, directory: str, users: lis
             console.detail(f"{'Resumed' if mode == 'pause' else 'Started'} {', '.join(resumed)}")
 
 
+def stop_holders(context: Context, entry: str, users: list[str], source: str) -> None:
+    """Stop the running containers of these apps that mount `source` (a restore replaces it), recorded
+    first, so that they are started again whatever happens next (resume_left_behind)."""
+    from pydokku import scheduler
+
+    held = scheduler.holding(context, users, source) if users else []
+    if not held:
+        return
+    Journal(context, KIND, entry).save(mode="stop", by="restore", containers=[c.id for c, _ in held])
+    for container, stop_timeout in held:
+        context.console.detail(f"Stopping {container.name}")
+        context.engine.stop(container.id, stop_timeout)
+
+
 def resume_left_behind(context: Context, entry: str, *, quiet: bool = False) -> None:
     """Resume the containers a backup or restore of the entry held (paused or stopped): those an
     interrupted one left behind, or (quiet) those a finished one is done with, one at a time."""
@@ -57,10 +71,11 @@ def resume_left_behind(context: Context, entry: str, *, quiet: bool = False) -> 
         return
     resumed = _resume(context, journal)
     journal.remove()
-    if resumed and quiet:
-        context.console.detail(f"Started {', '.join(resumed)}")
+    if quiet:
+        context.console.lines(f"       Starting {name}" for name in resumed)
     elif resumed:
-        context.console.warn(f"Resumed {', '.join(resumed)}, held by an interrupted backup of storage entry {entry}")
+        held_by = journal.text("by") or "backup"
+        context.console.warn(f"Resumed {', '.join(resumed)}, held by an interrupted {held_by} of storage entry {entry}")
 
 
 def _resume(context: Context, journal: Journal) -> list[str]:
@@ -69,14 +84,15 @@ def _resume(context: Context, journal: Journal) -> list[str]:
     containers = journal.state.get("containers")
     resumed = []
     for container_id in containers if isinstance(containers, list) else []:
-        state = (engine.inspect(str(container_id)) or {}).get("State") or {}
+        found = engine.inspect(str(container_id)) or {}
+        state = found.get("State") or {}
         if state.get("Paused"):
             engine.unpause(str(container_id))
         elif state and not state.get("Running") and journal.text("mode") == "stop":
             engine.start(str(container_id))
         else:
             continue
-        resumed.append(str((engine.inspect(str(container_id)) or {}).get("Name", container_id)).lstrip("/"))
+        resumed.append(str(found.get("Name", container_id)).lstrip("/"))
     return resumed
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 
 from pydokku.errors import DokkuError
@@ -22,6 +21,7 @@ from pydokku.locks import entry_lock
 from pydokku.plugins.storage import archive
 from pydokku.plugins.storage.backup import settings as backup_settings
 from pydokku.plugins.storage.backup.journal import Journal
+from pydokku.plugins.storage.backup.quiesce import resume_left_behind, stop_holders
 from pydokku.plugins.storage.backup.restic import ENTRY_TAG, Restic
 
 TYPE_CHECKING = False
@@ -52,7 +52,7 @@ def restore(context: Context, args: ParsedArgs) -> None:
 
 
 def _restore_one(context: Context, name: str, snapshot: str, target: str | None, *, discard: bool) -> None:
-    from pydokku.plugins.storage.backup.quiesce import interrupts_raise, resume_left_behind
+    from pydokku.plugins.storage.backup.quiesce import interrupts_raise
 
     with entry_lock(context, name), interrupts_raise():
         resume_left_behind(context, name)
@@ -142,15 +142,9 @@ def _snapshot_of(restic: Restic, name: str, snapshot: str) -> str:
     return matching[0]
 
 
-def _staging(parent: str, base: str) -> str:
-    os.makedirs(parent, mode=0o755, exist_ok=True)
-    return tempfile.mkdtemp(prefix=f".{base}.restore-", dir=parent)
-
-
 def _restore_to(context: Context, restic: Restic, name: str, snapshot: str, target: str) -> None:
     """A copy of a snapshot in a directory of the operator's choosing; the entry and its apps untouched."""
-    parent = os.path.dirname(target.rstrip("/"))
-    staging = _staging(parent, os.path.basename(target.rstrip("/")))
+    staging = archive.staging_beside(target, "restore")
     try:
         context.console.header(f"Restoring storage entry {name} ({snapshot}) into {target}")
         restored, tree = _restic_restore(restic, name, snapshot, staging)
@@ -189,8 +183,7 @@ def _restore_entry(
         confirm_destructive(
             context.console, context.stdin, f"the current content of storage entry {name} ({directory})", name
         )
-    parent, base = os.path.split(directory.rstrip("/"))
-    staging = _staging(parent, base)
+    staging = archive.staging_beside(directory, "restore")
     journal.state = {"entry": name, "directory": directory, "staging": staging, "discard": discard}
     journal.save(phase="restoring", snapshot=snapshot)
     console.header(f"Restoring storage entry {name} from {restic.repository} ({snapshot})")
@@ -201,13 +194,7 @@ def _restore_entry(
         journal.remove()
         raise
     journal.save(phase="staged", snapshot=restored, tree=tree, inode=os.lstat(tree).st_ino, existed=exists)
-    from pydokku import scheduler
-
-    held = scheduler.holding(context, users, directory) if users else []
-    journal.save(stopped=[container.id for container, _ in held])
-    for container, stop_timeout in held:
-        console.detail(f"Stopping {container.name}")
-        context.engine.stop(container.id, stop_timeout)
+    stop_holders(context, name, users, directory)
     if exists:
         archive.exchange(tree, directory)
     else:
@@ -226,7 +213,6 @@ def _restore_volume(
     the volume through a container in resumable steps (volume_io), its containers stopped meanwhile (and
     started by the next backup or restore of the entry if this one is killed)."""
     from pydokku.plugins.storage import volume_io
-    from pydokku.plugins.storage.backup.quiesce import KIND, resume_left_behind
 
     if not context.flags.force:
         from pydokku.console import confirm_destructive
@@ -238,19 +224,11 @@ def _restore_volume(
             name,
         )
     console = context.console
-    staging = os.path.join(context.paths.lib_root, "data", "backup-copies", f"{name}.restore")
-    shutil.rmtree(staging, ignore_errors=True)
-    os.makedirs(staging, mode=0o700)
+    staging = volume_io.scratch(context, f"{name}.restore")
     console.header(f"Restoring storage entry {name} from {restic.repository} ({snapshot}) into docker volume {volume}")
     try:
         restored, tree = _restic_restore(restic, name, snapshot, staging)
-        from pydokku import scheduler
-
-        held = scheduler.holding(context, users, volume) if users else []
-        Journal(context, KIND, name).save(mode="stop", containers=[container.id for container, _ in held])
-        for container, stop_timeout in held:
-            console.detail(f"Stopping {container.name}")
-            context.engine.stop(container.id, stop_timeout)
+        stop_holders(context, name, users, volume)
         kept = volume_io.replace(context, volume, tree, replace_content=True, discard=discard)
         console.detail(f"Restored snapshot {restored} into docker volume {volume}")
         if kept:
@@ -275,7 +253,7 @@ def recover(context: Context, journal: Journal) -> bool:
         return True
     console.header(f"Rolling back the interrupted restore of storage entry {name}: {directory} keeps its content")
     shutil.rmtree(journal.text("staging"), ignore_errors=True)
-    _start_again(context, journal)
+    resume_left_behind(context, journal.text("entry"), quiet=True)
     journal.remove()
     return False
 
@@ -288,19 +266,8 @@ def _finish(context: Context, journal: Journal) -> None:
         if kept:
             context.console.detail(f"Previous content kept in {kept}")
     shutil.rmtree(staging, ignore_errors=True)
-    _start_again(context, journal)
+    resume_left_behind(context, journal.text("entry"), quiet=True)
     journal.remove()
-
-
-def _start_again(context: Context, journal: Journal) -> None:
-    """Start what the restore stopped, one container at a time, as a restart does."""
-    stopped = journal.state.get("stopped")
-    for container_id in stopped if isinstance(stopped, list) else []:
-        found = context.engine.inspect(str(container_id))
-        if found is None or found.get("State", {}).get("Running"):
-            continue
-        context.console.detail(f"Starting {found.get('Name', '').lstrip('/')}")
-        context.engine.start(str(container_id))
 
 
 def _inode(path: str) -> int | None:

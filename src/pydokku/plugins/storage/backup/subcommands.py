@@ -77,10 +77,7 @@ def set_property(context: Context, args: ParsedArgs) -> None:
         backup_settings.check(key, value)
     console = context.console
     if key == "passphrase":
-        secrets = Secrets(context.paths.lib_root)
-        stored = secrets.read(_secret_scope(entry))
-        stored["passphrase"] = {"value": value} if value else {}
-        secrets.write(_secret_scope(entry), stored)
+        Secrets(context.paths.lib_root).replace(_secret_scope(entry), "passphrase", {"value": value} if value else {})
         console.header(f"{'Setting' if value else 'Unsetting'} the backup passphrase of {_described(entry)}")
         return
     with context.store.write() as tx:
@@ -100,9 +97,8 @@ def auth(context: Context, args: ParsedArgs) -> None:
         raise DokkuError("Please specify credentials as KEY=VALUE (for example AWS_ACCESS_KEY_ID=…)")
     given = dict(backup_settings.check_credential(pair) for pair in pairs)
     secrets = Secrets(context.paths.lib_root)
-    stored = secrets.read(_secret_scope(entry))
-    stored["credentials"] = {**stored.get("credentials", {}), **given}
-    secrets.write(_secret_scope(entry), stored)
+    stored = secrets.read(_secret_scope(entry)).get("credentials", {})
+    secrets.replace(_secret_scope(entry), "credentials", {**stored, **given})
     context.console.header(f"Setting backup credentials {', '.join(sorted(given))} of {_described(entry)}")
 
 
@@ -110,8 +106,7 @@ def deauth(context: Context, args: ParsedArgs) -> None:
     entry, first = _scope(context, args)
     names = args.positionals[first:]
     secrets = Secrets(context.paths.lib_root)
-    stored = secrets.read(_secret_scope(entry))
-    credentials = stored.get("credentials", {})
+    credentials = secrets.read(_secret_scope(entry)).get("credentials", {})
     unknown = [name for name in names if name not in credentials]
     if unknown:
         raise DokkuError(f"No backup credential {', '.join(unknown)} is set for {_described(entry)}")
@@ -119,8 +114,8 @@ def deauth(context: Context, args: ParsedArgs) -> None:
     if not removed:
         context.console.header(f"No backup credentials are set for {_described(entry)}")
         return
-    stored["credentials"] = {key: value for key, value in credentials.items() if key not in removed}
-    secrets.write(_secret_scope(entry), stored)
+    kept = {key: value for key, value in credentials.items() if key not in removed}
+    secrets.replace(_secret_scope(entry), "credentials", kept)
     context.console.header(f"Removing backup credentials {', '.join(removed)} of {_described(entry)}")
 
 
@@ -142,11 +137,11 @@ def _targets(context: Context, args: ParsedArgs) -> list[Entry]:
             from pydokku.plugins import apps
 
             app = apps.require(tx, context.flags.app)
-            ids = {attachment.entry.id for attachment in storage_store.attachments(tx, [app.id]).get(app.id, [])}
-            mounted = [entry for entry in storage_store.entries(tx) if entry.id in ids]
+            attached = {a.entry.name: a.entry for a in storage_store.attachments(tx, [app.id]).get(app.id, [])}
+            mounted = [attached[name] for name in sorted(attached)]
             if not mounted:
                 raise DokkuError(f"App {app.name} mounts no storage entry")
-            return mounted + [_require_entry(tx, name) for name in names if name not in {e.name for e in mounted}]
+            return mounted + [_require_entry(tx, name) for name in names if name not in attached]
         if not names:
             raise DokkuError("Please specify a storage entry, --app <app> or --all")
         return [_require_entry(tx, name) for name in dict.fromkeys(names)]
@@ -190,6 +185,9 @@ def _backup_entry(context: Context, entry: Entry) -> None:
 
 
 def _snapshot(context: Context, entry: Entry) -> None:
+    import socket
+
+    from pydokku.plugins.storage import volume_io
     from pydokku.plugins.storage.stream_commands import NotOnThisHost, content_directory
 
     resolved, users = _prepared(context, entry)
@@ -198,18 +196,16 @@ def _snapshot(context: Context, entry: Entry) -> None:
     volume = ""
     try:
         directory = content_directory(context, entry)
-    except NotOnThisHost as far:  # copied out through a container into a folder of our own, then backed up
+        if not os.path.isdir(directory):
+            raise DokkuError(f'storage entry "{entry.name}" host path {directory} does not exist')
+    except NotOnThisHost as far:  # copied out through a container into a folder of ours, then backed up
         volume = far.volume
-        directory = os.path.join(context.paths.lib_root, "data", "backup-copies", entry.name, "_data")
-    if not volume and not os.path.isdir(directory):
-        raise DokkuError(f'storage entry "{entry.name}" host path {directory} does not exist')
+        directory = volume_io.scratch_path(context, f"{entry.name}.backup")
     existing = restic.exists_locally()
     if existing is False:
         restic.initialise()
     shown = f"docker volume {volume}, read through a container" if volume else directory
     console.header(f"Backing up storage entry {entry.name} ({shown}) to {restic.repository}")
-    import socket
-
     parent, base = os.path.split(directory.rstrip("/"))
     tags = [arg for tag in [ENTRY_TAG + entry.name, *(APP_TAG + app for app in users)] for arg in ("--tag", tag)]
     command = ("backup", "--json", "--host", socket.gethostname(), *tags, base)
@@ -217,7 +213,7 @@ def _snapshot(context: Context, entry: Entry) -> None:
     try:
         with _quiesced(context, entry.name, resolved.computed["quiesce"], volume or directory, users):
             if volume:
-                _copy_volume(context, volume, directory)
+                volume_io.copy_out(context, volume, volume_io.scratch(context, base))
             outcome = restic.run(*command, cwd=parent or "/", on_line=progress.line)
             if outcome.code != 0 and existing is None and NO_REPOSITORY in outcome.stderr:
                 progress.finish()
@@ -226,7 +222,7 @@ def _snapshot(context: Context, entry: Entry) -> None:
     finally:
         progress.finish()
         if volume:
-            shutil.rmtree(parent, ignore_errors=True)
+            shutil.rmtree(directory, ignore_errors=True)
     summary = progress.summary
     now = int(time.time())
     if outcome.code not in (0, 3) or summary is None:
@@ -245,15 +241,6 @@ def _snapshot(context: Context, entry: Entry) -> None:
     console.detail(f"Snapshot {summary.get('snapshot_id')}: {text}")
     if outcome.code == 3:
         raise DokkuError(message)
-
-
-def _copy_volume(context: Context, volume: str, directory: str) -> None:
-    """The volume's content into `directory` (made afresh), through a throwaway container."""
-    from pydokku.plugins.storage import volume_io
-
-    shutil.rmtree(os.path.dirname(directory), ignore_errors=True)
-    os.makedirs(directory, mode=0o700)
-    volume_io.copy_out(context, volume, directory)
 
 
 def _summary_text(summary: dict[str, object]) -> str:
