@@ -239,7 +239,7 @@ def engine() -> None:
 
 
 # Tests that use these need a running Docker engine: `pytest -m "not engine"` runs all the others.
-ENGINE_FIXTURES = frozenset({"engine", "images", "app_name", "deploy", "deployed"})
+ENGINE_FIXTURES = frozenset({"engine", "images", "app_name", "deploy", "deployed", "swarm"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -52,9 +52,11 @@ Commands:
     docker-options          Manage docker options for an app
     git                     Manage app deploys
     ps                      List and manage the processes of an app
+    registry                Manage registry settings for an app
     run                     Run a one-off process inside a container
     scheduler               Manage schedulers
     scheduler-docker-local  Manage the docker-local scheduler integration for an app
+    scheduler-docker-swarm  Manage the docker-swarm scheduler integration for an app
     storage                 Manage mounted volumes
 """
 
@@ -66,7 +68,20 @@ def test_storage_help(dokku, argv):
 
 
 @pytest.mark.parametrize(
-    "plugin", ["apps", "config", "docker-options", "git", "ps", "run", "scheduler-docker-local", "storage"]
+    "plugin",
+    [
+        "apps",
+        "config",
+        "docker-options",
+        "git",
+        "ps",
+        "registry",
+        "run",
+        "scheduler",
+        "scheduler-docker-local",
+        "scheduler-docker-swarm",
+        "storage",
+    ],
 )
 def test_every_plugin_has_the_same_help_layout(dokku, plugin):
     help_command = dokku(f"{plugin}:help")

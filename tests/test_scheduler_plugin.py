@@ -60,16 +60,12 @@ def test_report_text_and_help(dokku, app):
     [
         (
             ("selected", "k3s"),
-            'Scheduler "k3s" is not available (Kubernetes cannot run on this host kind); available: docker-local, null',
-        ),
-        (
-            ("selected", "docker-swarm"),
-            'Scheduler "docker-swarm" is not available (the docker-swarm scheduler is not'
-            " built yet); available: docker-local, null",
+            'Scheduler "k3s" is not available (Kubernetes cannot run on this host kind);'
+            " available: docker-local, docker-swarm, null",
         ),
         (
             ("selected", "nomad"),
-            'Scheduler "nomad" is not available (no such scheduler); available: docker-local, null',
+            'Scheduler "nomad" is not available (no such scheduler); available: docker-local, docker-swarm, null',
         ),
         (("colour", "x"), "Invalid property specified, valid properties include: selected, shell"),
         ((), "No property specified"),

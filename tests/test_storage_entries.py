@@ -104,7 +104,7 @@ def test_create_again(dokku, env):
         (("ok", "/srv/../etc"), ' !     storage entry "ok" host path "/srv/../etc" cannot contain ".." segments\n'),
         (
             ("ok", "--scheduler", "k3s"),
-            ' !     storage entry "ok" has unsupported scheduler "k3s" (supported: docker-local)\n',
+            ' !     storage entry "ok" has unsupported scheduler "k3s" (supported: docker-local, docker-swarm)\n',
         ),
         (("ok", "--size", "1Gi"), ' !     storage entry "ok" (docker-local) does not accept --size\n'),
         (

@@ -88,12 +88,23 @@ PLUGINS: tuple[Plugin, ...] = (
     ),
     Plugin("git", "Manage app deploys", "pydokku.plugins.git.commands"),
     Plugin("ps", "List and manage the processes of an app", "pydokku.plugins.ps.commands"),
+    Plugin(
+        "registry",
+        "Manage registry settings for an app",
+        "pydokku.plugins.registry.commands",
+        {APP_CLONE: "pydokku.plugins.registry:copy_app"},
+    ),
     Plugin("run", "Run a one-off process inside a container", "pydokku.plugins.run.commands"),
     Plugin("scheduler", "Manage schedulers", "pydokku.plugins.scheduler.commands"),
     Plugin(
         "scheduler-docker-local",
         "Manage the docker-local scheduler integration for an app",
         "pydokku.plugins.scheduler_docker_local.commands",
+    ),
+    Plugin(
+        "scheduler-docker-swarm",
+        "Manage the docker-swarm scheduler integration for an app",
+        "pydokku.plugins.scheduler_docker_swarm.commands",
     ),
     Plugin(
         "storage",

@@ -111,3 +111,55 @@ def render(
     console.section(f"{subject} {title} information")
     width = max([LABEL_WIDTH, *(len(label(key)) + 1 for key in values)])
     console.lines((DETAIL + label(key).ljust(width) + values[key]).rstrip() for key in sorted(values))
+
+
+class Scoped:
+    """A plugin whose properties have an app's own value, a global one and the computed one (Dokku's
+    `<plugin>-<key>`, `<plugin>-global-<key>`, `<plugin>-computed-<key>` rows)."""
+
+    def __init__(
+        self,
+        plugin: str,
+        keys: tuple[str, ...],
+        values: Callable[[Tx, AppRow | None], tuple[dict[str, str], dict[str, str]]],
+        computed: Callable[[dict[str, str], dict[str, str], str, str], str],
+        global_keys: tuple[str, ...] | None = None,
+        app_keys: tuple[str, ...] | None = None,
+    ) -> None:
+        self.plugin = plugin
+        self.keys = keys
+        self.values = values
+        self.computed = computed
+        self.global_keys = keys if global_keys is None else global_keys
+        self.app_keys = keys if app_keys is None else app_keys
+
+    def rows(self, own: dict[str, str], global_values: dict[str, str], app_name: str) -> dict[str, str]:
+        rows = {}
+        for key in self.keys:
+            if app_name and key in self.app_keys:
+                rows[f"{self.plugin}-{key}"] = own.get(key, "")
+            if key in self.global_keys:
+                rows[f"{self.plugin}-global-{key}"] = global_values.get(key, "")
+            rows[f"{self.plugin}-computed-{key}"] = self.computed(own, global_values, key, app_name)
+        return rows
+
+    def collect(self, tx: Tx, targets: list[AppRow], context: Context) -> dict[str, dict[str, str]]:
+        return {app.name: self.rows(*self.values(tx, app), app.name) for app in targets}
+
+    def report(
+        self,
+        context: Context,
+        args: ParsedArgs,
+        title: str,
+        engine_values: Callable[[Context, dict[str, dict[str, str]]], None] | None = None,
+    ) -> int:
+        """`<plugin>:report [<app>]`, or `--global`: the global and computed values alone."""
+        if not args.has("global"):
+            return run(context, args, title, self.collect, engine_values=engine_values)
+        request = ReportRequest.from_args(args)
+        if request.app:
+            raise DokkuError("--global cannot be combined with an app")
+        with context.store.read() as tx:
+            _, global_values = self.values(tx, None)
+        render(context.console, title, "global", self.rows({}, global_values, ""), request)
+        return 0

@@ -45,28 +45,32 @@ def docker_error(stderr: str) -> str:
 
 
 class Container:
-    """A container as listed by the engine."""
+    """A container as listed by the engine (or a swarm task: then with its node, and why it is not
+    running when it is not)."""
 
-    __slots__ = ("id", "labels", "name", "state")
+    __slots__ = ("error", "id", "labels", "name", "node", "state")
 
-    def __init__(self, id: str, name: str, state: str, labels: dict[str, str]) -> None:
+    def __init__(self, id: str, name: str, state: str, labels: dict[str, str], node: str = "", error: str = "") -> None:
         self.id = id
         self.name = name
         self.state = state
         self.labels = labels
+        self.node = node
+        self.error = error
 
 
 class Engine:
-    def __init__(self, trace: TextIO | None = None, binary: str | None = None) -> None:
+    def __init__(self, trace: TextIO | None = None, binary: str | None = None, host: str | None = None) -> None:
         self._trace = trace
         self._binary = binary or os.environ.get("DOKKU_DOCKER_BIN", "docker")
+        self.host = host  # an engine address (unix://, tcp://); None: DOCKER_HOST or the local socket
         self._api: Api | None = None
         self._userns: tuple[tuple[int, int] | None] | None = None  # asked once per command
 
     # -- the docker CLI -------------------------------------------------------------------------
 
     def _command(self, args: list[str]) -> list[str]:
-        command = [self._binary, *args]
+        command = [self._binary, *(["--host", self.host] if self.host else []), *args]
         if self._trace is not None:
             self._trace.write("+ " + " ".join(shell_quote(word) for word in command) + "\n")
         return command
@@ -157,7 +161,7 @@ class Engine:
         if self._api is None:
             from pydokku.engine.api import Api
 
-            self._api = Api(os.environ.get("DOCKER_HOST"))
+            self._api = Api(self.host or os.environ.get("DOCKER_HOST"))
         return self._api
 
     def _get(self, path: str, query: dict[str, str] | None = None) -> Any:
@@ -203,6 +207,15 @@ class Engine:
         if not (uid.isdigit() and gid.isdigit()):
             raise DokkuError(f"Unable to read the user namespace offset from the Docker root dir {root_dir}")
         return int(uid), int(gid)
+
+    def login(self, server: str, username: str, password: str) -> None:
+        """Check credentials against a registry from this engine (the one that pushes)."""
+        from pydokku.engine.api import ApiError
+
+        try:
+            self._post("/auth", body={"username": username, "password": password, "serveraddress": server})
+        except ApiError as error:
+            raise DokkuError(f"Login to {server} failed: {error.message}") from error
 
     def image(self, reference: str) -> dict[str, Any] | None:
         """The image's inspect data, or None when it is not on this host (nothing is ever pulled)."""

@@ -102,10 +102,12 @@ class Api:
         query: dict[str, str] | None = None,
         body: object | None = None,
         timeout: float | None = 120,
+        headers: dict[str, str] | None = None,
     ) -> bytes:
         payload = json.dumps(body).encode() if body is not None else b""
         target = path + ("?" + _query(query) if query else "")
         head = f"{method} {target} HTTP/1.1\r\nHost: docker\r\nConnection: close\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
         elif method in ("POST", "PUT"):
@@ -129,8 +131,15 @@ class Api:
             raise ApiError(status, message)
         return data
 
-    def json(self, method: str, path: str, query: dict[str, str] | None = None, body: object | None = None) -> object:
-        data = self.request(method, path, query, body)
+    def json(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str] | None = None,
+        body: object | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> object:
+        data = self.request(method, path, query, body, headers=headers)
         return json.loads(data) if data else None
 
 

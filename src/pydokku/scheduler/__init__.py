@@ -1,6 +1,7 @@
 """The app's scheduler, as the plugins see it: deploy, rebuild, stop, its processes, retire, one-off
 runs, and the containers holding a storage path. Plugins call these functions, never a scheduler module:
-each call goes to the scheduler the app uses (docker-local; the `scheduler` plugin will choose others).
+each call goes to the scheduler the app uses (the `scheduler` plugin's choice: docker-local, docker-swarm
+or null).
 Building a release is the same for every scheduler (build.py); schedulers read the plugins' state only
 through their exports (runtime.py), never their tables.
 """
@@ -12,9 +13,11 @@ from pydokku.store import releases
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from types import ModuleType
+    from typing import Any
 
     from pydokku.context import Context
-    from pydokku.engine import Container
+    from pydokku.engine import Container, Engine
+    from pydokku.engine.swarm import Node
     from pydokku.store import Tx
     from pydokku.store.apps import AppRow
     from pydokku.store.releases import Release
@@ -37,6 +40,10 @@ def _module(name: str) -> ModuleType:
         from pydokku.scheduler import null
 
         return null
+    if name == "docker-swarm":
+        from pydokku.scheduler import docker_swarm
+
+        return docker_swarm
     from pydokku.scheduler import docker_local
 
     return docker_local
@@ -102,6 +109,47 @@ def holding(context: Context, app_names: list[str], source: str) -> list[tuple[C
     for app_name in app_names:
         found += _for(context, app_name).running_with_mount(context, [app_name], source)
     return found
+
+
+def inspect(context: Context, app_name: str) -> list[dict[str, Any]]:
+    """What the engine says about the app's processes (containers, or services)."""
+    found: list[dict[str, Any]] = _for(context, app_name).inspect(context, app_name)
+    return found
+
+
+def build_engine(context: Context, app_name: str) -> Engine:
+    """The engine that builds the app's releases and pushes them (a swarm app's: its manager's); with
+    no app, the one the global scheduler uses."""
+    if not app_name:
+        from pydokku.plugins import scheduler
+
+        with context.store.read() as tx:
+            chosen = scheduler.computed(*scheduler.values(tx, None), "selected")
+        found: Engine = _module(chosen).engine(context, "")
+        return found
+    found = _for(context, app_name).engine(context, app_name)
+    return found
+
+
+def check_options(context: Context, app_name: str, phase: str, options: list[str]) -> None:
+    """Refuse docker options the app's scheduler cannot give its processes (docker-options:add)."""
+    module = _for(context, app_name)
+    if hasattr(module, "check_options"):
+        module.check_options(phase, options)
+
+
+def swarm_nodes(context: Context) -> list[Node]:
+    """The nodes of the swarm the docker-swarm scheduler uses (global manager)."""
+    from pydokku.scheduler import docker_swarm
+
+    return docker_swarm.nodes(context)
+
+
+def prepare_node_directory(context: Context, node: str, path: str, owner: tuple[int, int] | None, mode: str) -> bool:
+    """Create a directory on a swarm node's disk with its owner and mode; True when it was created."""
+    from pydokku.scheduler import docker_swarm
+
+    return docker_swarm.prepare_directory(context, node, path, owner, mode)
 
 
 def current_release(tx: Tx, app: AppRow) -> Release | None:

@@ -1,6 +1,7 @@
 """Building a release, whatever runs it: the image built from a source image (with the app's build
-options) on this host's engine, its Procfile read, and the release handed to the app's scheduler as a
-candidate, which becomes the current release only once the scheduler has it running."""
+options) on the engine the app's scheduler builds with (this host's, or a swarm manager's), its Procfile
+read, and the release handed to the app's scheduler as a candidate, which becomes the current release
+only once the scheduler has it running."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def release_image(context: Context, app_name: str, source_image: str) -> bool:
 
     Returns False, changing nothing, when the image is the one the app already runs.
     """
-    engine, console = context.engine, context.console
+    engine, console = scheduler.build_engine(context, app_name), context.console
     console.header("Generating build context")
     source = engine.image(source_image)
     if source is None:
@@ -42,7 +43,7 @@ def rebuild(context: Context, app_name: str) -> None:
         release = current_release(tx, apps.require(tx, app_name))
     if release is None:
         raise DokkuError(f"App {app_name} has not been deployed")
-    if context.engine.image(release.source_image_id) is None:
+    if scheduler.build_engine(context, app_name).image(release.source_image_id) is None:
         raise DokkuError(f"The source image of {app_name} ({release.source_image}) is no longer on this host")
     build_and_deploy(context, app_name, release.source_image, release.source_image_id)
 
@@ -50,7 +51,7 @@ def rebuild(context: Context, app_name: str) -> None:
 def build_and_deploy(context: Context, app_name: str, source_image: str, source_image_id: str) -> None:
     """Build `source_image` into a release of the app (with its build options) and deploy it; the
     release becomes the current one only once its containers pass the checks."""
-    engine, console = context.engine, context.console
+    engine, console = scheduler.build_engine(context, app_name), context.console
     with context.store.read() as tx:
         app = apps.require(tx, app_name)
         requested = build_options(tx, app)

@@ -33,9 +33,6 @@ if TYPE_CHECKING:
     from pydokku.store.releases import Release
 
 DEFAULT_APP_USER = "herokuishuser"
-# Dokku's checks without a CHECKS file: a new container must still run after this many seconds
-# (config var DOKKU_DEFAULT_CHECKS_WAIT; Dokku waits 10, we default to 1; 0 checks only once).
-DEFAULT_CHECKS_WAIT = 1.0
 CHECK_INTERVAL = 0.05
 
 
@@ -65,7 +62,7 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
         image = engine.image(release.image_id)
         if image is None:
             raise DokkuError(f"The release image of {app_name} is missing; run ps:rebuild to build it again")
-        checks_wait = _checks_wait(runtime)
+        checks_wait = runtime.checks_wait
         _check_mounts(engine, runtime.mounts.specs("deploy"))
         _check_subpaths(runtime)
         reowned = _fix_ownership(context, runtime, image)
@@ -193,14 +190,6 @@ def _start_dyno(engine: Engine, runtime: Runtime, process_type: str, index: int,
         engine.remove(container)
         raise
     return container, name
-
-
-def _checks_wait(runtime: Runtime) -> float:
-    value = runtime.env.get("DOKKU_DEFAULT_CHECKS_WAIT", "")
-    try:
-        return max(0.0, float(value)) if value else DEFAULT_CHECKS_WAIT
-    except ValueError as error:
-        raise DokkuError(f"DOKKU_DEFAULT_CHECKS_WAIT must be a number of seconds, not {value!r}") from error
 
 
 def _check_running(engine: Engine, container: str, name: str, wait: float) -> None:
@@ -336,8 +325,14 @@ def _own(context: Context, path: str, uid: int, gid: int) -> tuple[int, int] | N
 
 
 def _check_subpaths(runtime: Runtime) -> None:
-    """A subpath must still lead to a directory inside its entry (a symlink may have been planted)."""
+    """A subpath must still lead to a directory inside its entry (a symlink may have been planted); an
+    entry of another scheduler (a swarm node's directory) is not this host's to mount."""
     for attachment in runtime.mounts.attachments:
+        if attachment.entry.scheduler != "docker-local":
+            raise DokkuError(
+                f'storage entry "{attachment.entry.name}" is scheduler={attachment.entry.scheduler} but is mounted'
+                " on a docker-local app; recreate it with --scheduler docker-local"
+            )
         if not attachment.subpath:
             continue
         entry_root = os.path.realpath(attachment.entry.host_path)
@@ -380,6 +375,16 @@ def stop(context: Context, app_name: str) -> int:
 
 def containers(context: Context, app_name: str) -> list[Container]:
     return _deployed_containers(context.engine, app_name)
+
+
+def inspect(context: Context, app_name: str) -> list[dict[str, Any]]:
+    details = [context.engine.inspect(container.id) for container in _deployed_containers(context.engine, app_name)]
+    return [detail for detail in details if detail is not None]
+
+
+def engine(context: Context, app_name: str) -> Engine:
+    """This host's engine builds and runs the app."""
+    return context.engine
 
 
 def running_with_mount(context: Context, app_names: list[str], source: str) -> list[tuple[Container, int]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
+from pydokku.scheduler.docker_local import engine as engine
 from pydokku.scheduler.docker_local import remove_all as remove_all
 from pydokku.scheduler.runtime import record_release
 
@@ -27,6 +28,10 @@ def stop(context: Context, app_name: str) -> int:
 
 
 def containers(context: Context, app_name: str) -> list[Container]:
+    return []
+
+
+def inspect(context: Context, app_name: str) -> list[dict[str, object]]:
     return []
 
 

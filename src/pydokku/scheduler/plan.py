@@ -95,10 +95,26 @@ class Mount:
     """A storage mount as a scheduler gets it, as data: each scheduler renders it its own way (docker-local:
     a `-v` value; a Swarm service: a `--mount`)."""
 
-    __slots__ = ("kind", "options", "owner", "readonly", "source", "subpath", "target")
+    __slots__ = (
+        "driver", "driver_options", "entry", "kind", "node", "options", "owner", "readonly", "scheduler", "source",
+        "subpath", "target",
+    )  # fmt: skip
 
     def __init__(
-        self, kind: str, source: str, target: str, *, readonly: bool, options: str, subpath: str = "", owner: str = ""
+        self,
+        kind: str,
+        source: str,
+        target: str,
+        *,
+        readonly: bool,
+        options: str,
+        subpath: str = "",
+        owner: str = "",
+        entry: str = "",
+        scheduler: str = "docker-local",
+        node: str = "",
+        driver: str = "",
+        driver_options: dict[str, str] | None = None,
     ) -> None:
         self.kind = kind  # "bind" (a host path) or "volume" (a docker volume by name)
         self.source = source
@@ -107,6 +123,11 @@ class Mount:
         self.options = options  # as written after the second colon (`ro`, `z,ro`), `ro` included
         self.subpath = subpath  # inside the source
         self.owner = owner  # --volume-chown: who should own it ("" leaves it to the scheduler's rules)
+        self.entry = entry  # the storage entry mounted
+        self.scheduler = scheduler  # the scheduler the entry was created for
+        self.node = node  # docker-swarm: the node whose disk holds the source ("" for a shared volume)
+        self.driver = driver  # docker-swarm: a volume driver every node has, with its options
+        self.driver_options = driver_options or {}
 
     def volume_value(self) -> str:
         """The `-v` value: `source[/subpath]:target[:options]`."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+from pydokku.errors import DokkuError
 from pydokku.plugins import config, docker_options, ps, scheduler_docker_local, storage
 from pydokku.store import releases
 
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
     from pydokku.store import Tx
     from pydokku.store.apps import AppRow
     from pydokku.store.releases import Release
+
+
+DEFAULT_CHECKS_WAIT = 1.0
 
 
 class Runtime:
@@ -36,6 +40,16 @@ class Runtime:
         self.deploy_options = {
             process_type: docker_options.option_args(tx, app, "deploy", process_type) for process_type in processes
         }
+
+    @property
+    def checks_wait(self) -> float:
+        """Dokku's checks without a CHECKS file: a new container (or task) must still run after this many
+        seconds (config var DOKKU_DEFAULT_CHECKS_WAIT; Dokku waits 10, we default to 1; 0 checks once)."""
+        value = self.env.get("DOKKU_DEFAULT_CHECKS_WAIT", "")
+        try:
+            return max(0.0, float(value)) if value else DEFAULT_CHECKS_WAIT
+        except ValueError as error:
+            raise DokkuError(f"DOKKU_DEFAULT_CHECKS_WAIT must be a number of seconds, not {value!r}") from error
 
     @property
     def stop_timeout(self) -> int:

@@ -208,6 +208,13 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             PRIMARY KEY (plugin, key)
         )""",
     ),
+    (
+        # docker-swarm entries: the node whose disk holds a host directory, or a volume driver and its
+        # options (JSON object) for a volume every node can mount.
+        "ALTER TABLE storage_entries ADD COLUMN node TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE storage_entries ADD COLUMN volume_driver TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE storage_entries ADD COLUMN volume_opts TEXT NOT NULL DEFAULT '{}'",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

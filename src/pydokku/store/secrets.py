@@ -1,9 +1,10 @@
-"""Secrets of backups: passphrases and backend credentials, kept out of the shared state database.
+"""Secrets (backup passphrases and credentials, registry logins), kept out of the state database.
 
 The database is readable by anyone who can read `$DOKKU_LIB_ROOT`; secrets live in files only root
-can read (directory 0700, files 0600), one JSON file per scope (`global`, `entry-<name>`), each
-replaced atomically (write a temporary file, fsync, rename), so a change is all or nothing.
-A passphrase generated for a repository is a plain file restic reads (`RESTIC_PASSWORD_FILE`).
+can read (directory 0700, files 0600), one folder per kind (`backup`, `registry`), one JSON file per
+scope (`global`, `entry-<name>`, `app-<name>`), each replaced atomically (write a temporary file,
+fsync, rename), so a change is all or nothing. A passphrase generated for a repository is a plain
+file restic reads (`RESTIC_PASSWORD_FILE`).
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ def entry_scope(name: str) -> str:
 
 
 class Secrets:
-    def __init__(self, lib_root: str) -> None:
-        self.directory = os.path.join(lib_root, "secrets", "backup")
+    def __init__(self, lib_root: str, kind: str = "backup") -> None:
+        self.directory = os.path.join(lib_root, "secrets", kind)
 
     def _path(self, scope: str) -> str:
         return os.path.join(self.directory, f"{scope}.json")
 
     def read(self, scope: str) -> dict[str, dict[str, str]]:
-        """`{"credentials": {KEY: VALUE}, "passphrase": {"value": …}}` of a scope (empty when unset)."""
+        """A scope's secrets by kind, e.g. `{"credentials": {KEY: VALUE}, "passphrase": {"value": …}}` for
+        backups, `{<server>: {"username": …, "password": …}}` for registries (empty when unset)."""
         try:
             with open(self._path(scope), encoding="utf-8") as file:
                 stored: dict[str, dict[str, str]] = json.load(file)
@@ -45,7 +47,7 @@ class Secrets:
         _write_private(self._path(scope), json.dumps(kept, sort_keys=True).encode())
 
     def replace(self, scope: str, kind: str, values: dict[str, str]) -> None:
-        """Replace one kind of a scope's secrets (`credentials`, `passphrase`); an empty dict removes it."""
+        """Replace one part of a scope's secrets (`credentials`, `passphrase`, a server); an empty dict removes it."""
         stored = self.read(scope)
         stored[kind] = values
         self.write(scope, stored)

@@ -8,11 +8,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-_ENTRY = "SELECT id, name, scheduler, host_path, chown, mode, reclaim_policy, created_at FROM storage_entries"
+_COLUMNS = "id, name, scheduler, host_path, chown, mode, reclaim_policy, created_at, node, volume_driver, volume_opts"
+_ENTRY = f"SELECT {_COLUMNS} FROM storage_entries"
 
 
 class Entry:
-    __slots__ = ("chown", "created_at", "host_path", "id", "mode", "name", "reclaim_policy", "scheduler")
+    __slots__ = (
+        "chown", "created_at", "host_path", "id", "mode", "name", "node", "reclaim_policy", "scheduler",
+        "volume_driver", "volume_opts",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -24,7 +28,12 @@ class Entry:
         mode: str,
         reclaim_policy: str,
         created_at: int,
+        node: str = "",
+        volume_driver: str = "",
+        volume_opts: str = "{}",
     ) -> None:
+        import json
+
         self.id = id
         self.name = name
         self.scheduler = scheduler
@@ -33,6 +42,9 @@ class Entry:
         self.mode = mode
         self.reclaim_policy = reclaim_policy
         self.created_at = created_at
+        self.node = node  # docker-swarm: the node whose disk holds the host directory
+        self.volume_driver = volume_driver  # docker-swarm: a volume any node can mount, with these options
+        self.volume_opts: dict[str, str] = json.loads(volume_opts)
 
 
 class Attachment:
@@ -63,17 +75,40 @@ def entries(tx: Tx) -> list[Entry]:
     return [Entry(*row) for row in tx.execute(_ENTRY + " ORDER BY name COLLATE BINARY")]
 
 
-def save_entry(tx: Tx, name: str, host_path: str, chown: str, mode: str, reclaim_policy: str, created_at: int) -> Entry:
+def save_entry(
+    tx: Tx,
+    name: str,
+    host_path: str,
+    chown: str,
+    mode: str,
+    reclaim_policy: str,
+    created_at: int,
+    *,
+    scheduler: str = "docker-local",
+    node: str = "",
+    volume_driver: str = "",
+    volume_opts: dict[str, str] | None = None,
+) -> Entry:
     """Insert the entry, or update every field of the existing one of that name."""
+    import json
+
     tx.execute(
-        "INSERT INTO storage_entries (name, host_path, chown, mode, reclaim_policy, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET host_path = excluded.host_path,"
-        " chown = excluded.chown, mode = excluded.mode, reclaim_policy = excluded.reclaim_policy",
-        (name, host_path, chown, mode, reclaim_policy, created_at),
-    )
+        "INSERT INTO storage_entries (name, host_path, chown, mode, reclaim_policy, created_at, scheduler, node,"
+        " volume_driver, volume_opts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+        " host_path = excluded.host_path, chown = excluded.chown, mode = excluded.mode,"
+        " reclaim_policy = excluded.reclaim_policy, node = excluded.node, volume_driver = excluded.volume_driver,"
+        " volume_opts = excluded.volume_opts",
+        (name, host_path, chown, mode, reclaim_policy, created_at, scheduler, node, volume_driver,
+         json.dumps(volume_opts or {}, sort_keys=True)),
+    )  # fmt: skip
     saved = entry(tx, name)
     assert saved is not None
     return saved
+
+
+def move_entry(tx: Tx, entry_id: int, node: str) -> None:
+    """The entry's data now lives on another node (storage:move)."""
+    tx.execute("UPDATE storage_entries SET node = ? WHERE id = ?", (node, entry_id))
 
 
 def delete_entry(tx: Tx, entry_id: int) -> None:
@@ -101,7 +136,8 @@ def set_metadata(tx: Tx, entry_id: int, kind: str, key: str, value: str | None) 
 _ATTACHMENT = (
     "SELECT a.id, a.app_id, a.entry_id, a.container_path, a.process_type, a.deploy, a.run, a.subpath,"
     " a.readonly, a.volume_options, a.volume_chown, a.options_text,"
-    " e.id, e.name, e.scheduler, e.host_path, e.chown, e.mode, e.reclaim_policy, e.created_at"
+    " e.id, e.name, e.scheduler, e.host_path, e.chown, e.mode, e.reclaim_policy, e.created_at, e.node,"
+    " e.volume_driver, e.volume_opts"
     " FROM attachments a JOIN storage_entries e ON e.id = a.entry_id"
 )
 

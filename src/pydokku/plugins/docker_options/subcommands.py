@@ -56,6 +56,15 @@ class _Change:
 
 
 def add(context: Context, args: ParsedArgs) -> None:
+    from pydokku import scheduler
+    from pydokku.plugins.docker_options import split_option
+
+    with context.store.read() as tx:
+        planned = _Change(tx, args, "Please specify docker options to add to the phase")
+    for phase in set(planned.phases) & {"deploy", "run"}:  # what the app's scheduler cannot give its processes
+        scheduler.check_options(
+            context, planned.app.name, phase, [word for group in planned.groups for word in split_option(group)]
+        )
     with context.store.write() as tx:
         change = _Change(tx, args, "Please specify docker options to add to the phase")
         volumes = _volumes(tx, change)

@@ -114,8 +114,7 @@ def inspect(context: Context, args: ParsedArgs) -> None:
 
     with context.store.read() as tx:
         app = apps.require(tx, args.positional(0))
-    details = [context.engine.inspect(c.id) for c in scheduler.processes(context, app.name)]
-    context.console.line(json.dumps([d for d in details if d is not None], indent=4))
+    context.console.line(json.dumps(scheduler.inspect(context, app.name), indent=4))
 
 
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
@@ -160,7 +159,9 @@ def _containers(context: Context, values: dict[str, dict[str, str]]) -> None:
         row["running"] = "true" if containers and len(running) == len(containers) else "mixed" if running else "false"
         for container in containers:
             dyno = container.labels.get(plan.LABEL_DYNO, "")
-            row[f"status-{dyno}"] = f"{container.state} (CID: {container.id[:11]})"
+            where = f", node: {container.node}" if container.node else ""
+            why = f": {container.error}" if container.error else ""
+            row[f"status-{dyno}"] = f"{container.state} (CID: {container.id[:11]}{where}){why}"
 
 
 def report_processes(context: Context, args: ParsedArgs) -> int:

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 PLUGIN = "scheduler"
 KEYS = ("selected", "shell")
 DEFAULT_SCHEDULER = "docker-local"
-# What can run an app here: docker-local, and Dokku's null scheduler (runs nothing).
-AVAILABLE = ("docker-local", "null")
+# What can run an app here: docker-local, docker-swarm, and Dokku's null scheduler (runs nothing).
+AVAILABLE = ("docker-local", "docker-swarm", "null")
 
 
 def values(tx: Tx, app: AppRow | None) -> tuple[dict[str, str], dict[str, str]]:

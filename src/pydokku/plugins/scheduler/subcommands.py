@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from pydokku import report
 from pydokku import settings as settings_module
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
 from pydokku.plugins.scheduler import AVAILABLE, KEYS, PLUGIN, computed, values
+from pydokku.report import Scoped
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
-    from pydokku.store import Tx
 
+SCOPED = Scoped(PLUGIN, KEYS, values, lambda own, global_values, key, app: computed(own, global_values, key))
 NOT_HERE = {
     "k3s": "Kubernetes cannot run on this host kind",
-    "docker-swarm": "the docker-swarm scheduler is not built yet",
 }
 
 
@@ -50,34 +49,5 @@ def _computed_schedulers(context: Context, app_name: str) -> dict[str, str]:
         return {app.name: computed(*values(tx, app), "selected") for app in targets if scheduler.deployed(tx, app)}
 
 
-def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
-    collected = {}
-    for app in targets:
-        own, global_values = values(tx, app)
-        collected[app.name] = {
-            f"{PLUGIN}-{prefix}{key}": value
-            for key in KEYS
-            for prefix, value in (
-                ("", own.get(key, "")),
-                ("global-", global_values.get(key, "")),
-                ("computed-", computed(own, global_values, key)),
-            )
-        }
-    return collected
-
-
 def report_scheduler(context: Context, args: ParsedArgs) -> int:
-    if not args.has("global"):
-        return report.run(context, args, "scheduler", _collect)
-    request = report.ReportRequest.from_args(args)
-    if request.app:
-        raise DokkuError("--global cannot be combined with an app")
-    with context.store.read() as tx:
-        _, global_values = values(tx, None)
-    shown = {
-        f"{PLUGIN}-{prefix}{key}": value
-        for key in KEYS
-        for prefix, value in (("global-", global_values.get(key, "")), ("computed-", computed({}, global_values, key)))
-    }
-    report.render(context.console, "scheduler", "global", shown, request)
-    return 0
+    return SCOPED.report(context, args, "scheduler")

@@ -47,7 +47,8 @@ def scheduler_mounts(mounts: AppMounts, phase: str, process_type: str) -> list[M
         Mount(
             "volume" if is_volume(a.entry.host_path) else "bind", a.entry.host_path, a.container_path,
             readonly=a.readonly, options=a.options_text or render_options(a.readonly, a.volume_options),
-            subpath=a.subpath, owner=a.volume_chown,
+            subpath=a.subpath, owner=a.volume_chown, entry=a.entry.name, scheduler=a.entry.scheduler,
+            node=a.entry.node, driver=a.entry.volume_driver, driver_options=a.entry.volume_opts,
         )
         for a in mounts.attached(phase, process_type)
     ]  # fmt: skip

@@ -8,7 +8,7 @@ from pydokku.text import ASCII_ALNUM, has_control_characters, only
 
 MAX_NAME = 45
 LEGACY_PREFIX = "legacy-"
-SCHEDULERS = ("docker-local",)
+SCHEDULERS = ("docker-local", "docker-swarm")
 RECLAIM_POLICIES = ("Retain", "Delete")
 PHASES = ("deploy", "run")
 DEFAULT_PROCESS_TYPE = "_default_"

@@ -11,7 +11,7 @@ import time
 from pydokku.console import confirm_destructive, list_format, report_format
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, docker_options
-from pydokku.plugins.storage import attach_legacy, chown, disk, entries, mounted_by, require_entry
+from pydokku.plugins.storage import attach_legacy, chown, disk, entries, mounted_by, require_entry, swarm_entries
 from pydokku.plugins.storage.spec import MountSpec
 from pydokku.store import apps as app_store
 from pydokku.store import storage as storage_store
@@ -39,9 +39,12 @@ def _default_path(context: Context, name: str) -> str:
 def entry_json(tx: Tx, entry: Entry) -> dict[str, object]:
     """The entry as Dokku 0.38 writes it: empty fields omitted, schema_version always there."""
     shown: dict[str, object] = {"name": entry.name, "scheduler": entry.scheduler, "host_path": entry.host_path}
-    for key, value in (("chown", entry.chown), ("mode", entry.mode), ("reclaim_policy", entry.reclaim_policy)):
+    for key, value in (("chown", entry.chown), ("mode", entry.mode), ("reclaim_policy", entry.reclaim_policy),
+                       ("node", entry.node), ("volume_driver", entry.volume_driver)):  # fmt: skip
         if value:
             shown[key] = value
+    if entry.volume_opts:
+        shown["volume_options"] = entry.volume_opts
     for kind, key in (("annotation", "annotations"), ("label", "labels")):
         values = storage_store.metadata(tx, entry.id, kind)
         if values:
@@ -98,9 +101,14 @@ def create(context: Context, args: ParsedArgs) -> None:
     again; a refusal at that point removes the directory it made."""
     name, path = args.positional(0), args.positional(1)
     entries.check_name(name)
-    entries.check_scheduler(name, args.value("scheduler") or DOCKER_LOCAL)
-    for flag in UNSUPPORTED_ON_DOCKER_LOCAL:
-        if args.value(flag) is not None:
+    scheduler_name = args.value("scheduler") or DOCKER_LOCAL
+    entries.check_scheduler(name, scheduler_name)
+    if scheduler_name == swarm_entries.DOCKER_SWARM:
+        swarm_entries.create(context, args, name, path)
+        entries_changed(context)
+        return
+    for flag in (*UNSUPPORTED_ON_DOCKER_LOCAL, *swarm_entries.FLAGS):
+        if args.value(flag) is not None or args.lists.get(flag):
             raise DokkuError(f'storage entry "{name}" ({DOCKER_LOCAL}) does not accept --{flag}')
     path = path or _default_path(context, name)
     chown_value, policy = args.value("chown") or "", args.value("reclaim-policy") or ""
@@ -204,7 +212,9 @@ def info(context: Context, args: ParsedArgs) -> None:
         context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
         return
     context.console.header(f"Storage entry {entry.name}")
-    rows = (("Scheduler", entry.scheduler), ("Host path", entry.host_path), ("Chown", entry.chown),
+    options = ",".join(f"{key}={value}" for key, value in sorted(entry.volume_opts.items()))
+    rows = (("Scheduler", entry.scheduler), ("Host path", entry.host_path), ("Node", entry.node),
+            ("Volume driver", entry.volume_driver), ("Volume options", options), ("Chown", entry.chown),
             ("Mode", entry.mode), ("Reclaim policy", entry.reclaim_policy))  # fmt: skip
     context.console.lines(f"       {(label + ':').ljust(18)}{value}" for label, value in rows if value)
 

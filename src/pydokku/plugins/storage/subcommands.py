@@ -20,6 +20,7 @@ from pydokku.plugins.storage import (
     warn_if_missing,
 )
 from pydokku.plugins.storage.spec import MAX_NAME_BYTES, MountSpec, check_volume_options, parse
+from pydokku.plugins.storage.swarm_entries import check_app_nodes
 from pydokku.store import storage as storage_store
 from pydokku.store.schema import legacy_entry_name
 from pydokku.text import ASCII_ALNUM, only, shell_quote
@@ -167,6 +168,13 @@ class _EntryMount:
                     f"--volume-chown is only supported when the storage entry uses the default host path"
                     f" ({default}); omit --volume-chown and manage {entry.host_path} manually"
                 )
+        mounts = _mounts(tx, self.app)
+        check_app_nodes(tx, self.app, entry, mounts.attachments)
+        if self.subpath and entry.scheduler == "docker-swarm":
+            raise DokkuError(
+                f'storage entry "{name}" is on a swarm node; --volume-subpath is not supported there'
+                " (swarm volume subpaths need Docker Engine 26 or later); create another entry for that directory"
+            )
         if self.subpath:
             if entries.is_volume(entry.host_path):
                 raise DokkuError(
@@ -174,7 +182,6 @@ class _EntryMount:
                 )
             if not os.path.isdir(entry.host_path):
                 raise DokkuError(f"host path {entry.host_path} does not exist")
-        mounts = _mounts(tx, self.app)
         identity = (entry.id, self.container, self.process_type)
         same = next((a for a in mounts.attachments if (a.entry.id, a.container_path, a.process_type) == identity), None)
         check_container_path_free(mounts, MountSpec(entry.host_path, self.container), self.process_type, ignore=same)

@@ -1,0 +1,142 @@
+"""A swarm manager's engine: services, tasks, nodes and registry pushes (Engine API only; the docker CLI
+is never needed for these). One instance per manager address."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from pydokku.engine import Engine, _segment
+from pydokku.errors import DokkuError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class Node:
+    __slots__ = ("availability", "hostname", "id", "message", "role", "state")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.id: str = data["ID"]
+        self.hostname: str = data.get("Description", {}).get("Hostname", "")
+        self.role: str = data.get("Spec", {}).get("Role", "")
+        self.availability: str = data.get("Spec", {}).get("Availability", "")
+        status = data.get("Status", {})
+        self.state: str = status.get("State", "")  # ready, down, unknown, disconnected
+        self.message: str = status.get("Message", "")
+
+    @property
+    def usable(self) -> bool:
+        return self.state == "ready" and self.availability == "active"
+
+
+def registry_auth(username: str = "", password: str = "", server: str = "") -> str:
+    """The X-Registry-Auth header value (base64url JSON); `{}` when there are no credentials."""
+    data = {"username": username, "password": password, "serveraddress": server} if username else {}
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
+
+
+class Swarm(Engine):
+    def manager_check(self) -> None:
+        """This engine must be a reachable swarm manager."""
+        swarm = self.info().get("Swarm") or {}
+        if swarm.get("LocalNodeState") != "active":
+            raise DokkuError(f"The Docker engine at {self.api_host} is not part of a swarm (docker swarm init)")
+        if not swarm.get("ControlAvailable"):
+            raise DokkuError(f"The Docker engine at {self.api_host} is a swarm worker; point manager at a manager node")
+
+    @property
+    def api_host(self) -> str:
+        return self.host or "the default address"
+
+    def nodes(self) -> list[Node]:
+        return [Node(data) for data in self._get("/nodes")]
+
+    def node_names(self) -> dict[str, str]:
+        """Node id -> hostname."""
+        return {node.id: node.hostname for node in self.nodes()}
+
+    def services(self, labels: dict[str, str]) -> list[dict[str, Any]]:
+        filters = json.dumps({"label": [f"{key}={value}" for key, value in labels.items()]})
+        listed: list[dict[str, Any]] = self._get("/services", {"filters": filters})
+        return sorted(listed, key=lambda service: service["Spec"]["Name"])
+
+    def service(self, name: str) -> dict[str, Any] | None:
+        return self._missing_is_none(f"/services/{_segment(name)}")  # type: ignore[no-any-return]
+
+    def create_service(self, spec: dict[str, Any], auth: str) -> str:
+        created = self.api.json("POST", "/services/create", body=spec, headers={"X-Registry-Auth": auth})
+        return str(created["ID"])  # type: ignore[index]
+
+    def update_service(self, service: dict[str, Any], spec: dict[str, Any], auth: str) -> None:
+        query = {"version": str(service["Version"]["Index"])}
+        if self._trace is not None:
+            self._trace.write(f"+ POST /services/{service['ID']}/update {query}\n")
+        self.api.json("POST", f"/services/{service['ID']}/update", query, spec, headers={"X-Registry-Auth": auth})
+
+    def rollback_service(self, name: str) -> None:
+        """Put back the service's previous spec (the engine keeps it)."""
+        service = self.service(name)
+        if service is not None and service.get("PreviousSpec"):
+            query = {"version": str(service["Version"]["Index"]), "rollback": "previous"}
+            self.api.json("POST", f"/services/{service['ID']}/update", query, service["Spec"])
+
+    def remove_service(self, name: str) -> None:
+        from pydokku.engine.api import ApiError
+
+        if self._trace is not None:
+            self._trace.write(f"+ DELETE /services/{name}\n")
+        try:
+            self.api.request("DELETE", f"/services/{_segment(name)}")
+        except ApiError as error:
+            if error.status != 404:
+                raise
+
+    def tasks(self, service: str) -> list[dict[str, Any]]:
+        listed: list[dict[str, Any]] = self._get("/tasks", {"filters": json.dumps({"service": [service]})})
+        return sorted(listed, key=lambda task: (task.get("Slot", 0), task["CreatedAt"]))
+
+    def service_logs(self, service: str) -> list[tuple[int, bytes]]:
+        """The service's output so far as (stream, line) pairs: 1 stdout, 2 stderr."""
+        data = self.api.request(
+            "GET", f"/services/{_segment(service)}/logs", {"stdout": "1", "stderr": "1", "timestamps": "0"}
+        )
+        return demultiplex(data)
+
+    def push(self, reference: str, auth: str) -> str:
+        """Push a tagged image; returns the digest the registry gave it."""
+        repository, _, tag = reference.rpartition(":")
+        if self._trace is not None:
+            self._trace.write(f"+ POST /images/{repository}/push tag={tag}\n")
+        data = self.api.request(
+            "POST", f"/images/{_segment(repository)}/push", {"tag": tag}, headers={"X-Registry-Auth": auth}, timeout=600
+        )
+        digest = ""
+        for line in data.splitlines():
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if message.get("error"):
+                raise DokkuError(f"Pushing {reference} failed: {message['error']}")
+            digest = (message.get("aux") or {}).get("Digest", digest)
+        if not digest:
+            raise DokkuError(f"Pushing {reference} failed: the registry gave no digest")
+        return digest
+
+
+def demultiplex(data: bytes) -> list[tuple[int, bytes]]:
+    """Docker's multiplexed stream (8-byte frame headers: stream, 0, 0, 0, size) as (stream, line) pairs."""
+    pending: dict[int, bytes] = {1: b"", 2: b""}
+    out: list[tuple[int, bytes]] = []
+    offset = 0
+    while offset + 8 <= len(data):
+        stream, size = data[offset], int.from_bytes(data[offset + 4 : offset + 8], "big")
+        chunk = data[offset + 8 : offset + 8 + size]
+        offset += 8 + size
+        text = pending.get(stream, b"") + chunk
+        *lines, pending[stream] = text.split(b"\n")
+        out += [(stream, line + b"\n") for line in lines]
+    out += [(stream, rest) for stream, rest in pending.items() if rest]
+    return out

@@ -1,0 +1,509 @@
+"""The docker-swarm scheduler: an app's process types as swarm services on a manager's engine.
+
+A release is built on the manager's engine, pushed to the app's registry and used by digest, so every
+node runs the same bytes. One service per process type (`<app>-<proc>`), updated start-first; we watch
+the new tasks ourselves (each must run for the checks wait) and, when one fails, put the previous spec
+back (or remove a service this deploy created) and say which task failed on which node and why.
+Storage decides placement: a task never goes to a node without its data (swarm_plan.node_of).
+One-off runs and the jobs that prepare storage on a node are replicated jobs, created detached with
+restart condition none (a failing job would otherwise retry forever) and judged by task state.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from pydokku.engine import Container
+from pydokku.errors import DokkuError
+from pydokku.locks import app_lock
+from pydokku.plugins import apps, registry, scheduler_docker_swarm
+from pydokku.plugins.storage import DEFAULT_PROCESS_TYPE
+from pydokku.scheduler import plan, swarm_plan
+from pydokku.scheduler.runtime import Runtime, load, record_release
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from pydokku.context import Context
+    from pydokku.engine.swarm import Node, Swarm
+    from pydokku.scheduler.plan import Mount
+    from pydokku.store.releases import Release
+
+POLL = 0.1
+DEPLOY_TIMEOUT = 300.0  # pulls of big images on slow links take a while
+# A task the scheduler cannot place (no node satisfies its constraints) fails the deploy after this long.
+UNSCHEDULABLE_GRACE = 3.0
+FAILED = ("failed", "rejected", "orphaned", "remove")
+TERMINAL = ("complete", "failed", "rejected", "shutdown", "orphaned", "remove")
+
+
+class _App:
+    """What a deploy or run needs, read in one transaction."""
+
+    def __init__(self, context: Context, app_name: str, candidate: Release | None = None) -> None:
+        with context.store.read() as tx:
+            app = apps.require(tx, app_name)
+            self.runtime: Runtime = load(tx, app, candidate)
+            self.settings = scheduler_docker_swarm.settings(tx, app)
+            self.server, self.repository = registry.repository(tx, app)
+        self.name = app_name
+        self.login = registry.login(context.paths.lib_root, app_name, self.server) if self.server else None
+        self.manager = manager(context, self.settings["manager"])
+
+    @property
+    def auth(self) -> str:
+        from pydokku.engine.swarm import registry_auth
+
+        return registry_auth(*self.login, self.server) if self.login else registry_auth()
+
+    @property
+    def stop_grace(self) -> float:
+        return scheduler_docker_swarm.duration_seconds(self.settings["stop-grace-period"])
+
+    def release(self, not_deployed: str) -> Release:
+        if self.runtime.release is None:
+            raise DokkuError(not_deployed)
+        return self.runtime.release
+
+    def pushed_image(self, context: Context, release: Release, *, announce: bool = True) -> str:
+        """Tag the release image for the registry, push it (again: a no-op for the registry when it has
+        it); the reference by digest services use. A one-off run's output is the command's alone."""
+        if not self.repository:
+            raise DokkuError(
+                f"App {self.name} uses the docker-swarm scheduler, whose nodes pull images from a registry;"
+                f" set one with dokku registry:set {self.name} server <host[:port]> (or registry:set --global)"
+            )
+        if self.manager.image(release.image_id) is None:
+            raise DokkuError(
+                f"The release image of {self.name} is not on the manager's engine ({self.manager.api_host});"
+                " run ps:rebuild to build it there"
+            )
+        reference = f"{self.repository}:{release.number}"
+        self.manager.tag(release.image_id, reference)
+        if announce:
+            context.console.header(f"Pushing {reference}")
+        digest = self.manager.push(reference, self.auth)
+        return f"{reference}@{digest}"
+
+    def node(self, mounts: list[Mount]) -> str:
+        return swarm_plan.node_of(mounts, self.name, self.settings["node"])
+
+
+def manager(context: Context, address: str) -> Swarm:
+    from pydokku.engine.swarm import Swarm
+
+    return Swarm(trace=context.console.err if context.flags.trace else None, host=address)
+
+
+def global_manager(context: Context) -> Swarm:
+    with context.store.read() as tx:
+        address = scheduler_docker_swarm.settings(tx, None)["manager"]
+    return manager(context, address)
+
+
+def engine(context: Context, app_name: str) -> Swarm:
+    """The engine that builds and pushes the app's releases: its manager's."""
+    with context.store.read() as tx:
+        app = apps.require(tx, app_name) if app_name else None
+        address = scheduler_docker_swarm.settings(tx, app)["manager"]
+    return manager(context, address)
+
+
+# -- deploys -------------------------------------------------------------------------------------
+
+
+def deploy(context: Context, app_name: str, only: str | None = None, candidate: Release | None = None) -> None:
+    console = context.console
+    with app_lock(context, app_name):
+        state = _App(context, app_name, candidate)
+        release = state.release(f"App {app_name} has not been deployed")
+        runtime = state.runtime
+        if only is not None and only not in release.processes:
+            raise DokkuError(f"Process type {only} is not part of the release of {app_name}")
+        swarm = state.manager
+        swarm.manager_check()
+        wanted = [p for p in sorted(release.processes) if only is None or p == only]
+        specs = {}
+        nodes = {}
+        for process_type in wanted:  # everything is checked before anything changes
+            mounts = runtime.mounts_for("deploy", process_type)
+            nodes[process_type] = state.node(mounts)
+            specs[process_type] = mounts
+        _check_nodes(swarm, {node for node in nodes.values() if node})
+        image = state.pushed_image(context, release)
+        checks_wait = runtime.checks_wait
+        console.header(f"Deploying {app_name} via the docker-swarm scheduler...")
+        existing = {
+            service["Spec"]["Name"]: service
+            for service in swarm.services({plan.LABEL_APP: app_name, plan.LABEL_CONTAINER_TYPE: "deploy"})
+        }
+        changed: list[tuple[str, bool]] = []  # (service, created by this deploy)
+        try:
+            for process_type in wanted:
+                count = runtime.scale[process_type]
+                name = swarm_plan.service_name(app_name, process_type)
+                console.header(f"Deploying {process_type} (count={count})")
+                previous = existing.get(name)
+                force = (previous["Spec"]["TaskTemplate"].get("ForceUpdate", 0) + 1) if previous else 0
+                spec = swarm_plan.service_spec(
+                    name=name, image=image, command=plan.container_command(release.processes[process_type]),
+                    env={**runtime.env, "DYNO": f"{process_type}.{{{{.Task.Slot}}}}"},
+                    labels=swarm_plan.labels_for(app_name, process_type, "deploy", release.number),
+                    mounts=specs[process_type], node=nodes[process_type], replicas=count,
+                    init=state.settings["init-process"] == "true", restart=runtime.settings["restart-policy"],
+                    stop_grace=state.stop_grace, options=runtime.deploy_options[process_type],
+                    update_parallelism=int(state.settings["update-parallelism"]), force_update=force,
+                )  # fmt: skip
+                if previous is None:
+                    swarm.create_service(spec, state.auth)
+                else:
+                    swarm.update_service(previous, spec, state.auth)
+                changed.append((name, previous is None))
+                _converge(swarm, name, count, force, checks_wait)
+            if candidate is not None:
+                with context.store.write() as tx:
+                    record_release(tx, apps.require(tx, app_name), candidate)
+        except BaseException as error:
+            undone = _undo(swarm, changed)
+            if isinstance(error, DokkuError) and undone:
+                error.message += f"; {undone}"
+            raise
+        if only is None:
+            for name, service in existing.items():
+                if service["Spec"]["Labels"].get(plan.LABEL_PROCESS) not in release.processes:
+                    swarm.remove_service(name)
+        console.section("Application deployed:")
+        for name, _ in changed:
+            console.detail(name)
+
+
+def _undo(swarm: Swarm, changed: list[tuple[str, bool]]) -> str:
+    """Put back what a failed deploy changed: the previous spec of updated services, created ones removed."""
+    restored, removed = [], []
+    for name, created in changed:
+        try:
+            if created:
+                swarm.remove_service(name)
+                removed.append(name)
+            else:
+                swarm.rollback_service(name)
+                restored.append(name)
+        except DokkuError:
+            continue
+    parts = []
+    if restored:
+        parts.append(f"the previous spec of {', '.join(restored)} was restored")
+    if removed:
+        parts.append(f"{', '.join(removed)} (new) removed")
+    return " and ".join(parts)
+
+
+def _check_nodes(swarm: Swarm, wanted: set[str]) -> None:
+    """Every node the app's data pins it to must be in the swarm (a drained or down one is reported by
+    ps:report; the deploy then waits for it as Swarm does, up to the unschedulable grace)."""
+    if not wanted:
+        return
+    known = {node.hostname for node in swarm.nodes()}
+    for node in sorted(wanted - known):
+        raise DokkuError(f'Node "{node}" is not part of the swarm (nodes: {", ".join(sorted(known))})')
+
+
+def task_problem(task: dict[str, Any], node_names: dict[str, str]) -> str:
+    """Why a task is not running, with its node: `failed on node2: task: non-zero exit (3)`."""
+    status = task.get("Status") or {}
+    node = node_names.get(task.get("NodeID", ""), "")
+    where = f" on {node}" if node else " (no node)"
+    error = status.get("Err") or status.get("Message") or ""
+    code = (status.get("ContainerStatus") or {}).get("ExitCode")
+    if not status.get("Err") and code is not None and status.get("State") in ("failed", "complete"):
+        error = f"exited with status {code}"
+    return f"{status.get('State', 'unknown')}{where}: {error}".rstrip(": ")
+
+
+def _converge(swarm: Swarm, name: str, replicas: int, force: int, checks_wait: float) -> None:
+    """Wait until `replicas` tasks of this deploy run (each for `checks_wait` seconds) and no older task
+    is wanted; a task of this deploy that fails, or cannot be placed, fails the deploy."""
+    deadline = time.monotonic() + DEPLOY_TIMEOUT
+    running_since: dict[str, float] = {}
+    unschedulable_since: float | None = None
+    while True:
+        tasks = swarm.tasks(name)
+        now = time.monotonic()
+        new = [task for task in tasks if (task["Spec"].get("ForceUpdate") or 0) == force]
+        failed = [
+            task for task in new
+            if task["Status"]["State"] in FAILED
+            or (task["Status"]["State"] in ("complete", "shutdown") and task["DesiredState"] == "running")
+        ]  # fmt: skip
+        if failed:
+            task = failed[0]
+            raise DokkuError(f"Task {name}.{task.get('Slot', '')} {task_problem(task, swarm.node_names())}")
+        live = [task for task in new if task["DesiredState"] == "running"]
+        for task in live:
+            if task["Status"]["State"] == "running":
+                running_since.setdefault(task["ID"], now)
+        settled = [task for task in live if now - running_since.get(task["ID"], now) >= checks_wait]
+        if task_ids := {task["ID"] for task in new}:
+            older = [task for task in tasks if task["ID"] not in task_ids and task["DesiredState"] == "running"]
+        else:
+            older = [task for task in tasks if task["DesiredState"] == "running"]
+        if len(settled) >= replicas and len(live) == replicas and not older:
+            return
+        stuck = [task for task in live if task["Status"]["State"] == "pending" and task["Status"].get("Err")]
+        if stuck:
+            unschedulable_since = unschedulable_since or now
+            if now - unschedulable_since >= UNSCHEDULABLE_GRACE:
+                raise DokkuError(
+                    f"Task {name}.{stuck[0].get('Slot', '')} cannot be placed: {stuck[0]['Status']['Err']}"
+                )
+        else:
+            unschedulable_since = None
+        if now >= deadline:
+            raise DokkuError(f"{name} did not reach {replicas} running task(s) within {int(DEPLOY_TIMEOUT)} s")
+        time.sleep(POLL)
+
+
+def check_options(phase: str, options: list[str]) -> None:
+    """docker-options:add for a swarm app: only options a service has a counterpart for."""
+    swarm_plan.check_options(plan.run_options(options) if phase == "run" else options)
+
+
+# -- the rest of an app's lifecycle ----------------------------------------------------------------
+
+
+def _services(swarm: Swarm, app_name: str, container_type: str | None = "deploy") -> list[dict[str, Any]]:
+    labels = {plan.LABEL_APP: app_name}
+    if container_type:
+        labels[plan.LABEL_CONTAINER_TYPE] = container_type
+    return swarm.services(labels)
+
+
+def stop(context: Context, app_name: str) -> int:
+    """Scale every service of the app to 0 (its scale is kept for the next start); wait for the tasks."""
+    with app_lock(context, app_name):
+        swarm = _App(context, app_name).manager
+        stopped = 0
+        for service in _services(swarm, app_name):
+            spec = service["Spec"]
+            if spec["Mode"].get("Replicated", {}).get("Replicas", 0) == 0:
+                continue
+            stopped += sum(1 for task in swarm.tasks(spec["Name"]) if task["Status"]["State"] == "running")
+            spec["Mode"] = {"Replicated": {"Replicas": 0}}
+            swarm.update_service(service, spec, "")
+            _wait_stopped(swarm, spec["Name"])
+        return stopped
+
+
+def _wait_stopped(swarm: Swarm, name: str) -> None:
+    deadline = time.monotonic() + DEPLOY_TIMEOUT
+    while any(task["Status"]["State"] in ("running", "starting", "preparing") for task in swarm.tasks(name)):
+        if time.monotonic() >= deadline:
+            raise DokkuError(f"The tasks of {name} did not stop within {int(DEPLOY_TIMEOUT)} s")
+        time.sleep(POLL)
+
+
+def containers(context: Context, app_name: str) -> list[Container]:
+    """The app's current tasks (one per slot: the newest), with their node and what keeps them from running."""
+    swarm = _App(context, app_name).manager
+    node_names = swarm.node_names()
+    found = []
+    for service in _services(swarm, app_name):
+        spec = service["Spec"]
+        process_type = spec["Labels"].get(plan.LABEL_PROCESS, "")
+        newest: dict[int, dict[str, Any]] = {}
+        for task in swarm.tasks(spec["Name"]):
+            if task["DesiredState"] == "running" or task["Status"]["State"] == "running":
+                newest[task.get("Slot", 0)] = task  # sorted by slot, then creation
+        for slot, task in sorted(newest.items()):
+            status = task["Status"]
+            state = status["State"]
+            dyno = f"{process_type}.{slot}"
+            found.append(
+                Container(
+                    task["ID"], f"{spec['Name']}.{slot}", state,
+                    {plan.LABEL_APP: app_name, plan.LABEL_PROCESS: process_type, plan.LABEL_DYNO: dyno},
+                    node=node_names.get(task.get("NodeID", ""), ""),
+                    error="" if state == "running" else _pending_reason(swarm, task, status.get("Err", "")),
+                )
+            )  # fmt: skip
+    return found
+
+
+def _pending_reason(swarm: Swarm, task: dict[str, Any], error: str) -> str:
+    """Why a task waits, in the operator's terms: the node its data is on is drained or down."""
+    constraints = task["Spec"].get("Placement", {}).get("Constraints") or []
+    pinned = [c.partition("==")[2] for c in constraints if c.startswith("node.hostname==")]
+    if pinned:
+        node = next((n for n in swarm.nodes() if n.hostname == pinned[0]), None)
+        if node is None or not node.usable:
+            status = "gone" if node is None else node.availability if node.state == "ready" else node.state
+            return (
+                f"node {pinned[0]} is {status} and the app's data is on it; make it active again,"
+                f" or move the data (storage:move <entry> --to-node <node>) or restore it elsewhere"
+            )
+    return error
+
+
+def inspect(context: Context, app_name: str) -> list[dict[str, Any]]:
+    swarm = _App(context, app_name).manager
+    return [swarm.service(service["ID"]) or service for service in _services(swarm, app_name)]
+
+
+def remove_processes(context: Context, app_name: str) -> None:
+    with app_lock(context, app_name):
+        swarm = _App(context, app_name).manager
+        for service in _services(swarm, app_name):
+            swarm.remove_service(service["ID"])
+
+
+def remove_all(context: Context, app_name: str) -> None:
+    """Remove every service and job of the app and its images on the manager; data is not touched."""
+    with app_lock(context, app_name):
+        with context.store.read() as tx:
+            app = apps.require(tx, app_name) if _app_exists(tx, app_name) else None
+            address = scheduler_docker_swarm.settings(tx, app)["manager"]
+        swarm = manager(context, address)
+        for service in _services(swarm, app_name, None):
+            swarm.remove_service(service["ID"])
+        for image_id in swarm.images({plan.LABEL_APP: app_name}):
+            swarm.remove_image(image_id)
+
+
+def _app_exists(tx: Any, app_name: str) -> bool:
+    from pydokku.store import apps as app_store
+
+    return app_store.get(tx, app_name) is not None
+
+
+def running_with_mount(context: Context, app_names: list[str], source: str) -> list[tuple[Container, int]]:
+    """Swarm tasks mount a node's disk, never this host's: nothing here holds a host path."""
+    return []
+
+
+# -- one-off runs and jobs ---------------------------------------------------------------------------
+
+
+def run(context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool) -> int:
+    """A replicated job of the current release with the run-phase options and mounts, on the node the
+    app's data is on; its output is streamed, its exit status returned, and it is removed (detached:
+    left to finish; the next run of the app removes finished ones)."""
+    state = _App(context, app_name)
+    release = state.release(
+        f"App {app_name} has not been deployed\n !     Successfully deploy your app to fix dokku run calls"
+    )
+    runtime = state.runtime
+    mounts = runtime.mounts_for("run", DEFAULT_PROCESS_TYPE)
+    node = state.node(mounts)
+    swarm = state.manager
+    swarm.manager_check()
+    _remove_finished_runs(swarm, app_name)
+    image = state.pushed_image(context, release, announce=False)
+    dyno = f"run.{int.from_bytes(os.urandom(2), 'big') % 9000 + 1000}"
+    name = f"{app_name}-{dyno.replace('.', '-')}"
+    spec = swarm_plan.service_spec(
+        name=name, image=image, command=command, env={**runtime.env, **env, "DYNO": dyno},
+        labels=swarm_plan.labels_for(app_name, "run", "run", release.number), mounts=mounts, node=node,
+        replicas=None, init=state.settings["init-process"] == "true", restart="", stop_grace=state.stop_grace,
+        options=plan.run_options(runtime.run_options),
+    )  # fmt: skip
+    swarm.create_service(spec, state.auth)
+    if detached:
+        context.console.line(name)
+        return 0
+    try:
+        return _follow_job(swarm, name, context)
+    finally:
+        swarm.remove_service(name)
+
+
+def _remove_finished_runs(swarm: Swarm, app_name: str) -> None:
+    for service in _services(swarm, app_name, "run"):
+        tasks = swarm.tasks(service["ID"])
+        if tasks and all(task["Status"]["State"] in TERMINAL for task in tasks):
+            swarm.remove_service(service["ID"])
+
+
+def _follow_job(swarm: Swarm, name: str, context: Context | None) -> int:
+    """Wait for a job's task to end, writing its output as it comes (to our stdout and stderr); its exit
+    status. A task that never ran (rejected: e.g. a bind source missing on its node) is an error."""
+    printed = 0
+    while True:
+        tasks = swarm.tasks(name)
+        done = bool(tasks) and all(task["Status"]["State"] in TERMINAL for task in tasks)
+        if context is not None:
+            lines = swarm.service_logs(name)
+            for stream, line in lines[printed:]:
+                target = sys.stdout.buffer if stream == 1 else sys.stderr.buffer
+                target.write(line)
+                target.flush()
+            printed = max(printed, len(lines))
+        if done:
+            task = tasks[-1]
+            status = task["Status"]
+            code = (status.get("ContainerStatus") or {}).get("ExitCode")
+            if status["State"] in ("complete", "failed") and code is not None:
+                return int(code)
+            raise DokkuError(f"{name} did not run: {task_problem(task, swarm.node_names())}")
+        time.sleep(POLL * 2)
+
+
+def run_job(
+    swarm: Swarm, name: str, image: str, node: str, mounts: list[dict[str, Any]], command: list[str]
+) -> tuple[int, str]:
+    """A one-off helper job on a node (storage preparation, moves): its exit status and its output."""
+    spec: dict[str, Any] = {
+        "Name": name,
+        "Labels": {plan.LABEL_CONTAINER_TYPE: "storage-job"},
+        "TaskTemplate": {
+            "ContainerSpec": {"Image": image, "Command": command, "Mounts": mounts},
+            "RestartPolicy": {"Condition": "none"},
+            "Placement": swarm_plan.placement(node),
+        },
+        "Mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}},
+    }
+    swarm.create_service(spec, "")
+    try:
+        code = _follow_job(swarm, name, None)
+        output = b"".join(line for _, line in swarm.service_logs(name)).decode(errors="replace")
+        return code, output
+    finally:
+        swarm.remove_service(name)
+
+
+# -- storage on the nodes ----------------------------------------------------------------------------
+
+_PREPARE = (
+    'set -e; cd /parent; if [ -e "$1" ] && [ ! -d "$1" ]; then echo "exists but is not a directory" >&2; exit 3; fi;'
+    ' if [ ! -d "$1" ]; then mkdir "$1"; echo created; fi;'
+    ' if [ -n "$2" ]; then chmod "$2" "$1"; fi; if [ -n "$3" ]; then chown -hR "$3" "$1"; fi'
+)
+
+
+def nodes(context: Context) -> list[Node]:
+    swarm = global_manager(context)
+    swarm.manager_check()
+    return swarm.nodes()
+
+
+def prepare_directory(context: Context, node: str, path: str, owner: tuple[int, int] | None, mode: str) -> bool:
+    """Create a storage directory on a node's disk (through a job there: this host cannot see it) with
+    its mode and owner; True when it was created. Its parent must exist on the node."""
+    with context.store.read() as tx:
+        settings = scheduler_docker_swarm.settings(tx, None)
+    swarm = manager(context, settings["manager"])
+    parent, base = os.path.split(path.rstrip("/"))
+    owner_text = f"{owner[0]}:{owner[1]}" if owner else ""
+    try:
+        code, output = run_job(
+            swarm, f"storage-prepare-{os.urandom(4).hex()}", settings["helper-image"], node,
+            [{"Type": "bind", "Source": parent, "Target": "/parent"}],
+            ["sh", "-c", _PREPARE, "sh", base, mode, owner_text],
+        )  # fmt: skip
+    except DokkuError as error:
+        raise DokkuError(f"Unable to prepare {path} on node {node}: {error.message}") from error
+    if code != 0:
+        raise DokkuError(f"Unable to prepare {path} on node {node}: {output.strip() or f'exit status {code}'}")
+    return "created" in output.split()
