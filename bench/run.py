@@ -172,6 +172,75 @@ def restart(runs: int) -> list[str]:
     return lines
 
 
+def swarm(runs: int) -> list[str]:
+    """On the 3-node test swarm (scripts/swarm-up): a 3-replica app's deploy (its services created) and
+    restart against the raw `docker service create` / `update --force` they perform, each waited on until
+    the 3 new tasks run (checks wait 0 on our side: the raw sequence has none)."""
+    root_dir = Path(__file__).resolve().parent.parent
+    subprocess.run([str(root_dir / "scripts" / "swarm-up")], check=True, capture_output=True)
+    manager = "unix:///tmp/pydokku-swarm/1/docker.sock"
+    registry = "10.213.0.1:5000"
+
+    def on_manager(*args: str) -> str:
+        return docker("-H", manager, *args)
+
+    app = "pydokku-bench-swarm"
+    loop = "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"
+    lines = []
+    try:
+        dockerfile = f'FROM {registry}/busybox:local\nCMD ["sh", "-c", "{loop}"]\n'
+        subprocess.run(["docker", "-H", manager, "build", "-q", "-t", f"{app}:source", "-"], check=True,
+                       capture_output=True, text=True, input=dockerfile)  # fmt: skip
+        with tempfile.TemporaryDirectory(prefix="pydokku-bench.") as folder:
+            env, dokku = sandbox(Path(folder))
+            for args in (("scheduler-docker-swarm:set", "--global", "manager", manager),
+                         ("registry:set", "--global", "server", registry),
+                         ("scheduler:set", "--global", "selected", "docker-swarm"),
+                         ("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0"),
+                         ("apps:create", app), ("ps:scale", app, "web=3", "--skip-deploy"),
+                         ("git:from-image", app, f"{app}:source")):  # fmt: skip
+                dokku(*args)
+            image = on_manager(
+                "service", "inspect", "--format", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", f"{app}-web"
+            )
+
+            def running(service: str) -> bool:
+                states = on_manager(
+                    "service", "ps", "--filter", "desired-state=running", "--format", "{{.CurrentState}}", service
+                )
+                return states.count("Running") == 3 and len(states.splitlines()) == 3
+
+            def raw_create() -> None:
+                on_manager("service", "create", "--detach", "--quiet", "--name", "bench-raw", "--replicas", "3",
+                           "--update-order", "start-first", "--update-monitor", "1ms", "--init", image)  # fmt: skip
+                while not running("bench-raw"):
+                    time.sleep(0.1)
+
+            def raw_restart() -> None:
+                on_manager("service", "update", "--detach", "--quiet", "--force", "bench-raw")
+                while on_manager(
+                    "service", "inspect", "--format", "{{.UpdateStatus.State}}", "bench-raw"
+                ) != "completed" or not running("bench-raw"):
+                    time.sleep(0.1)
+
+            samples: dict[str, list[float]] = {"deploy": [], "raw deploy": [], "restart": [], "raw restart": []}
+            for _ in range(runs):
+                on_manager("service", "rm", f"{app}-web")
+                samples["deploy"].append(clock(partial(timed, [DOKKU, "ps:start", app], env)))
+                samples["raw deploy"].append(clock(raw_create))
+                samples["restart"].append(clock(partial(timed, [DOKKU, "ps:restart", app], env)))
+                samples["raw restart"].append(clock(raw_restart))
+                on_manager("service", "rm", "bench-raw")
+            found = medians_of(samples)
+            lines.append(row("dokku ps:start (services created), 3 replicas, swarm", found["deploy"],
+                             "docker service create, until 3 run", found["raw deploy"], "<= 1.1x"))  # fmt: skip
+            lines.append(row("dokku ps:restart, 3 replicas, swarm", found["restart"],
+                             "service update --force, until 3 run", found["raw restart"], "<= 1.1x"))  # fmt: skip
+    finally:
+        subprocess.run([str(root_dir / "scripts" / "swarm-down")], check=False, capture_output=True)
+    return lines
+
+
 def make_tree(root: Path, files: int) -> None:
     per_dir = max(1, files // 400)
     payload = b"x" * 100
@@ -424,7 +493,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=200_000, help="files in the ownership tree")
     parser.add_argument("--stream-mib", type=int, default=1024, help="MiB in the export/import tree")
     parser.add_argument("--backup-mib", type=int, default=1024, help="MiB in the backup/restore tree")
-    parser.add_argument("--only", choices=("cli", "restart", "ownership", "streams", "backups"), help="run one group")
+    parser.add_argument(
+        "--only", choices=("cli", "restart", "ownership", "streams", "backups", "swarm"), help="run one group"
+    )
     options = parser.parse_args()
 
     lines: list[str] = []
@@ -438,6 +509,8 @@ def main() -> None:
         lines += streams(5, options.stream_mib)
     if options.only in (None, "backups"):
         lines += backups(3, options.backup_mib)
+    if options.only in (None, "swarm"):
+        lines += swarm(5)
     print("pydokku benchmarks (medians; each figure and its floor measured alternately in one run)\n")
     print("| measured | time | floor | floor time | ratio | target |")
     print("|---|---|---|---|---|---|")

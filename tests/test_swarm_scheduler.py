@@ -139,7 +139,11 @@ def test_a_node_local_entry_keeps_every_task_on_its_node_with_its_data(swarm, sw
     stopped = dokku("ps:stop", swarm_app)
     assert stopped.code == 0 and tasks(web) == []
     assert dokku("ps:start", swarm_app).code == 0
-    assert [node for node, _, _ in tasks(web)] == ["node2"] * 3
+    # the command returns once every task runs (with a checks wait of 0 too)
+    assert dokku("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0").code == 0
+    assert dokku("ps:stop", swarm_app).code == 0
+    assert dokku("ps:start", swarm_app).code == 0
+    assert [(node, state) for node, state, _ in tasks(web)] == [("node2", "running")] * 3
 
 
 def test_a_shared_volume_is_seen_by_tasks_on_two_nodes(swarm, swarm_app, dokku):

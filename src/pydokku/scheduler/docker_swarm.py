@@ -78,8 +78,9 @@ class _App:
             )
         if self.manager.image(release.image_id) is None:
             raise DokkuError(
-                f"The release image of {self.name} is not on the manager's engine ({self.manager.api_host});"
-                " run ps:rebuild to build it there"
+                f"The release image of {self.name} is not on the manager's engine ({self.manager.api_host}), where"
+                f" swarm releases are built; deploy it there with dokku git:from-image {self.name} <image> (an"
+                " image the manager has or can pull)"
             )
         reference = f"{self.repository}:{release.number}"
         self.manager.tag(release.image_id, reference)
@@ -245,7 +246,9 @@ def _converge(swarm: Swarm, name: str, replicas: int, force: int, checks_wait: f
         for task in live:
             if task["Status"]["State"] == "running":
                 running_since.setdefault(task["ID"], now)
-        settled = [task for task in live if now - running_since.get(task["ID"], now) >= checks_wait]
+        settled = [
+            task for task in live if task["ID"] in running_since and now - running_since[task["ID"]] >= checks_wait
+        ]
         if task_ids := {task["ID"] for task in new}:
             older = [task for task in tasks if task["ID"] not in task_ids and task["DesiredState"] == "running"]
         else:
@@ -342,7 +345,7 @@ def _pending_reason(swarm: Swarm, task: dict[str, Any], error: str) -> str:
             status = "gone" if node is None else node.availability if node.state == "ready" else node.state
             return (
                 f"node {pinned[0]} is {status} and the app's data is on it; make it active again,"
-                f" or move the data (storage:move <entry> --to-node <node>) or restore it elsewhere"
+                " or move the data to another node (or restore it from a backup there) and point the entry at it"
             )
     return error
 

@@ -106,11 +106,6 @@ def save_entry(
     return saved
 
 
-def move_entry(tx: Tx, entry_id: int, node: str) -> None:
-    """The entry's data now lives on another node (storage:move)."""
-    tx.execute("UPDATE storage_entries SET node = ? WHERE id = ?", (node, entry_id))
-
-
 def delete_entry(tx: Tx, entry_id: int) -> None:
     tx.execute("DELETE FROM storage_entries WHERE id = ?", (entry_id,))
 

@@ -104,8 +104,7 @@ def _check_existing(tx: Tx, name: str, path: str, node: str) -> Entry | None:
     mounted = bool(storage_store.attachments_of_entry(tx, existing.id))
     if mounted and (existing.host_path, existing.node) != (path, node):
         what = "node" if existing.node != node else "host path"
-        hint = f" (storage:move {name} --to-node {node} moves its data)" if what == "node" else ""
-        raise DokkuError(f'storage entry "{name}" is mounted; unmount it before changing its {what}{hint}')
+        raise DokkuError(f'storage entry "{name}" is mounted; unmount it before changing its {what}')
     return existing
 
 
@@ -137,6 +136,6 @@ def check_app_nodes(tx: Tx, app: AppRow, entry: Entry, attachments: list[storage
         if other.scheduler == DOCKER_SWARM and other.node and other.node != entry.node:
             raise DokkuError(
                 f'storage entry "{entry.name}" lives on node "{entry.node}" and "{other.name}", already mounted on'
-                f' "{app.name}", on node "{other.node}"; the tasks of an app run on one node: move one of them'
-                f" (storage:move {entry.name} --to-node {other.node})"
+                f' "{app.name}", on node "{other.node}"; the tasks of an app run on one node: keep its data on one'
+                " node"
             )
