@@ -94,6 +94,12 @@ def test_restart_policies_and_mounts_as_a_service_has_them():
         "BindOptions": {"Propagation": "rslave"},
     }
     with pytest.raises(DokkuError) as error:
+        swarm_plan.service_mount(Mount("volume", "vol", "/d", readonly=False, options="", subpath="x", entry="v"))
+    assert error.value.message == (
+        "Storage entry v is mounted with a volume subpath, which swarm services support from Docker Engine 26 on;"
+        " mount it without --volume-subpath"
+    )
+    with pytest.raises(DokkuError) as error:
         swarm_plan.service_mount(Mount("bind", "/srv/a", "/d", readonly=False, options="z", entry="a"))
     assert error.value.message.startswith("Mount option 'z' of storage entry a has no counterpart on a swarm service")
 

@@ -125,6 +125,7 @@ class Scoped:
         computed: Callable[[dict[str, str], dict[str, str], str, str], str],
         global_keys: tuple[str, ...] | None = None,
         app_keys: tuple[str, ...] | None = None,
+        extra: Callable[[Tx, AppRow], dict[str, str]] | None = None,
     ) -> None:
         self.plugin = plugin
         self.keys = keys
@@ -132,6 +133,7 @@ class Scoped:
         self.computed = computed
         self.global_keys = keys if global_keys is None else global_keys
         self.app_keys = keys if app_keys is None else app_keys
+        self.extra = extra  # more rows of an app, read in the same transaction
 
     def rows(self, own: dict[str, str], global_values: dict[str, str], app_name: str) -> dict[str, str]:
         rows = {}
@@ -144,18 +146,15 @@ class Scoped:
         return rows
 
     def collect(self, tx: Tx, targets: list[AppRow], context: Context) -> dict[str, dict[str, str]]:
-        return {app.name: self.rows(*self.values(tx, app), app.name) for app in targets}
+        return {
+            app.name: {**self.rows(*self.values(tx, app), app.name), **(self.extra(tx, app) if self.extra else {})}
+            for app in targets
+        }
 
-    def report(
-        self,
-        context: Context,
-        args: ParsedArgs,
-        title: str,
-        engine_values: Callable[[Context, dict[str, dict[str, str]]], None] | None = None,
-    ) -> int:
+    def report(self, context: Context, args: ParsedArgs, title: str) -> int:
         """`<plugin>:report [<app>]`, or `--global`: the global and computed values alone."""
         if not args.has("global"):
-            return run(context, args, title, self.collect, engine_values=engine_values)
+            return run(context, args, title, self.collect)
         request = ReportRequest.from_args(args)
         if request.app:
             raise DokkuError("--global cannot be combined with an app")

@@ -169,10 +169,16 @@ class Engine:
             self._trace.write(f"+ GET {path} {query or ''}\n")
         return self.api.json("GET", path, query)
 
-    def _post(self, path: str, query: dict[str, str] | None = None, body: object | None = None) -> Any:
+    def _post(
+        self,
+        path: str,
+        query: dict[str, str] | None = None,
+        body: object | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         if self._trace is not None:
             self._trace.write(f"+ POST {path} {query or ''}\n")
-        return self.api.json("POST", path, query, body)
+        return self.api.json("POST", path, query, body, headers)
 
     def _missing_is_none(self, path: str) -> Any:
         from pydokku.engine.api import ApiError

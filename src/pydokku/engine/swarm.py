@@ -42,13 +42,9 @@ class Swarm(Engine):
         """This engine must be a reachable swarm manager."""
         swarm = self.info().get("Swarm") or {}
         if swarm.get("LocalNodeState") != "active":
-            raise DokkuError(f"The Docker engine at {self.api_host} is not part of a swarm (docker swarm init)")
+            raise DokkuError(f"The Docker engine at {self.host} is not part of a swarm (docker swarm init)")
         if not swarm.get("ControlAvailable"):
-            raise DokkuError(f"The Docker engine at {self.api_host} is a swarm worker; point manager at a manager node")
-
-    @property
-    def api_host(self) -> str:
-        return self.host or "the default address"
+            raise DokkuError(f"The Docker engine at {self.host} is a swarm worker; point manager at a manager node")
 
     def nodes(self) -> list[Node]:
         return [Node(data) for data in self._get("/nodes")]
@@ -66,21 +62,18 @@ class Swarm(Engine):
         return self._missing_is_none(f"/services/{_segment(name)}")  # type: ignore[no-any-return]
 
     def create_service(self, spec: dict[str, Any], auth: str) -> str:
-        created = self.api.json("POST", "/services/create", body=spec, headers={"X-Registry-Auth": auth})
-        return str(created["ID"])  # type: ignore[index]
+        return str(self._post("/services/create", body=spec, headers={"X-Registry-Auth": auth})["ID"])
 
     def update_service(self, service: dict[str, Any], spec: dict[str, Any], auth: str) -> None:
         query = {"version": str(service["Version"]["Index"])}
-        if self._trace is not None:
-            self._trace.write(f"+ POST /services/{service['ID']}/update {query}\n")
-        self.api.json("POST", f"/services/{service['ID']}/update", query, spec, headers={"X-Registry-Auth": auth})
+        self._post(f"/services/{service['ID']}/update", query, spec, headers={"X-Registry-Auth": auth})
 
     def rollback_service(self, name: str) -> None:
         """Put back the service's previous spec (the engine keeps it)."""
         service = self.service(name)
         if service is not None and service.get("PreviousSpec"):
             query = {"version": str(service["Version"]["Index"]), "rollback": "previous"}
-            self.api.json("POST", f"/services/{service['ID']}/update", query, service["Spec"])
+            self._post(f"/services/{service['ID']}/update", query, service["Spec"])
 
     def remove_service(self, name: str) -> None:
         from pydokku.engine.api import ApiError

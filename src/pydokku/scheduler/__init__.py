@@ -133,9 +133,7 @@ def build_engine(context: Context, app_name: str) -> Engine:
 
 def check_options(context: Context, app_name: str, phase: str, options: list[str]) -> None:
     """Refuse docker options the app's scheduler cannot give its processes (docker-options:add)."""
-    module = _for(context, app_name)
-    if hasattr(module, "check_options"):
-        module.check_options(phase, options)
+    _for(context, app_name).check_options(phase, options)
 
 
 def swarm_nodes(context: Context) -> list[Node]:

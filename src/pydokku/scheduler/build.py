@@ -8,8 +8,8 @@ from __future__ import annotations
 from pydokku import scheduler
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
-from pydokku.scheduler import plan
-from pydokku.scheduler.runtime import build_options, candidate_release, current_release
+from pydokku.scheduler import current_release, plan
+from pydokku.scheduler.runtime import build_options, candidate_release
 from pydokku.text import shell_quote
 
 TYPE_CHECKING = False

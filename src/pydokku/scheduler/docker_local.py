@@ -382,6 +382,10 @@ def inspect(context: Context, app_name: str) -> list[dict[str, Any]]:
     return [detail for detail in details if detail is not None]
 
 
+def check_options(phase: str, options: list[str]) -> None:
+    """Every docker option reaches the docker CLI as given: nothing to refuse here."""
+
+
 def engine(context: Context, app_name: str) -> Engine:
     """This host's engine builds and runs the app."""
     return context.engine

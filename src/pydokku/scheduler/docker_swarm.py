@@ -78,7 +78,7 @@ class _App:
             )
         if self.manager.image(release.image_id) is None:
             raise DokkuError(
-                f"The release image of {self.name} is not on the manager's engine ({self.manager.api_host}), where"
+                f"The release image of {self.name} is not on the manager's engine ({self.manager.host}), where"
                 f" swarm releases are built; deploy it there with dokku git:from-image {self.name} <image> (an"
                 " image the manager has or can pull)"
             )
@@ -99,16 +99,13 @@ def manager(context: Context, address: str) -> Swarm:
     return Swarm(trace=context.console.err if context.flags.trace else None, host=address)
 
 
-def global_manager(context: Context) -> Swarm:
-    with context.store.read() as tx:
-        address = scheduler_docker_swarm.settings(tx, None)["manager"]
-    return manager(context, address)
-
-
 def engine(context: Context, app_name: str) -> Swarm:
-    """The engine that builds and pushes the app's releases: its manager's."""
+    """The app's manager, which builds and pushes its releases; the global one for "" or an app no
+    longer recorded (being destroyed or renamed)."""
+    from pydokku.store import apps as app_store
+
     with context.store.read() as tx:
-        app = apps.require(tx, app_name) if app_name else None
+        app = app_store.get(tx, app_name) if app_name else None
         address = scheduler_docker_swarm.settings(tx, app)["manager"]
     return manager(context, address)
 
@@ -127,12 +124,9 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
         swarm = state.manager
         swarm.manager_check()
         wanted = [p for p in sorted(release.processes) if only is None or p == only]
-        specs = {}
-        nodes = {}
-        for process_type in wanted:  # everything is checked before anything changes
-            mounts = runtime.mounts_for("deploy", process_type)
-            nodes[process_type] = state.node(mounts)
-            specs[process_type] = mounts
+        mounts = {process_type: runtime.mounts_for("deploy", process_type) for process_type in wanted}
+        # everything is checked before anything changes
+        nodes = {process_type: state.node(mounts[process_type]) for process_type in wanted}
         _check_nodes(swarm, {node for node in nodes.values() if node})
         image = state.pushed_image(context, release)
         checks_wait = runtime.checks_wait
@@ -153,7 +147,7 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
                     name=name, image=image, command=plan.container_command(release.processes[process_type]),
                     env={**runtime.env, "DYNO": f"{process_type}.{{{{.Task.Slot}}}}"},
                     labels=swarm_plan.labels_for(app_name, process_type, "deploy", release.number),
-                    mounts=specs[process_type], node=nodes[process_type], replicas=count,
+                    mounts=mounts[process_type], node=nodes[process_type], replicas=count,
                     init=state.settings["init-process"] == "true", restart=runtime.settings["restart-policy"],
                     stop_grace=state.stop_grace, options=runtime.deploy_options[process_type],
                     update_parallelism=int(state.settings["update-parallelism"]), force_update=force,
@@ -249,11 +243,9 @@ def _converge(swarm: Swarm, name: str, replicas: int, force: int, checks_wait: f
         settled = [
             task for task in live if task["ID"] in running_since and now - running_since[task["ID"]] >= checks_wait
         ]
-        if task_ids := {task["ID"] for task in new}:
-            older = [task for task in tasks if task["ID"] not in task_ids and task["DesiredState"] == "running"]
-        else:
-            older = [task for task in tasks if task["DesiredState"] == "running"]
-        if len(settled) >= replicas and len(live) == replicas and not older:
+        new_ids = {task["ID"] for task in new}
+        older = [task for task in tasks if task["ID"] not in new_ids and task["DesiredState"] == "running"]
+        if len(settled) == len(live) == replicas and not older:
             return
         stuck = [task for task in live if task["Status"]["State"] == "pending" and task["Status"].get("Err")]
         if stuck:
@@ -287,7 +279,7 @@ def _services(swarm: Swarm, app_name: str, container_type: str | None = "deploy"
 def stop(context: Context, app_name: str) -> int:
     """Scale every service of the app to 0 (its scale is kept for the next start); wait for the tasks."""
     with app_lock(context, app_name):
-        swarm = _App(context, app_name).manager
+        swarm = engine(context, app_name)
         stopped = 0
         for service in _services(swarm, app_name):
             spec = service["Spec"]
@@ -310,8 +302,9 @@ def _wait_stopped(swarm: Swarm, name: str) -> None:
 
 def containers(context: Context, app_name: str) -> list[Container]:
     """The app's current tasks (one per slot: the newest), with their node and what keeps them from running."""
-    swarm = _App(context, app_name).manager
-    node_names = swarm.node_names()
+    swarm = engine(context, app_name)
+    nodes = swarm.nodes()  # asked once: names for every task, states for the pending ones
+    node_names = {node.id: node.hostname for node in nodes}
     found = []
     for service in _services(swarm, app_name):
         spec = service["Spec"]
@@ -329,18 +322,18 @@ def containers(context: Context, app_name: str) -> list[Container]:
                     task["ID"], f"{spec['Name']}.{slot}", state,
                     {plan.LABEL_APP: app_name, plan.LABEL_PROCESS: process_type, plan.LABEL_DYNO: dyno},
                     node=node_names.get(task.get("NodeID", ""), ""),
-                    error="" if state == "running" else _pending_reason(swarm, task, status.get("Err", "")),
+                    error="" if state == "running" else _pending_reason(nodes, task, status.get("Err", "")),
                 )
             )  # fmt: skip
     return found
 
 
-def _pending_reason(swarm: Swarm, task: dict[str, Any], error: str) -> str:
+def _pending_reason(nodes: list[Node], task: dict[str, Any], error: str) -> str:
     """Why a task waits, in the operator's terms: the node its data is on is drained or down."""
     constraints = task["Spec"].get("Placement", {}).get("Constraints") or []
     pinned = [c.partition("==")[2] for c in constraints if c.startswith("node.hostname==")]
     if pinned:
-        node = next((n for n in swarm.nodes() if n.hostname == pinned[0]), None)
+        node = next((n for n in nodes if n.hostname == pinned[0]), None)
         if node is None or not node.usable:
             status = "gone" if node is None else node.availability if node.state == "ready" else node.state
             return (
@@ -351,13 +344,13 @@ def _pending_reason(swarm: Swarm, task: dict[str, Any], error: str) -> str:
 
 
 def inspect(context: Context, app_name: str) -> list[dict[str, Any]]:
-    swarm = _App(context, app_name).manager
-    return [swarm.service(service["ID"]) or service for service in _services(swarm, app_name)]
+    """The app's services, as `docker service inspect` shows them (the listing carries it all)."""
+    return _services(engine(context, app_name), app_name)
 
 
 def remove_processes(context: Context, app_name: str) -> None:
     with app_lock(context, app_name):
-        swarm = _App(context, app_name).manager
+        swarm = engine(context, app_name)
         for service in _services(swarm, app_name):
             swarm.remove_service(service["ID"])
 
@@ -365,20 +358,11 @@ def remove_processes(context: Context, app_name: str) -> None:
 def remove_all(context: Context, app_name: str) -> None:
     """Remove every service and job of the app and its images on the manager; data is not touched."""
     with app_lock(context, app_name):
-        with context.store.read() as tx:
-            app = apps.require(tx, app_name) if _app_exists(tx, app_name) else None
-            address = scheduler_docker_swarm.settings(tx, app)["manager"]
-        swarm = manager(context, address)
+        swarm = engine(context, app_name)
         for service in _services(swarm, app_name, None):
             swarm.remove_service(service["ID"])
         for image_id in swarm.images({plan.LABEL_APP: app_name}):
             swarm.remove_image(image_id)
-
-
-def _app_exists(tx: Any, app_name: str) -> bool:
-    from pydokku.store import apps as app_store
-
-    return app_store.get(tx, app_name) is not None
 
 
 def running_with_mount(context: Context, app_names: list[str], source: str) -> list[tuple[Container, int]]:
@@ -417,7 +401,7 @@ def run(context: Context, app_name: str, command: list[str], env: dict[str, str]
         context.console.line(name)
         return 0
     try:
-        return _follow_job(swarm, name, context)
+        return _follow_job(swarm, name, stream=True)
     finally:
         swarm.remove_service(name)
 
@@ -429,17 +413,17 @@ def _remove_finished_runs(swarm: Swarm, app_name: str) -> None:
             swarm.remove_service(service["ID"])
 
 
-def _follow_job(swarm: Swarm, name: str, context: Context | None) -> int:
-    """Wait for a job's task to end, writing its output as it comes (to our stdout and stderr); its exit
+def _follow_job(swarm: Swarm, name: str, *, stream: bool) -> int:
+    """Wait for a job's task to end (streaming its output as it comes to our stdout and stderr); its exit
     status. A task that never ran (rejected: e.g. a bind source missing on its node) is an error."""
     printed = 0
     while True:
         tasks = swarm.tasks(name)
         done = bool(tasks) and all(task["Status"]["State"] in TERMINAL for task in tasks)
-        if context is not None:
+        if stream:
             lines = swarm.service_logs(name)
-            for stream, line in lines[printed:]:
-                target = sys.stdout.buffer if stream == 1 else sys.stderr.buffer
+            for source, line in lines[printed:]:
+                target = sys.stdout.buffer if source == 1 else sys.stderr.buffer
                 target.write(line)
                 target.flush()
             printed = max(printed, len(lines))
@@ -469,7 +453,7 @@ def run_job(
     }
     swarm.create_service(spec, "")
     try:
-        code = _follow_job(swarm, name, None)
+        code = _follow_job(swarm, name, stream=False)
         output = b"".join(line for _, line in swarm.service_logs(name)).decode(errors="replace")
         return code, output
     finally:
@@ -486,7 +470,7 @@ _PREPARE = (
 
 
 def nodes(context: Context) -> list[Node]:
-    swarm = global_manager(context)
+    swarm = engine(context, "")
     swarm.manager_check()
     return swarm.nodes()
 
@@ -496,7 +480,7 @@ def prepare_directory(context: Context, node: str, path: str, owner: tuple[int, 
     its mode and owner; True when it was created. Its parent must exist on the node."""
     with context.store.read() as tx:
         settings = scheduler_docker_swarm.settings(tx, None)
-    swarm = manager(context, settings["manager"])
+    swarm = manager(context, settings["manager"])  # the global one: entries belong to no app
     parent, base = os.path.split(path.rstrip("/"))
     owner_text = f"{owner[0]}:{owner[1]}" if owner else ""
     try:

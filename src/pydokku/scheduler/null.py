@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
+from pydokku.scheduler.docker_local import check_options as check_options
 from pydokku.scheduler.docker_local import engine as engine
 from pydokku.scheduler.docker_local import remove_all as remove_all
 from pydokku.scheduler.runtime import record_release

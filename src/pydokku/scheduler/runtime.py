@@ -77,14 +77,5 @@ def record_release(tx: Tx, app: AppRow, release: Release) -> None:
     releases.add(tx, app.id, release)
 
 
-def current_release(tx: Tx, app: AppRow) -> Release | None:
-    return releases.current(tx, app.id)
-
-
-def deployed(tx: Tx, app: AppRow) -> bool:
-    """Whether the app has a release to run (it may still be stopped)."""
-    return releases.current(tx, app.id) is not None
-
-
 def build_options(tx: Tx, app: AppRow) -> list[str]:
     return docker_options.option_args(tx, app, "build")

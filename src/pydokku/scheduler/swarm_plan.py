@@ -18,28 +18,13 @@ NANO = 1_000_000_000
 UPDATE_MONITOR = 1_000_000
 SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
-# docker option -> what it sets on a service; the README's table is generated from the same words.
-SUPPORTED = {
-    "--add-host": "ContainerSpec.Hosts",
-    "--cap-add": "ContainerSpec.CapabilityAdd",
-    "--cap-drop": "ContainerSpec.CapabilityDrop",
-    "--cpus": "Resources.Limits.NanoCPUs",
-    "--dns": "ContainerSpec.DNSConfig.Nameservers",
-    "--env / -e": "ContainerSpec.Env",
-    "--group-add": "ContainerSpec.Groups",
-    "--hostname / -h": "ContainerSpec.Hostname",
-    "--init": "ContainerSpec.Init",
-    "--label / -l": "ContainerSpec.Labels",
-    "--memory / -m": "Resources.Limits.MemoryBytes",
-    "--read-only": "ContainerSpec.ReadOnly",
-    "--restart": "RestartPolicy",
-    "--stop-signal": "ContainerSpec.StopSignal",
-    "--sysctl": "ContainerSpec.Sysctls",
-    "--tty / -t": "ContainerSpec.TTY",
-    "--ulimit": "ContainerSpec.Ulimits",
-    "--user / -u": "ContainerSpec.User",
-    "--workdir / -w": "ContainerSpec.Dir",
-}
+# The docker options a service has a counterpart for (apply_options; the README's table lists them),
+# and their short forms.
+SUPPORTED = (
+    "--add-host", "--cap-add", "--cap-drop", "--cpus", "--dns", "--env", "--group-add", "--hostname", "--init",
+    "--label", "--memory", "--read-only", "--restart", "--stop-signal", "--sysctl", "--tty", "--ulimit", "--user",
+    "--workdir",
+)  # fmt: skip
 _ALIASES = {"-e": "--env", "-h": "--hostname", "-l": "--label", "-m": "--memory", "-t": "--tty", "-u": "--user",
             "-w": "--workdir"}  # fmt: skip
 _BOOLEAN = ("--init", "--read-only", "--tty")
@@ -69,7 +54,6 @@ def size_bytes(value: str) -> int:
 def _pairs(tokens: list[str]) -> list[tuple[str, str]]:
     """`--flag value`, `--flag=value`, `-x value` and boolean flags as (flag, value) pairs; a flag a
     service has no counterpart for is refused as soon as it is seen (its arity is unknown)."""
-    supported = {flag.strip() for names in SUPPORTED for flag in names.split("/")}
     pairs: list[tuple[str, str]] = []
     index = 0
     while index < len(tokens):
@@ -81,11 +65,10 @@ def _pairs(tokens: list[str]) -> list[tuple[str, str]]:
                 f"docker option {flag} cannot be given to a swarm service: mount storage with"
                 " dokku storage:mount, which takes the data's node into account"
             )
-        if flag not in supported:
+        if flag not in SUPPORTED:
             raise DokkuError(
-                f"docker option {token} has no counterpart on a swarm service (supported: "
-                + ", ".join(sorted(name.split(" ")[0] for name in SUPPORTED))
-                + "); remove it or run the app on docker-local"
+                f"docker option {token} has no counterpart on a swarm service (supported: {', '.join(SUPPORTED)});"
+                " remove it or run the app on docker-local"
             )
         if eq or flag in _BOOLEAN:
             pairs.append((flag, value if eq else "true"))
@@ -105,7 +88,6 @@ def check_options(tokens: list[str]) -> None:
 
 def apply_options(tokens: list[str], container: dict[str, Any], task: dict[str, Any]) -> None:
     """Set what the docker options say on a service's ContainerSpec and TaskTemplate."""
-    check_options(tokens)
     for flag, value in _pairs(tokens):
         if flag == "--env":
             container.setdefault("Env", []).append(value)
@@ -160,14 +142,14 @@ def service_mount(mount: Mount) -> dict[str, Any]:
         rendered["ReadOnly"] = True
     if mount.kind == "bind" and mount.subpath:
         rendered["Source"] = f"{mount.source.rstrip('/')}/{mount.subpath}"
-    if mount.kind == "volume":
-        volume: dict[str, Any] = {}
-        if mount.driver:
-            volume["DriverConfig"] = {"Name": mount.driver, "Options": dict(mount.driver_options)}
-        if mount.subpath:
-            volume["Subpath"] = mount.subpath
-        if volume:
-            rendered["VolumeOptions"] = volume
+    if mount.kind == "volume" and mount.subpath:
+        # Engines before 26 ignore a volume subpath and would mount the whole volume.
+        raise DokkuError(
+            f"Storage entry {mount.entry or mount.source} is mounted with a volume subpath, which swarm services"
+            " support from Docker Engine 26 on; mount it without --volume-subpath"
+        )
+    if mount.driver:
+        rendered["VolumeOptions"] = {"DriverConfig": {"Name": mount.driver, "Options": dict(mount.driver_options)}}
     for option in mount.options.split(","):
         if option in ("", "ro", "rw"):
             continue
@@ -251,13 +233,13 @@ def service_spec(
         container["Args"] = command
     task: dict[str, Any] = {
         "ContainerSpec": container,
-        "RestartPolicy": restart_policy(restart) if replicas is not None else {"Condition": "none"},
+        "RestartPolicy": restart_policy(restart),
         "Placement": placement(node),
         "ForceUpdate": force_update,
     }
     apply_options(options, container, task)
     if replicas is None:
-        task["RestartPolicy"] = {"Condition": "none"}  # a failing one-off run must not retry forever
+        task["RestartPolicy"] = {"Condition": "none"}  # whatever the options say: a failing one-off never retries
         mode: dict[str, Any] = {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}
     else:
         mode = {"Replicated": {"Replicas": replicas}}

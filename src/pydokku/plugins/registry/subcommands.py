@@ -13,8 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
-
-SCOPED = Scoped(PLUGIN, KEYS, values, computed, GLOBAL_KEYS)
+    from pydokku.store import Tx
 
 
 def check_server(server: str) -> None:
@@ -55,17 +54,18 @@ def set_property(context: Context, args: ParsedArgs) -> None:
     settings_module.set_property(context, args, PLUGIN, KEYS, _check)
 
 
-def _tag_version(context: Context, rows: dict[str, dict[str, str]]) -> None:
+def _tag_version(tx: Tx, app: apps.AppRow) -> dict[str, str]:
     from pydokku import scheduler
 
-    with context.store.read() as tx:
-        for app_name, row in rows.items():
-            release = scheduler.current_release(tx, apps.require(tx, app_name))
-            row["registry-tag-version"] = str(release.number) if release else ""
+    release = scheduler.current_release(tx, app)
+    return {"registry-tag-version": str(release.number) if release else ""}
+
+
+SCOPED = Scoped(PLUGIN, KEYS, values, computed, GLOBAL_KEYS, extra=_tag_version)
 
 
 def report_registry(context: Context, args: ParsedArgs) -> int:
-    return SCOPED.report(context, args, "registry", engine_values=_tag_version)
+    return SCOPED.report(context, args, "registry")
 
 
 def _login_target(context: Context, args: ParsedArgs, needed: int) -> tuple[str, list[str]]:
