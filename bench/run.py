@@ -194,6 +194,8 @@ def swarm(runs: int) -> list[str]:
         with tempfile.TemporaryDirectory(prefix="pydokku-bench.") as folder:
             env, dokku = sandbox(Path(folder))
             for args in (("scheduler-docker-swarm:set", "--global", "manager", manager),
+                         ("scheduler-docker-swarm:set", "--global", "helper-image", f"{registry}/busybox:local"),
+                         ("scheduler-docker-swarm:set", "--global", "storage-root", "/srv/pydokku-node-storage"),
                          ("registry:set", "--global", "server", registry),
                          ("scheduler:set", "--global", "selected", "docker-swarm"),
                          ("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0"),
@@ -231,14 +233,64 @@ def swarm(runs: int) -> list[str]:
                 samples["restart"].append(clock(partial(timed, [DOKKU, "ps:restart", app], env)))
                 samples["raw restart"].append(clock(raw_restart))
                 on_manager("service", "rm", "bench-raw")
+            samples.update(storage_move(runs, on_manager, env))
             found = medians_of(samples)
             lines.append(row("dokku ps:start (services created), 3 replicas, swarm", found["deploy"],
                              "docker service create, until 3 run", found["raw deploy"], "<= 1.1x"))  # fmt: skip
             lines.append(row("dokku ps:restart, 3 replicas, swarm", found["restart"],
                              "service update --force, until 3 run", found["raw restart"], "<= 1.1x"))  # fmt: skip
+            lines.append(row("dokku storage:move, 1 GiB, node to node", found["move"],
+                             "tar -c to nc, nc -l to tar -x jobs", found["raw move"], "<= 1.2x"))  # fmt: skip
     finally:
         subprocess.run([str(root_dir / "scripts" / "swarm-down")], check=False, capture_output=True)
     return lines
+
+
+def storage_move(runs: int, on_manager: Callable[..., str], env: dict[str, str]) -> dict[str, list[float]]:
+    """An entry of 1 GiB (4 files of 256 MiB and 1000 small ones) moved between node2 and node3, against
+    the same tar stream sent by hand: a job on the target (`nc -l | tar -x`) and one on the source
+    (`tar -c | nc`), both on the nodes' network, until both complete. The copy left behind is removed
+    between runs, untimed."""
+    image, store = "10.213.0.1:5000/busybox:local", "/srv/pydokku-node-storage"
+    address = {"node2": "10.213.0.2", "node3": "10.213.0.3"}
+
+    def job(node: str, script: str, *, wait: bool = True, network: str = "host") -> str:
+        name = f"bench-job-{os.urandom(3).hex()}"
+        on_manager("service", "create", "--detach", "--quiet", "--name", name, "--mode", "replicated-job",
+                   "--restart-condition", "none", "--constraint", f"node.hostname=={node}", "--network", network,
+                   "--mount", f"type=bind,source={store},target=/st", image, "sh", "-c", script)  # fmt: skip
+        if wait:
+            finish(name)
+        return name
+
+    def finish(name: str) -> None:
+        while not on_manager("service", "ps", "--format", "{{.CurrentState}}", name).startswith("Complete"):
+            time.sleep(0.1)
+        on_manager("service", "rm", name)
+
+    job("node2", "rm -rf /st/bench-move && mkdir /st/bench-move && cd /st/bench-move && for i in 1 2 3 4; do"
+        " head -c 268435456 /dev/zero > big$i; done && mkdir small && for i in $(seq 1000); do echo $i > small/$i;"
+        " done")  # fmt: skip
+    subprocess.run([DOKKU, "storage:create", "bench-move", "--scheduler", "docker-swarm", "--node", "node2"],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    samples: dict[str, list[float]] = {"move": [], "raw move": []}
+    holder, other = "node2", "node3"
+    for _ in range(runs):
+        samples["move"].append(clock(partial(timed, [DOKKU, "storage:move", "bench-move", "--to-node", other], env)))
+        job(holder, "rm -rf /st/bench-move")
+        holder, other = other, holder
+
+        def raw_move(source: str = holder, target: str = other) -> None:
+            receiver = job(target, "mkdir /st/bench-raw && mkfifo /tmp/f && exec 3<>/tmp/f && nc -l -p 7001 <&3 |"
+                           " tar -x -C /st/bench-raw", wait=False)  # fmt: skip
+            sender = job(source, f"until tar -c -C /st/bench-move . | nc {address[target]} 7001; do sleep 0.1;"
+                         " done", wait=False)  # fmt: skip
+            finish(sender)
+            finish(receiver)
+
+        samples["raw move"].append(clock(raw_move))
+        job(other, "rm -rf /st/bench-raw")
+    return samples
 
 
 def make_tree(root: Path, files: int) -> None:

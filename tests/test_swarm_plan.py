@@ -31,7 +31,7 @@ def test_the_node_an_app_runs_on_follows_its_data():
         swarm_plan.node_of([node_mount("a", "node2")], "app", "node3")
     assert error.value.message == (
         'App app is pinned to node "node3", but storage entry "a" lives on node "node2";'
-        " move the data to node3 or change the pin"
+        " move it there with dokku storage:move a --to-node node3, or change the pin"
     )
     colon = Mount("bind", "/var/data", "/d", readonly=False, options="", entry="legacy-x")
     with pytest.raises(DokkuError) as error:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
 
 import pytest
 
+from conftest import DOKKU_BIN
 from swarm import BASE_IMAGE, MANAGER, NODE_STORE, REGISTRY, SHARED, cluster_up, job_on, on
 
 LOOP = "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"
@@ -194,8 +196,9 @@ def test_a_drained_node_leaves_the_tasks_pending_and_ps_report_says_why(swarm, s
         wait_until(lambda: "pending" in dokku("ps:report", swarm_app, "--status-web.1").out)
         status = dokku("ps:report", swarm_app, "--status-web.1").out
         assert re.fullmatch(
-            r"pending \(CID: [0-9a-z]{11}\): node node3 is drain and the app's data is on it; make it active again,"
-            r" or move the data to another node \(or restore it from a backup there\) and point the entry at it\n",
+            r"pending \(CID: [0-9a-z]{11}\): node node3 is drain and the app's data is on it; make it active again"
+            r" \(then move the data if you wish: dokku storage:move <entry> --to-node <hostname>\), or restore the"
+            r" data from a backup on another node\n",
             status,
         ), status
     finally:
@@ -267,3 +270,155 @@ def test_registry_login_is_checked_from_the_manager_and_kept_out_of_the_database
     assert b"s3cret-pw" not in (env.lib_root / "pydokku.db").read_bytes()
     assert dokku("registry:logout", "--global", REGISTRY).out == f"-----> Removed login credentials for {REGISTRY}\n"
     assert not stored.exists()
+
+
+def test_storage_move_takes_the_data_and_the_app_to_another_node_and_keeps_the_old_copy(swarm, swarm_app, dokku):
+    entry = f"{swarm_app}-data"
+    path = f"{NODE_STORE}/{entry}"
+    assert dokku("storage:create", entry, "--scheduler", "docker-swarm", "--node", "node2").code == 0
+    assert dokku("storage:mount", swarm_app, entry, "--container-dir", "/data").code == 0
+    assert dokku("ps:scale", swarm_app, "web=2", "--skip-deploy").code == 0
+    assert dokku("git:from-image", swarm_app, swarm.v1).code == 0
+    written = dokku("run", swarm_app, "sh", "-c", "mkdir /data/d && echo kept > /data/d/f && chown 1234:5678 /data/d/f"
+                    " && ln -s d/f /data/link && head -c 300000 /dev/zero > /data/big")  # fmt: skip
+    assert written.code == 0, written.err
+    web = f"{swarm_app}-web"
+
+    moved = dokku("storage:move", entry, "--to-node", "node3")
+    assert moved.code == 0, moved.err
+    assert re.fullmatch(
+        rf"-----> Moving storage entry {entry} from node node2 to node node3\n"
+        rf"       Stopping {swarm_app}\n"
+        r"       Copied 5 entries, 300005 bytes to node node3 in \d+\.\d s \(file count and bytes verified\)\n"
+        rf"       Starting {swarm_app} on node node3\n"
+        rf"-----> Pushing {REGISTRY}/dokku/{swarm_app}:1\n"
+        rf"-----> Deploying {swarm_app} via the docker-swarm scheduler...\n"
+        r"-----> Deploying web \(count=2\)\n"
+        r"-----> Deploying worker \(count=0\)\n"
+        r"=====> Application deployed:\n"
+        rf"       {web}\n       {swarm_app}-worker\n"
+        rf"       The copy on node node2 stays at {path} \(--discard-source removes it\)\n",
+        moved.out,
+    ), moved.out
+    assert [(node, state) for node, state, _ in tasks(web)] == [("node3", "running")] * 2
+    seen = "cat /data/d/f; stat -c %u:%g /data/d/f; readlink /data/link; wc -c < /data/big"
+    assert in_tasks(web, seen) == [("node3", "kept\n1234:5678\nd/f\n300000")] * 2
+    assert dokku("storage:info", entry).out.endswith("       Node:             node3\n")
+    assert job_on("node2", f"cat /st/{entry}/d/f") == ("complete 0", "kept")
+
+    # moving back finds the old copy there: refused, the app untouched; --replace-target sets it aside
+    back = dokku("storage:move", entry, "--to-node", "node2")
+    assert (back.code, back.out, back.err) == (
+        1, f"-----> Moving storage entry {entry} from node node3 to node node2\n",
+        f" !     Unable to copy {path} to node node2: {entry} already holds data there\n",
+    )  # fmt: skip
+    assert [(node, state) for node, state, _ in tasks(web)] == [("node3", "running")] * 2
+    back = dokku("storage:move", entry, "--to-node", "node2", "--replace-target", "--discard-source")
+    assert back.code == 0, back.err
+    stamp = re.search(rf"is now at {path}\.replaced-(\d{{8}}T\d{{6}}Z)\n", back.out)
+    assert stamp, back.out
+    assert back.out.endswith(f"       Removed {path} from node node3\n")
+    assert in_tasks(web, seen) == [("node2", "kept\n1234:5678\nd/f\n300000")] * 2
+    assert job_on("node2", f"cat /st/{entry}.replaced-{stamp.group(1)}/d/f") == ("complete 0", "kept")
+    assert job_on("node3", f"ls /st/{entry} 2>&1") == ("failed 1", f"ls: /st/{entry}: No such file or directory")
+
+
+def test_storage_move_refusals_are_clear_and_change_nothing(swarm, swarm_app, dokku, env):
+    entry, other, local = f"{swarm_app}-data", f"{swarm_app}-more", f"{swarm_app}-local"
+    for name in (entry, other):
+        assert dokku("storage:create", name, "--scheduler", "docker-swarm", "--node", "node2").code == 0
+        assert dokku("storage:mount", swarm_app, name, "--container-dir", f"/{name}").code == 0
+    assert dokku("storage:create", local, str(env.root / "local"), "--scheduler", "docker-local").code == 0
+    refused = {
+        (): " !     Please specify the storage entries to move\n",
+        (entry,): " !     Please specify the node to move them to with --to-node <hostname>\n",
+        ("missing", "--to-node", "node3"): ' !     storage entry "missing" does not exist\n',
+        (entry, "--to-node", "node2"): f' !     storage entry "{entry}" is already on node "node2"\n',
+        (
+            entry,
+            other,
+            "--to-node",
+            "node9",
+        ): ' !     Node "node9" is not part of the swarm (nodes: node1, node2, node3)\n',
+        (local, "--to-node", "node3"): f' !     storage entry "{local}" is docker-local storage; storage:move moves'
+        " directories on a swarm node (storage:create --scheduler docker-swarm --node)\n",
+        (entry, "--to-node", "node3"): f' !     App {swarm_app} also mounts storage entry "{other}", on node "node2";'
+        f" the tasks of an app run on one node: move them together (dokku storage:move {entry} {other} --to-node"
+        " node3)\n",
+    }
+    services = on(1, "service", "ls", "--quiet")
+    for args, message in refused.items():
+        before = env.snapshot()
+        result = dokku("storage:move", *args)
+        assert (result.code, result.out, result.err) == (1, "", message), args
+        assert env.snapshot() == before
+    on(1, "node", "update", "--availability", "drain", "node3")
+    try:
+        result = dokku("storage:move", entry, other, "--to-node", "node3")
+    finally:
+        on(1, "node", "update", "--availability", "active", "node3")
+    assert (result.code, result.err) == (1, ' !     Node "node3" is drain; no job can run there to receive the data\n')
+    assert on(1, "service", "ls", "--quiet") == services
+
+
+def test_an_interrupted_storage_move_leaves_the_app_running_on_the_old_node(swarm, swarm_app, dokku, env):
+    entry = f"{swarm_app}-data"
+    assert dokku("storage:create", entry, "--scheduler", "docker-swarm", "--node", "node2").code == 0
+    assert dokku("storage:mount", swarm_app, entry, "--container-dir", "/data").code == 0
+    assert dokku("git:from-image", swarm_app, swarm.v1).code == 0
+    assert dokku("run", swarm_app, "sh", "-c", "head -c 300000000 /dev/zero > /data/big").code == 0
+    move = subprocess.Popen([str(DOKKU_BIN), "storage:move", entry, "--to-node", "node3"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    assert move.stdout is not None
+    while "Stopping" not in (line := move.stdout.readline()):
+        assert line, move.stderr.read() if move.stderr else ""
+    time.sleep(1.5)  # the copy is under way
+    move.send_signal(signal.SIGTERM)
+    out, _ = move.communicate(timeout=120)
+    assert move.returncode != 0
+    assert out.endswith(f"       Started {swarm_app} again, on the node its data is on\n"), out
+    assert [(node, state) for node, state, _ in tasks(f"{swarm_app}-web")] == [("node2", "running")]
+    assert dokku("storage:info", entry).out.endswith("       Node:             node2\n")
+    assert not on(1, "service", "ls", "--quiet", "--filter", "label=com.dokku.container-type=storage-job")
+    assert job_on("node3", f"ls /st/{entry} 2>&1") == ("failed 1", f"ls: /st/{entry}: No such file or directory")
+    # the next move cleans up the unfinished copy and completes
+    moved = dokku("storage:move", entry, "--to-node", "node3")
+    assert moved.code == 0, moved.err
+    assert "Copied 2 entries, 300000000 bytes" in moved.out
+    assert job_on("node3", f"ls -A /st; wc -c < /st/{entry}/big")[1].count(".pydokku-move") == 0
+
+
+def test_swarm_entries_are_changed_on_their_node_and_never_read_from_this_host(swarm, swarm_app, dokku, env):
+    entry, path = f"{swarm_app}-data", f"{NODE_STORE}/{swarm_app}-data"
+    assert dokku("storage:create", entry, "--scheduler", "docker-swarm", "--node", "node2").code == 0
+    assert job_on("node2", f"echo on-node2 > /st/{entry}/f")[0] == "complete 0"
+    # a same-named folder on this host is other data: never exported, imported, backed up or exec'd into
+    refusal = (f' !     storage entry "{entry}" keeps its data on swarm node "node2", which this host cannot see;'
+               " export, import, backups, restores and storage:exec reach this host's storage only (storage:move"
+               " moves swarm data)\n")  # fmt: skip
+    for args in (("storage:export", entry), ("storage:import", entry), ("storage:backup", entry),
+                 ("storage:exec", entry, "--", "true")):  # fmt: skip
+        before = env.snapshot()
+        result = dokku(*args, stdin="")
+        assert (result.code, result.err) == (1, refusal), args
+        assert env.snapshot() == before
+
+    changed = dokku("storage:set", entry, "mode", "0750")
+    assert changed.code == 0, changed.err
+    assert dokku("storage:set", entry, "chown", "paketo").code == 0
+    assert job_on("node2", f"stat -c '%a %u:%g' /st/{entry} /st/{entry}/f") == (
+        "complete 0", "750 2000:2000\n644 2000:2000"
+    )  # fmt: skip
+    info = json.loads(dokku("storage:info", entry, "--format", "json").out)
+    assert (info["node"], info["scheduler"], info["mode"], info["chown"]) == ("node2", "docker-swarm", "0750", "paketo")
+    refused = dokku("storage:set", entry, "reclaim-policy", "Delete")
+    assert refused.err == (
+        f' !     storage entry "{entry}" (docker-swarm) does not accept reclaim policy Delete: its data is on a node'
+        " (storage:destroy --destroy-host-dir removes it)\n"
+    )
+
+    destroyed = dokku("--force", "storage:destroy", entry, "--destroy-host-dir")
+    assert (destroyed.code, destroyed.out) == (
+        0, f"       Removed {path} on node node2\n-----> Storage entry {entry} destroyed\n"
+    ), destroyed.err  # fmt: skip
+    assert job_on("node2", f"ls /st/{entry} 2>&1") == ("failed 1", f"ls: /st/{entry}: No such file or directory")

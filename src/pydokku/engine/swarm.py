@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 class Node:
-    __slots__ = ("availability", "hostname", "id", "message", "role", "state")
+    __slots__ = ("address", "availability", "hostname", "id", "message", "role", "state")
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.id: str = data["ID"]
@@ -25,6 +25,11 @@ class Node:
         status = data.get("Status", {})
         self.state: str = status.get("State", "")  # ready, down, unknown, disconnected
         self.message: str = status.get("Message", "")
+        # The address other nodes reach it at; a manager may report 0.0.0.0 there, its raft address not.
+        address = status.get("Addr", "")
+        if address in ("", "0.0.0.0"):
+            address = (data.get("ManagerStatus") or {}).get("Addr", "").rpartition(":")[0]
+        self.address: str = address
 
     @property
     def usable(self) -> bool:

@@ -12,12 +12,14 @@ from pydokku.store import releases
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from types import ModuleType
     from typing import Any
 
     from pydokku.context import Context
     from pydokku.engine import Container, Engine
     from pydokku.engine.swarm import Node
+    from pydokku.scheduler.docker_swarm import Moved
     from pydokku.store import Tx
     from pydokku.store.apps import AppRow
     from pydokku.store.releases import Release
@@ -148,6 +150,22 @@ def prepare_node_directory(context: Context, node: str, path: str, owner: tuple[
     from pydokku.scheduler import docker_swarm
 
     return docker_swarm.prepare_directory(context, node, path, owner, mode)
+
+
+def move_node_directory(
+    context: Context, path: str, source: str, target: str, *, replace: bool, ready: Callable[[], None] | None
+) -> Moved:
+    """Copy a storage directory from one swarm node's disk to another's, verified (file count and bytes);
+    `ready` runs once the target is free, before the source is read."""
+    from pydokku.scheduler import docker_swarm
+
+    return docker_swarm.move_directory(context, path, source, target, replace=replace, ready=ready)
+
+
+def remove_node_directory(context: Context, node: str, path: str) -> None:
+    from pydokku.scheduler import docker_swarm
+
+    docker_swarm.remove_directory(context, node, path)
 
 
 def current_release(tx: Tx, app: AppRow) -> Release | None:

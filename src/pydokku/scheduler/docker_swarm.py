@@ -25,6 +25,7 @@ from pydokku.scheduler.runtime import Runtime, load, record_release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from pydokku.context import Context
@@ -337,8 +338,9 @@ def _pending_reason(nodes: list[Node], task: dict[str, Any], error: str) -> str:
         if node is None or not node.usable:
             status = "gone" if node is None else node.availability if node.state == "ready" else node.state
             return (
-                f"node {pinned[0]} is {status} and the app's data is on it; make it active again,"
-                " or move the data to another node (or restore it from a backup there) and point the entry at it"
+                f"node {pinned[0]} is {status} and the app's data is on it; make it active again (then move the"
+                " data if you wish: dokku storage:move <entry> --to-node <hostname>), or restore the data from a"
+                " backup on another node"
             )
     return error
 
@@ -415,11 +417,10 @@ def _remove_finished_runs(swarm: Swarm, app_name: str) -> None:
 
 def _follow_job(swarm: Swarm, name: str, *, stream: bool) -> int:
     """Wait for a job's task to end (streaming its output as it comes to our stdout and stderr); its exit
-    status. A task that never ran (rejected: e.g. a bind source missing on its node) is an error."""
+    status."""
     printed = 0
     while True:
-        tasks = swarm.tasks(name)
-        done = bool(tasks) and all(task["Status"]["State"] in TERMINAL for task in tasks)
+        code = _job_status(swarm, name)
         if stream:
             lines = swarm.service_logs(name)
             for source, line in lines[printed:]:
@@ -427,35 +428,69 @@ def _follow_job(swarm: Swarm, name: str, *, stream: bool) -> int:
                 target.write(line)
                 target.flush()
             printed = max(printed, len(lines))
-        if done:
-            task = tasks[-1]
-            status = task["Status"]
-            code = (status.get("ContainerStatus") or {}).get("ExitCode")
-            if status["State"] in ("complete", "failed") and code is not None:
-                return int(code)
-            raise DokkuError(f"{name} did not run: {task_problem(task, swarm.node_names())}")
+        if code is not None:
+            return code
         time.sleep(POLL * 2)
+
+
+def _job_status(swarm: Swarm, name: str) -> int | None:
+    """A job's exit status once its task has ended (None before). A task that never ran (rejected: e.g.
+    a bind source missing on its node) is an error."""
+    tasks = swarm.tasks(name)
+    if not tasks or not all(task["Status"]["State"] in TERMINAL for task in tasks):
+        return None
+    task = tasks[-1]
+    status = task["Status"]
+    code = (status.get("ContainerStatus") or {}).get("ExitCode")
+    if status["State"] in ("complete", "failed") and code is not None:
+        return int(code)
+    raise DokkuError(f"{name} did not run: {task_problem(task, swarm.node_names())}")
+
+
+def _output(swarm: Swarm, name: str) -> str:
+    return b"".join(line for _, line in swarm.service_logs(name)).decode(errors="replace").strip()
+
+
+def _job_spec(
+    name: str,
+    image: str,
+    node: str,
+    mounts: list[dict[str, Any]],
+    command: list[str],
+    *,
+    env: list[str] | None = None,
+    host_network: bool = False,
+) -> dict[str, Any]:
+    """A one-off helper job on a node (storage preparation, moves)."""
+    task: dict[str, Any] = {
+        # Killed at once when removed: a move's jobs must not go on copying after the command gave up.
+        "ContainerSpec": {
+            "Image": image,
+            "Command": command,
+            "Mounts": mounts,
+            "Env": env or [],
+            "StopSignal": "SIGKILL",
+        },
+        "RestartPolicy": {"Condition": "none"},
+        "Placement": swarm_plan.placement(node),
+    }
+    if host_network:  # the node's own address: overlay networks here are far slower than the nodes' link
+        task["Networks"] = [{"Target": "host"}]
+    return {
+        "Name": name,
+        "Labels": {plan.LABEL_CONTAINER_TYPE: "storage-job"},
+        "TaskTemplate": task,
+        "Mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}},
+    }
 
 
 def run_job(
     swarm: Swarm, name: str, image: str, node: str, mounts: list[dict[str, Any]], command: list[str]
 ) -> tuple[int, str]:
-    """A one-off helper job on a node (storage preparation, moves): its exit status and its output."""
-    spec: dict[str, Any] = {
-        "Name": name,
-        "Labels": {plan.LABEL_CONTAINER_TYPE: "storage-job"},
-        "TaskTemplate": {
-            "ContainerSpec": {"Image": image, "Command": command, "Mounts": mounts},
-            "RestartPolicy": {"Condition": "none"},
-            "Placement": swarm_plan.placement(node),
-        },
-        "Mode": {"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}},
-    }
-    swarm.create_service(spec, "")
+    """Run a helper job to its end: its exit status and its output."""
+    swarm.create_service(_job_spec(name, image, node, mounts, command), "")
     try:
-        code = _follow_job(swarm, name, stream=False)
-        output = b"".join(line for _, line in swarm.service_logs(name)).decode(errors="replace")
-        return code, output
+        return _follow_job(swarm, name, stream=False), _output(swarm, name)
     finally:
         swarm.remove_service(name)
 
@@ -475,22 +510,146 @@ def nodes(context: Context) -> list[Node]:
     return swarm.nodes()
 
 
+def _storage_manager(context: Context) -> tuple[Swarm, str]:
+    """The global manager (entries belong to no app) and the helper jobs' image."""
+    with context.store.read() as tx:
+        settings = scheduler_docker_swarm.settings(tx, None)
+    return manager(context, settings["manager"]), settings["helper-image"]
+
+
+def _parent_mount(path: str, *, readonly: bool = False) -> tuple[dict[str, Any], str]:
+    parent, base = os.path.split(path.rstrip("/"))
+    return {"Type": "bind", "Source": parent, "Target": "/parent", "ReadOnly": readonly}, base
+
+
 def prepare_directory(context: Context, node: str, path: str, owner: tuple[int, int] | None, mode: str) -> bool:
     """Create a storage directory on a node's disk (through a job there: this host cannot see it) with
     its mode and owner; True when it was created. Its parent must exist on the node."""
-    with context.store.read() as tx:
-        settings = scheduler_docker_swarm.settings(tx, None)
-    swarm = manager(context, settings["manager"])  # the global one: entries belong to no app
-    parent, base = os.path.split(path.rstrip("/"))
+    swarm, image = _storage_manager(context)
+    mount, base = _parent_mount(path)
     owner_text = f"{owner[0]}:{owner[1]}" if owner else ""
     try:
         code, output = run_job(
-            swarm, f"storage-prepare-{os.urandom(4).hex()}", settings["helper-image"], node,
-            [{"Type": "bind", "Source": parent, "Target": "/parent"}],
+            swarm, f"storage-prepare-{os.urandom(4).hex()}", image, node, [mount],
             ["sh", "-c", _PREPARE, "sh", base, mode, owner_text],
         )  # fmt: skip
     except DokkuError as error:
         raise DokkuError(f"Unable to prepare {path} on node {node}: {error.message}") from error
     if code != 0:
-        raise DokkuError(f"Unable to prepare {path} on node {node}: {output.strip() or f'exit status {code}'}")
+        raise DokkuError(f"Unable to prepare {path} on node {node}: {output or f'exit status {code}'}")
     return "created" in output.split()
+
+
+# Both ends count what they hold the same way: entries (sockets aside: tar skips them) and the bytes of
+# regular files.
+_COUNT = "find . ! -type s | wc -l; find . -type f -exec stat -c %s {} + | awk '{s+=$1} END {printf \"%.0f\\n\", s}'"
+# The source node: the directory (never a symbolic link) read-only, sent after a line with the move's
+# token and the counts, to the target's address; connection attempts repeat until the target listens.
+_SEND = (
+    'cd /parent || exit 2; if [ -L "$1" ] || [ ! -d "$1" ]; then echo "$1 is not a directory there" >&2; exit 2; fi;'
+    f' cd "$1" || exit 2; counts=$({_COUNT}); counts=$(echo $counts); tries=0;'
+    ' until { echo "$MOVE_TOKEN $counts"; tar -c .; } | nc -w 5 "$2" "$3"; do tries=$((tries + 1));'
+    ' if [ $tries -ge 300 ]; then echo "no connection to $2:$3" >&2; exit 8; fi; sleep 0.1; done'
+)
+# The target node: refuses a path that holds data (unless replacing), listens for the source (its nc keeps
+# a stdin that never ends: an ended one would close the connection), extracts into a hidden folder beside
+# the path and compares the counts. Each move has its own hidden folder (a job of an interrupted move may
+# linger a moment); older ones are unfinished moves' copies.
+_RECEIVE = (
+    'cd /parent || exit 2; tmp=".$1.pydokku-move-$4";'
+    ' if [ "$3" != replace ] && { [ -L "$1" ] || { [ -e "$1" ] && [ -n "$(ls -A "$1" 2>&1)" ]; }; }; then'
+    '  echo "$1 already holds data there" >&2; exit 3; fi;'
+    ' rm -rf ".$1.pydokku-move-"* && mkdir "$tmp" && mkfifo /tmp/hold && exec 3<>/tmp/hold || exit 2; echo listening;'
+    ' nc -l -p "$2" <&3 | {'
+    "  read -r token entries bytes;"
+    '  if [ "$token" != "$MOVE_TOKEN" ]; then'
+    '   echo "a connection without the move\'s token was refused" >&2; exit 4; fi;'
+    '  if ! tar -x -C "$tmp" --numeric-owner; then rm -rf "$tmp"; exit 5; fi; cat >/dev/null;'
+    f'  counts=$(cd "$tmp" && {{ {_COUNT}; }}); counts=$(echo $counts);'
+    '  if [ "$counts" != "$entries $bytes" ]; then rm -rf "$tmp";'
+    '   echo "the copy holds $counts (entries, bytes) where the source held $entries $bytes" >&2; exit 6; fi;'
+    '  echo "verified $entries $bytes"; }'
+)
+# Only the command puts a verified copy in place (a job left running by an interrupted move never does):
+# an empty directory there is replaced, data there is renamed aside when replacing (never deleted).
+_COMMIT = (
+    'cd /parent || exit 2; tmp=".$1.pydokku-move-$4"; [ -d "$tmp" ] || exit 2;'
+    ' if [ -L "$1" ] || [ -e "$1" ]; then'
+    '  if [ ! -L "$1" ] && [ -z "$(ls -A "$1")" ]; then rmdir "$1";'
+    '  elif [ "$3" = replace ]; then mv "$1" "$1.replaced-$2" && echo "replaced $2";'
+    '  else echo "$1 already holds data there" >&2; exit 3; fi;'
+    ' fi && mv "$tmp" "$1"'
+)
+_REMOVE = (
+    'cd /parent || exit 2; if [ -L "$1" ] || [ ! -d "$1" ]; then echo "$1 is not a directory there" >&2; exit 2; fi;'
+    ' rm -rf "$1"'
+)
+
+
+class Moved:
+    """What a move copied (verified on the target) and where data it replaced went."""
+
+    def __init__(self, received: str, committed: str) -> None:
+        words = received.split()
+        if len(words) < 3 or words[-3] != "verified":
+            raise DokkuError(f"The move's copy said: {received}")
+        self.entries, self.bytes = int(words[-2]), int(words[-1])
+        # where data found at the path went (the path with this suffix), "" when there was none
+        self.replaced = f".replaced-{committed.split()[-1]}" if committed.startswith("replaced") else ""
+
+
+def move_directory(
+    context: Context, path: str, source: str, target: str, *, replace: bool, ready: Callable[[], None] | None
+) -> Moved:
+    """Copy a directory from one node's disk to the same path on another's: a job on the source sends it as
+    a tar stream straight to a job on the target, over the nodes' own network, which verifies it; a last job
+    puts it in place. The source is only read, from once `ready` returns (called when the target is found
+    free and listens: the caller stops what writes the data; with nothing to stop, both jobs start at once)."""
+    swarm, image = _storage_manager(context)
+    address = next((node.address for node in swarm.nodes() if node.hostname == target), "")
+    token, suffix = os.urandom(16).hex(), os.urandom(4).hex()
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())  # names data set aside on the target
+    port = 20000 + int.from_bytes(os.urandom(2), "big") % 40000
+    receiver, sender = f"storage-move-to-{suffix}", f"storage-move-from-{suffix}"
+    env = [f"MOVE_TOKEN={token}"]
+    writable, base = _parent_mount(path)
+    readonly, _ = _parent_mount(path, readonly=True)
+    mode = "replace" if replace else ""
+    receive = ["sh", "-c", _RECEIVE, "sh", base, str(port), mode, suffix]
+    send = ["sh", "-c", _SEND, "sh", base, address, str(port)]
+    try:
+        swarm.create_service(_job_spec(receiver, image, target, [writable], receive, env=env, host_network=True), "")
+        while ready is not None and "listening" not in _output(swarm, receiver).split():
+            if (code := _job_status(swarm, receiver)) is not None:
+                raise DokkuError(f"Unable to copy {path} to node {target}: {_output(swarm, receiver) or code}")
+            time.sleep(POLL)
+        if ready is not None:
+            ready()
+        swarm.create_service(_job_spec(sender, image, source, [readonly], send, env=env, host_network=True), "")
+        while (received := _job_status(swarm, receiver)) is None:
+            sent = _job_status(swarm, sender)
+            if sent not in (None, 0):
+                raise DokkuError(f"Unable to read {path} on node {source}: {_output(swarm, sender) or sent}")
+            time.sleep(POLL)
+        output = _output(swarm, receiver)
+        if received != 0:
+            raise DokkuError(f"Unable to copy {path} to node {target}: {output or f'exit status {received}'}")
+    finally:
+        for name in (sender, receiver):
+            swarm.remove_service(name)
+    code, committed = run_job(swarm, f"storage-move-commit-{suffix}", image, target, [writable],
+                              ["sh", "-c", _COMMIT, "sh", base, stamp, mode, suffix])  # fmt: skip
+    if code != 0:
+        raise DokkuError(f"Unable to put the copy of {path} in place on node {target}: {committed or code}")
+    return Moved(output, committed)
+
+
+def remove_directory(context: Context, node: str, path: str) -> None:
+    """Remove a storage directory from a node's disk (asked for: storage:move --discard-source)."""
+    swarm, image = _storage_manager(context)
+    mount, base = _parent_mount(path)
+    code, output = run_job(
+        swarm, f"storage-remove-{os.urandom(4).hex()}", image, node, [mount], ["sh", "-c", _REMOVE, "sh", base]
+    )
+    if code != 0:
+        raise DokkuError(f"Unable to remove {path} on node {node}: {output or f'exit status {code}'}")

@@ -186,7 +186,7 @@ def node_of(mounts: list[Mount], app: str, pinned: str) -> str:
             if node != pinned:
                 raise DokkuError(
                     f'App {app} is pinned to node "{pinned}", but storage entry "{entry}" lives on node "{node}";'
-                    f" move the data to {pinned} or change the pin"
+                    f" move it there with dokku storage:move {entry} --to-node {pinned}, or change the pin"
                 )
         return pinned
     if len(nodes) > 1:

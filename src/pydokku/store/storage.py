@@ -106,6 +106,10 @@ def save_entry(
     return saved
 
 
+def set_entry_node(tx: Tx, entry_id: int, node: str) -> None:
+    tx.execute("UPDATE storage_entries SET node = ? WHERE id = ?", (node, entry_id))
+
+
 def delete_entry(tx: Tx, entry_id: int) -> None:
     tx.execute("DELETE FROM storage_entries WHERE id = ?", (entry_id,))
 

@@ -53,6 +53,11 @@ def settings(tx: Tx, app: AppRow | None) -> dict[str, str]:
     return {key: computed(own, global_values, key) for key in KEYS}
 
 
+def pin(tx: Tx, app: AppRow, node: str) -> None:
+    """Pin the app's tasks to a node (its data moved there)."""
+    properties.put(tx, app.id, PLUGIN, "node", node)
+
+
 def duration_seconds(value: str) -> float:
     """Seconds of a whole number of seconds or a Go duration (`10s`, `1m30s`, `500ms`)."""
     if value.isascii() and value.isdigit():

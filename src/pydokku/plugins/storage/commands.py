@@ -232,6 +232,14 @@ COMMANDS = (
         ),
     ),
     Command(
+        "storage:move",
+        "storage:move <name>... --to-node <hostname> [--discard-source] [--replace-target]",
+        "Moves storage entries on a swarm node to another node, with the apps that mount them",
+        "pydokku.plugins.storage.move:move",
+        ArgSpec((_value("to-node"), Flag("discard-source"), Flag("replace-target"))),
+        takes_app=False,
+    ),
+    Command(
         "storage:report",
         "storage:report [<app>] [<flag>] [--global]",
         "Displays a storage report for one or more apps",

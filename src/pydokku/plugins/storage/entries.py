@@ -6,6 +6,10 @@ from pydokku.errors import DokkuError
 from pydokku.plugins.storage.spec import VOLUME_NAME_REST
 from pydokku.text import ASCII_ALNUM, has_control_characters, only
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.store.storage import Entry
+
 MAX_NAME = 45
 LEGACY_PREFIX = "legacy-"
 SCHEDULERS = ("docker-local", "docker-swarm")
@@ -115,3 +119,17 @@ def check_subpath(subpath: str) -> str:
     if subpath.startswith("/") or ".." in parts or has_control_characters(subpath) or not parts:
         raise DokkuError(f'attachment subpath "{subpath}" must be a relative path inside the storage entry')
     return "/".join(parts)
+
+
+def check_on_this_host(entry: Entry) -> None:
+    """Commands that read or write an entry's data on this host's disk (export, import, backups, exec)
+    refuse a swarm entry's: it lives on a node's disk, or in volumes the nodes mount, and a same-named
+    folder here would be other data."""
+    if entry.scheduler == "docker-swarm":
+        where = (
+            f'on swarm node "{entry.node}"' if entry.node else f"in {entry.volume_driver} volumes on the swarm's nodes"
+        )
+        raise DokkuError(
+            f'storage entry "{entry.name}" keeps its data {where}, which this host cannot see; export, import,'
+            " backups, restores and storage:exec reach this host's storage only (storage:move moves swarm data)"
+        )

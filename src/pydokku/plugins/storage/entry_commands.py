@@ -165,7 +165,12 @@ def destroy(context: Context, args: ParsedArgs) -> None:
         users = mounted_by(tx, entry)
     if users:
         raise DokkuError(f'storage entry "{name}" is still mounted by app(s): {", ".join(users)}')
-    default = _default_path(context, name)
+    node = entry.node if entry.scheduler == swarm_entries.DOCKER_SWARM else ""  # its directory is on that node
+    if entry.scheduler == swarm_entries.DOCKER_SWARM:
+        with context.store.read() as tx:
+            default = swarm_entries.default_path(tx, name)
+    else:
+        default = _default_path(context, name)
     remove_dir = args.has("destroy-host-dir") or entry.reclaim_policy == "Delete"
     if args.has("destroy-host-dir") and entry.host_path != default:
         raise DokkuError(
@@ -177,16 +182,17 @@ def destroy(context: Context, args: ParsedArgs) -> None:
             f"Leaving {entry.host_path} in place; reclaim policy Delete only removes the default host path"
         )
         remove_dir = False
-    if remove_dir and os.path.islink(entry.host_path):
+    if remove_dir and not node and os.path.islink(entry.host_path):
         raise DokkuError(
             f"{entry.host_path} is a symbolic link; refusing to remove it or what it points to."
             f" Remove the link yourself, or destroy the entry without --destroy-host-dir"
         )
-    remove_dir = remove_dir and os.path.isdir(entry.host_path)
+    remove_dir = remove_dir and (bool(node) or os.path.isdir(entry.host_path))
+    where = f"{entry.host_path} on node {node}" if node else entry.host_path
     if not context.flags.force:
         if remove_dir:
             context.console.warn(
-                f"Storage entry {name} is backed by {entry.host_path}, which will be removed along with its contents."
+                f"Storage entry {name} is backed by {where}, which will be removed along with its contents."
             )
         confirm_destructive(context.console, context.stdin, f"storage entry {name}", name)
     with context.store.write() as tx:
@@ -194,13 +200,20 @@ def destroy(context: Context, args: ParsedArgs) -> None:
     entries_changed(context, destroyed=name)
     if remove_dir:
         try:
-            shutil.rmtree(entry.host_path)  # descriptor-based: links inside are removed, never followed
+            if node:
+                from pydokku import scheduler
+
+                scheduler.remove_node_directory(context, node, entry.host_path)
+            else:
+                shutil.rmtree(entry.host_path)  # descriptor-based: links inside are removed, never followed
+        except DokkuError as error:
+            raise DokkuError(f"Storage entry {name} is destroyed; {error.message}") from error
         except OSError as error:
             raise DokkuError(
                 f"Storage entry {name} is destroyed, but {entry.host_path} could not be removed entirely"
                 f" ({error.filename}: {error.strerror}); remove what is left yourself"
             ) from error
-        context.console.detail(f"Removed {entry.host_path}")
+        context.console.detail(f"Removed {where}")
     context.console.header(f"Storage entry {name} destroyed")
 
 
@@ -281,15 +294,20 @@ def set_property(context: Context, args: ParsedArgs) -> None:
         if prop in ("size", "namespace"):
             raise DokkuError(f'storage entry "{name}" ({DOCKER_LOCAL}) does not accept --{prop}')
     fields = {"chown": entry.chown, "mode": entry.mode, "reclaim-policy": entry.reclaim_policy, **changes}
-    mode = _validate(context, name, entry.host_path, fields["chown"], fields["mode"], fields["reclaim-policy"])
-    changed_mode = mode if mode != entry.mode else ""
-    changed_chown = fields["chown"] if fields["chown"] != entry.chown else ""
-    _apply_on_disk(context, entry.host_path, changed_mode, changed_chown)
+    if entry.scheduler == swarm_entries.DOCKER_SWARM:
+        mode = swarm_entries.apply_settings(context, entry, fields["chown"], fields["mode"], fields["reclaim-policy"])
+    else:
+        mode = _validate(context, name, entry.host_path, fields["chown"], fields["mode"], fields["reclaim-policy"])
+        changed_mode = mode if mode != entry.mode else ""
+        changed_chown = fields["chown"] if fields["chown"] != entry.chown else ""
+        _apply_on_disk(context, entry.host_path, changed_mode, changed_chown)
     with context.store.write() as tx:
         current = require_entry(tx, name)
         storage_store.save_entry(
-            tx, name, current.host_path, fields["chown"], mode, fields["reclaim-policy"], current.created_at
-        )
+            tx, name, current.host_path, fields["chown"], mode, fields["reclaim-policy"], current.created_at,
+            scheduler=current.scheduler, node=current.node, volume_driver=current.volume_driver,
+            volume_opts=current.volume_opts,
+        )  # fmt: skip
         for kind, values in maps.items():
             for key in storage_store.metadata(tx, current.id, kind):
                 storage_store.set_metadata(tx, current.id, kind, key, None)
@@ -357,6 +375,8 @@ def report_labels(context: Context, args: ParsedArgs) -> None:
 def wait(context: Context, args: ParsedArgs) -> None:
     with context.store.read() as tx:
         entry = require_entry(tx, args.positional(0))
+    if entry.scheduler == swarm_entries.DOCKER_SWARM:
+        return  # made on its node by storage:create (a driver's volume: when a task mounts it)
     if entries.is_volume(entry.host_path):
         if context.engine.volume(entry.host_path) is None:
             raise DokkuError(f'storage entry "{entry.name}" docker volume {entry.host_path} is not present')
@@ -372,6 +392,7 @@ def exec_in(context: Context, args: ParsedArgs) -> int:
         raise DokkuError("storage:exec requires a storage entry name")
     with context.store.read() as tx:
         entry = require_entry(tx, name)
+    entries.check_on_this_host(entry)
     engine = context.engine
     if entries.is_volume(entry.host_path):
         if engine.volume(entry.host_path) is None:

@@ -42,7 +42,8 @@ class NotOnThisHost(DokkuError):
 
 def content_directory(context: Context, entry: Entry) -> str:
     """Where the entry's content lives on this host: its directory, or a plain local-driver volume's data
-    (NotOnThisHost for other volumes)."""
+    (NotOnThisHost for other volumes); a swarm entry's is on no directory here."""
+    entries.check_on_this_host(entry)
     if not entries.is_volume(entry.host_path):
         return entry.host_path
     volume = context.engine.volume(entry.host_path)

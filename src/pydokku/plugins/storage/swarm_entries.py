@@ -17,6 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
+    from pydokku.engine.swarm import Node
     from pydokku.store import Tx
     from pydokku.store.apps import AppRow
     from pydokku.store.storage import Entry
@@ -25,6 +26,15 @@ DOCKER_SWARM = "docker-swarm"
 FLAGS = ("node", "volume-driver", "volume-opt")
 UNSUPPORTED = ("size", "access-mode", "storage-class-name", "namespace")
 DRIVER_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:")
+
+
+NO_DELETE = (
+    "does not accept reclaim policy Delete: its data is on a node (storage:destroy --destroy-host-dir removes it)"
+)
+NO_OWNER_ON_VOLUMES = (
+    "sets --chown and --mode on node directories; a shared volume's owner and mode are those its file service keeps"
+    " (or set at mount with --volume-chown)"
+)
 
 
 def _refuse(name: str, what: str) -> DokkuError:
@@ -41,15 +51,14 @@ def create(context: Context, args: ParsedArgs, name: str, path: str) -> None:
     policy = args.value("reclaim-policy") or ""
     entries.check_reclaim_policy(name, policy)
     if policy == "Delete":
-        raise _refuse(name, "does not accept reclaim policy Delete: its data is on a node, removed only by hand")
+        raise _refuse(name, NO_DELETE)
     if chown_value:
         chown.resolve(chown_value)
     if driver:
         if node:
             raise _refuse(name, "takes --node or --volume-driver, not both: a driver's volume mounts on any node")
         if chown_value or mode:
-            raise _refuse(name, "sets --chown and --mode on node directories; a shared volume's owner and mode are"
-                          " those its file service keeps (or set at mount with --volume-chown)")  # fmt: skip
+            raise _refuse(name, NO_OWNER_ON_VOLUMES)
         if not all(c in DRIVER_NAME for c in driver) or any(k.strip() != k or not k for k in options):
             raise _refuse(name, f"has an invalid --volume-driver {driver!r} or --volume-opt key")
         path = path or name
@@ -63,10 +72,11 @@ def create(context: Context, args: ParsedArgs, name: str, path: str) -> None:
             raise _refuse(name, "needs --node <hostname> (a directory on that node's disk) or --volume-driver"
                           " (a volume every node can mount)")  # fmt: skip
         with context.store.read() as tx:
-            root = scheduler_docker_swarm.settings(tx, None)["storage-root"]
-        path = path or os.path.join(root, name)
+            path = path or default_path(tx, name)
         entries.check_host_path(name, path)
-        _check_node(context, node)
+        from pydokku import scheduler
+
+        check_node(scheduler.swarm_nodes(context), node, "to create the directory")
     with context.store.read() as tx:
         existing = _check_existing(tx, name, path, node)
     fields = (path, chown_value, mode, policy, node, driver, options)
@@ -86,6 +96,28 @@ def create(context: Context, args: ParsedArgs, name: str, path: str) -> None:
             volume_driver=driver, volume_opts=options,
         )  # fmt: skip
     context.console.header(f"Storage entry {name} {'updated' if existing else 'created'}")
+
+
+def apply_settings(context: Context, entry: Entry, chown_value: str, mode: str, policy: str) -> str:
+    """storage:set on a swarm entry: checked as storage:create checks them; a changed mode or owner is
+    given to the directory on its node. The normalized mode."""
+    from pydokku import scheduler
+
+    mode = entries.normalize_mode(mode)
+    entries.check_reclaim_policy(entry.name, policy)
+    if policy == "Delete":
+        raise _refuse(entry.name, NO_DELETE)
+    changed_mode = mode if mode != entry.mode else ""
+    changed_owner = chown.resolve(chown_value).on_host(None) if chown_value and chown_value != entry.chown else None
+    if (changed_mode or changed_owner) and entry.volume_driver:
+        raise _refuse(entry.name, NO_OWNER_ON_VOLUMES)
+    if changed_mode or changed_owner:
+        scheduler.prepare_node_directory(context, entry.node, entry.host_path, changed_owner, changed_mode)
+    return mode
+
+
+def default_path(tx: Tx, name: str) -> str:
+    return os.path.join(scheduler_docker_swarm.settings(tx, None)["storage-root"], name)
 
 
 def _fields(entry: Entry) -> tuple[object, ...]:
@@ -108,16 +140,14 @@ def _check_existing(tx: Tx, name: str, path: str, node: str) -> Entry | None:
     return existing
 
 
-def _check_node(context: Context, node: str) -> None:
-    """The node must be in the swarm and able to run the job that makes the directory."""
-    from pydokku import scheduler
-
-    found = {n.hostname: n for n in scheduler.swarm_nodes(context)}
+def check_node(nodes: list[Node], node: str, purpose: str) -> None:
+    """The node must be in the swarm and able to run a job (one `purpose` needs there)."""
+    found = {n.hostname: n for n in nodes}
     if node not in found:
         raise DokkuError(f'Node "{node}" is not part of the swarm (nodes: {", ".join(sorted(found))})')
     if not found[node].usable:
         state = found[node].availability if found[node].state == "ready" else found[node].state
-        raise DokkuError(f'Node "{node}" is {state}; no job can run there to create the directory')
+        raise DokkuError(f'Node "{node}" is {state}; no job can run there {purpose}')
 
 
 def check_app_nodes(tx: Tx, app: AppRow, entry: Entry, attachments: list[storage_store.Attachment]) -> None:
