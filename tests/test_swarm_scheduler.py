@@ -276,9 +276,10 @@ def test_storage_move_takes_the_data_and_the_app_to_another_node_and_keeps_the_o
     entry = f"{swarm_app}-data"
     path = f"{NODE_STORE}/{entry}"
     assert dokku("storage:create", entry, "--scheduler", "docker-swarm", "--node", "node2").code == 0
-    assert dokku("storage:mount", swarm_app, entry, "--container-dir", "/data").code == 0
+    assert dokku("storage:mount", swarm_app, entry, "--container-dir", "/data", "--volume-chown", "paketo").code == 0
     assert dokku("ps:scale", swarm_app, "web=2", "--skip-deploy").code == 0
-    assert dokku("git:from-image", swarm_app, swarm.v1).code == 0
+    deployed = dokku("git:from-image", swarm_app, swarm.v1)
+    assert f"       Setting ownership of {path} on node node2 to 2000:2000\n" in deployed.out, deployed.out
     written = dokku("run", swarm_app, "sh", "-c", "mkdir /data/d && echo kept > /data/d/f && chown 1234:5678 /data/d/f"
                     " && ln -s d/f /data/link && head -c 300000 /dev/zero > /data/big")  # fmt: skip
     assert written.code == 0, written.err
@@ -301,8 +302,8 @@ def test_storage_move_takes_the_data_and_the_app_to_another_node_and_keeps_the_o
         moved.out,
     ), moved.out
     assert [(node, state) for node, state, _ in tasks(web)] == [("node3", "running")] * 2
-    seen = "cat /data/d/f; stat -c %u:%g /data/d/f; readlink /data/link; wc -c < /data/big"
-    assert in_tasks(web, seen) == [("node3", "kept\n1234:5678\nd/f\n300000")] * 2
+    seen = "cat /data/d/f; stat -c %u:%g /data /data/d/f; readlink /data/link; wc -c < /data/big"
+    assert in_tasks(web, seen) == [("node3", "kept\n2000:2000\n1234:5678\nd/f\n300000")] * 2
     assert dokku("storage:info", entry).out.endswith("       Node:             node3\n")
     assert job_on("node2", f"cat /st/{entry}/d/f") == ("complete 0", "kept")
 
@@ -318,7 +319,7 @@ def test_storage_move_takes_the_data_and_the_app_to_another_node_and_keeps_the_o
     stamp = re.search(rf"is now at {path}\.replaced-(\d{{8}}T\d{{6}}Z)\n", back.out)
     assert stamp, back.out
     assert back.out.endswith(f"       Removed {path} from node node3\n")
-    assert in_tasks(web, seen) == [("node2", "kept\n1234:5678\nd/f\n300000")] * 2
+    assert in_tasks(web, seen) == [("node2", "kept\n2000:2000\n1234:5678\nd/f\n300000")] * 2
     assert job_on("node2", f"cat /st/{entry}.replaced-{stamp.group(1)}/d/f") == ("complete 0", "kept")
     assert job_on("node3", f"ls /st/{entry} 2>&1") == ("failed 1", f"ls: /st/{entry}: No such file or directory")
 

@@ -18,7 +18,7 @@ import time
 from pydokku.engine import Container
 from pydokku.errors import DokkuError
 from pydokku.locks import app_lock
-from pydokku.plugins import apps, registry, scheduler_docker_swarm
+from pydokku.plugins import apps, registry, scheduler_docker_swarm, storage
 from pydokku.plugins.storage import DEFAULT_PROCESS_TYPE
 from pydokku.scheduler import plan, swarm_plan
 from pydokku.scheduler.runtime import Runtime, load, record_release
@@ -130,6 +130,7 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
         nodes = {process_type: state.node(mounts[process_type]) for process_type in wanted}
         _check_nodes(swarm, {node for node in nodes.values() if node})
         image = state.pushed_image(context, release)
+        _give_owners(context, [mount for process_type in wanted for mount in mounts[process_type]])
         checks_wait = runtime.checks_wait
         console.header(f"Deploying {app_name} via the docker-swarm scheduler...")
         existing = {
@@ -174,6 +175,32 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
         console.section("Application deployed:")
         for name, _ in changed:
             console.detail(name)
+
+
+def _give_owners(context: Context, mounts: list[Mount]) -> None:
+    """`--volume-chown` on a node's entry: its directory gets that owner on its node (a job; the tree is
+    walked only when its root has another owner, links never followed). A shared volume's owner is its
+    file service's."""
+    done: set[tuple[str, str]] = set()
+    for mount in mounts:
+        owner = storage.chown_owner(mount.owner, None) if mount.owner else None
+        if owner is None or (mount.node, mount.source) in done:
+            continue
+        done.add((mount.node, mount.source))
+        if mount.scheduler != "docker-swarm" or not mount.node or mount.kind != "bind":
+            context.console.detail(
+                f"Leaving the owner of {mount.source} as it is: on a swarm, only directories of storage entries on"
+                " a node (storage:create --scheduler docker-swarm --node) are re-owned"
+            )
+            continue
+        swarm, image = _storage_manager(context)
+        parent_mount, base = _parent_mount(mount.source)
+        code, output = run_job(swarm, f"storage-own-{os.urandom(4).hex()}", image, mount.node, [parent_mount],
+                               ["sh", "-c", _OWN, "sh", base, f"{owner[0]}:{owner[1]}"])  # fmt: skip
+        if code != 0:
+            raise DokkuError(f"Unable to set the owner of {mount.source} on node {mount.node}: {output or code}")
+        if output:
+            context.console.detail(f"Setting ownership of {mount.source} on node {mount.node} to {owner[0]}:{owner[1]}")
 
 
 def _undo(swarm: Swarm, changed: list[tuple[str, bool]]) -> str:
@@ -579,6 +606,10 @@ _COMMIT = (
     '  elif [ "$3" = replace ]; then mv "$1" "$1.replaced-$2" && echo "replaced $2";'
     '  else echo "$1 already holds data there" >&2; exit 3; fi;'
     ' fi && mv "$tmp" "$1"'
+)
+_OWN = (
+    'cd /parent || exit 2; if [ -L "$1" ] || [ ! -d "$1" ]; then echo "$1 is not a directory there" >&2; exit 2; fi;'
+    ' if [ "$(stat -c %u:%g "$1")" != "$2" ]; then chown -hR "$2" "$1" && echo changed; fi'
 )
 _REMOVE = (
     'cd /parent || exit 2; if [ -L "$1" ] || [ ! -d "$1" ]; then echo "$1 is not a directory there" >&2; exit 2; fi;'

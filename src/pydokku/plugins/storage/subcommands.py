@@ -7,7 +7,7 @@ import os
 from pydokku import report
 from pydokku.console import list_format
 from pydokku.errors import DokkuError
-from pydokku.plugins import apps, docker_options
+from pydokku.plugins import apps, docker_options, scheduler_docker_swarm
 from pydokku.plugins.docker_options import PHASES
 from pydokku.plugins.storage import (
     AppMounts,
@@ -159,10 +159,11 @@ class _EntryMount:
             from pydokku.plugins.storage import chown
 
             owner = chown.resolve(self.volume_chown).owner_id
-            default = os.path.join(context.paths.storage_root, name)
-            outside = not entries.is_volume(entry.host_path) and not inside_storage_root(
-                context.paths.storage_root, entry.host_path
-            )
+            root = context.paths.storage_root
+            if entry.scheduler == "docker-swarm":  # its nodes' storage root
+                root = scheduler_docker_swarm.settings(tx, None)["storage-root"]
+            default = os.path.join(root, name)
+            outside = not entries.is_volume(entry.host_path) and not inside_storage_root(root, entry.host_path)
             if owner is not None and outside:
                 raise DokkuError(
                     f"--volume-chown is only supported when the storage entry uses the default host path"
