@@ -293,6 +293,40 @@ def storage_move(runs: int, on_manager: Callable[..., str], env: dict[str, str])
     return samples
 
 
+def audit_cost(runs: int) -> list[str]:
+    """What the audit trail adds to a storage:mount (its event in the same transaction, its exit code
+    after): in this process, the same mount and unmount with the trail on and off (the command's
+    declared kind set to None), alternated."""
+    from pydokku.registry import find_command
+
+    with tempfile.TemporaryDirectory(prefix="pydokku-bench.") as folder:
+        root = Path(folder)
+        env = {**os.environ, "DOKKU_ROOT": str(root / "home"), "DOKKU_LIB_ROOT": str(root / "lib")}
+        dokku = in_process(env)
+        dokku("apps:create", "bench-app")
+        dokku("storage:create", "bench-entry")
+        commands = [find_command(name) for name in ("storage:mount", "storage:unmount")]
+        declared = [command.audit if command else None for command in commands]
+        samples: dict[str, list[float]] = {"on": [], "off": []}
+        for index in range(runs * 2):
+            trail = "on" if index % 2 else "off"
+            for command, kind in zip(commands, declared, strict=True):
+                assert command is not None
+                command.audit = kind if trail == "on" else None
+            started = time.perf_counter()
+            dokku("storage:mount", "bench-app", "bench-entry", "--container-dir", "/data")
+            samples[trail].append(time.perf_counter() - started)
+            dokku("storage:unmount", "bench-app", "bench-entry", "--container-dir", "/data")
+        for command, kind in zip(commands, declared, strict=True):
+            assert command is not None
+            command.audit = kind
+    on, off = statistics.median(samples["on"]), statistics.median(samples["off"])
+    return [
+        f"| dokku storage:mount (in process) with its event | {on * 1000:.2f} ms | without the audit trail"
+        f" | {off * 1000:.2f} ms | +{(on - off) * 1000:.2f} ms | <= +1 ms |"
+    ]
+
+
 def make_tree(root: Path, files: int) -> None:
     per_dir = max(1, files // 400)
     payload = b"x" * 100
@@ -546,13 +580,15 @@ def main() -> None:
     parser.add_argument("--stream-mib", type=int, default=1024, help="MiB in the export/import tree")
     parser.add_argument("--backup-mib", type=int, default=1024, help="MiB in the backup/restore tree")
     parser.add_argument(
-        "--only", choices=("cli", "restart", "ownership", "streams", "backups", "swarm"), help="run one group"
+        "--only", choices=("cli", "audit", "restart", "ownership", "streams", "backups", "swarm"), help="run one group"
     )
     options = parser.parse_args()
 
     lines: list[str] = []
     if options.only in (None, "cli"):
         lines += cli_latency(options.runs, options.apps)
+    if options.only in (None, "audit"):
+        lines += audit_cost(200)
     if options.only in (None, "restart"):
         lines += restart(options.restarts)
     if options.only in (None, "ownership"):

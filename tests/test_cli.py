@@ -51,6 +51,7 @@ Commands:
     apps                    Manage apps
     config                  Manage global and app-specific config vars
     docker-options          Manage docker options for an app
+    events                  Manage event logging
     git                     Manage app deploys
     ps                      List and manage the processes of an app
     registry                Manage registry settings for an app

@@ -270,6 +270,13 @@ def test_registry_login_is_checked_from_the_manager_and_kept_out_of_the_database
     assert b"s3cret-pw" not in (env.lib_root / "pydokku.db").read_bytes()
     assert dokku("registry:logout", "--global", REGISTRY).out == f"-----> Removed login credentials for {REGISTRY}\n"
     assert not stored.exists()
+    # the audit trail has it, with a password given on the command line redacted
+    assert dokku("registry:login", "--global", REGISTRY, "ci-user", "s3cret-pw").code == 0
+    last = json.loads(dokku("events", "-n", "1", "--format", "json").out)[0]
+    assert (last["command"], last["args"]) == ("registry:login", ["--global", REGISTRY, "ci-user", "<redacted>"])
+    assert "s3cret-pw" not in dokku("events").out
+    trail = json.loads(dokku("events", "-n", "3", "--format", "json").out)
+    assert [event["command"] for event in trail] == ["registry:login", "registry:logout", "registry:login"]
 
 
 def test_storage_move_takes_the_data_and_the_app_to_another_node_and_keeps_the_old_copy(swarm, swarm_app, dokku):
@@ -287,6 +294,8 @@ def test_storage_move_takes_the_data_and_the_app_to_another_node_and_keeps_the_o
 
     moved = dokku("storage:move", entry, "--to-node", "node3")
     assert moved.code == 0, moved.err
+    event = json.loads(dokku("events", "--entry", entry, "-n", "1", "--format", "json").out)[0]
+    assert (event["command"], event["args"], event["exit_code"]) == ("storage:move", [entry, "--to-node", "node3"], 0)
     assert re.fullmatch(
         rf"-----> Moving storage entry {entry} from node node2 to node node3\n"
         rf"       Stopping {swarm_app}\n"

@@ -61,6 +61,7 @@ def _check_encoding(argv: list[str]) -> None:
 
 def _run(argv: list[str], console: Console) -> int:
     context: Context | None = None
+    code = 1  # until the command says otherwise
     flags = GlobalFlags()
     flags.trace = os.environ.get("DOKKU_TRACE", "") not in ("", "0", "false")
     try:
@@ -89,15 +90,22 @@ def _run(argv: list[str], console: Console) -> int:
             return 0
         console.quiet = flags.quiet or bool(os.environ.get("DOKKU_QUIET_OUTPUT"))
         context = Context(paths=Paths.from_env(os.environ), flags=flags, console=console)
+        if command.audit is not None:
+            from pydokku.audit import Audit
+
+            context.audit = Audit(command, rest[1:], parsed, flags.app, os.environ)
         if flags.trace:
             os.environ["DOKKU_TRACE"] = "1"
             console.err.write("+ dokku " + " ".join(argv) + "\n")
-        return command.load()(context, parsed) or 0
+        code = command.load()(context, parsed) or 0
+        return code
     except DokkuError as error:
         console.warn(error.message)
-        return error.exit_code
+        code = error.exit_code
+        return code
     except KeyboardInterrupt as interrupt:
-        return 128 + getattr(interrupt, "signum", 2)
+        code = 128 + getattr(interrupt, "signum", 2)
+        return code
     except BrokenPipeError:
         raise  # main() ends quietly: the reader went away
     except Exception as error:  # the one boundary: no traceback unless asked for
@@ -111,4 +119,4 @@ def _run(argv: list[str], console: Console) -> int:
         return 1
     finally:
         if context is not None:
-            context.close()
+            context.finish(code)

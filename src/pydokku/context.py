@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from pydokku.args import GlobalFlags
+    from pydokku.audit import Audit
     from pydokku.engine import Engine
     from pydokku.store import Store
 
@@ -49,6 +50,7 @@ class Context:
         self.stdin = stdin if stdin is not None else sys.stdin
         self._store: Store | None = None
         self._engine: Engine | None = None
+        self.audit: Audit | None = None  # set by the CLI for a command that changes state
 
     @property
     def store(self) -> Store:
@@ -56,6 +58,7 @@ class Context:
             from pydokku.store import Store
 
             self._store = Store.open(self.paths.database)
+            self._store.audit = self.audit
             if self.flags.trace:
                 self._store.trace(self.console.err)
         return self._store
@@ -67,6 +70,25 @@ class Context:
 
             self._engine = Engine(trace=self.console.err if self.flags.trace else None)
         return self._engine
+
+    def finish(self, exit_code: int) -> None:
+        """The command ended: complete its audit event (one that wrote, or succeeded), then close. The
+        trail never turns a command's outcome into another: a state that cannot be written is let be."""
+        import _sqlite3 as sqlite3
+
+        from pydokku.errors import DokkuError
+
+        audit = self.audit
+        try:
+            ended = audit is not None and (audit.event_id or (audit.acts and exit_code == 0))
+            if ended and self.store.finish_event(exit_code):  # it wrote, or acted and succeeded
+                from pydokku.syslog import send
+
+                send(audit.line(exit_code))  # type: ignore[union-attr]
+        except (DokkuError, OSError, sqlite3.Error):
+            pass
+        finally:
+            self.close()
 
     def close(self) -> None:
         if self._store is not None:

@@ -26,7 +26,7 @@ def _import(module: str) -> Any:
 
 
 class Command:
-    __slots__ = ("args", "description", "handler", "name", "takes_app", "usage")
+    __slots__ = ("acts", "args", "audit", "description", "handler", "name", "takes_app", "usage")
 
     def __init__(
         self,
@@ -36,6 +36,8 @@ class Command:
         handler: str,
         args: ArgSpec | None = None,
         *,
+        audit: str | None,
+        acts: bool = False,
         takes_app: bool = True,
     ) -> None:
         self.name = name
@@ -45,6 +47,12 @@ class Command:
         self.args = args if args is not None else ArgSpec()
         # `--app APP` is prepended to the positionals of commands whose first argument is an app.
         self.takes_app = takes_app
+        # What it changes, for the audit trail (pydokku.audit.KINDS); None: it only looks. Required, so
+        # that no new command can forget it.
+        self.audit = audit
+        # It changes what is outside the state database (containers, disk, registries): its success is
+        # an event even when it wrote no state. Other commands' events come with their writes.
+        self.acts = acts
 
     def load(self) -> Handler:
         module, _, function = self.handler.partition(":")
@@ -86,6 +94,7 @@ PLUGINS: tuple[Plugin, ...] = (
         "pydokku.plugins.docker_options.commands",
         {APP_CLONE: "pydokku.plugins.docker_options:copy_app"},
     ),
+    Plugin("events", "Manage event logging", "pydokku.plugins.events.commands"),
     Plugin("git", "Manage app deploys", "pydokku.plugins.git.commands"),
     Plugin("ps", "List and manage the processes of an app", "pydokku.plugins.ps.commands"),
     Plugin(

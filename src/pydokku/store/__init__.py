@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import TextIO
 
+    from pydokku.audit import Audit
+
 BUSY_TIMEOUT_SECONDS = 60.0
 # Above this many apps, reading every row and grouping beats a long `IN (...)` list.
 MAX_IN_LIST = 500
@@ -35,27 +37,52 @@ def app_filter(app_ids: list[int] | None) -> tuple[str, tuple[int, ...]]:
 
 
 class Transaction:
-    """`with store.write() as tx:` — commits when the block ends, rolls back when it raises."""
+    """`with store.write() as tx:` — commits when the block ends, rolls back when it raises. A write
+    transaction also writes the running command's audit event, once: it is taken back when the
+    transaction changed nothing else or rolled back (the next one writes it)."""
 
-    __slots__ = ("_begin", "_connection")
+    __slots__ = ("_audit", "_begin", "_changes", "_connection", "_wrote_event")
 
-    def __init__(self, connection: sqlite3.Connection, begin: str) -> None:
+    def __init__(self, connection: sqlite3.Connection, begin: str, audit: Audit | None = None) -> None:
         self._connection = connection
         self._begin = begin
+        self._audit = audit
+        self._wrote_event = False
+        self._changes = 0
 
     def __enter__(self) -> Tx:
         self._connection.execute(self._begin)
+        audit = self._audit
+        if audit is not None and not audit.event_id:
+            from pydokku.store import events
+
+            audit.event_id = events.insert(self._connection, audit.at, audit.actor, audit.command, audit.args,
+                                           audit.apps, audit.entries, None)  # fmt: skip
+            self._wrote_event = True
+            self._changes = self._connection.total_changes
         return self._connection
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
-        self._connection.execute("COMMIT" if kind is None else "ROLLBACK")
+        audit = self._audit if self._wrote_event else None
+        if kind is not None:
+            self._connection.execute("ROLLBACK")
+            if audit is not None:
+                audit.event_id = 0
+            return
+        if audit is not None and self._connection.total_changes == self._changes:
+            from pydokku.store import events
+
+            events.delete(self._connection, audit.event_id)  # nothing else changed: no event (yet)
+            audit.event_id = 0
+        self._connection.execute("COMMIT")
 
 
 class Store:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
+        self.audit: Audit | None = None  # the running command's event, when it changes state
 
     @classmethod
     def open(cls, path: str) -> Store:
@@ -79,7 +106,19 @@ class Store:
 
     def write(self) -> Transaction:
         """One transaction for a command's whole change: all of it lands, or none of it."""
-        return Transaction(self._connection, "BEGIN IMMEDIATE")
+        return Transaction(self._connection, "BEGIN IMMEDIATE", self.audit)
+
+    def finish_event(self, exit_code: int) -> bool:
+        """The command ended: its event gets the exit code (written now if the command wrote nothing).
+        Durable at the next checkpoint only (synchronous NORMAL): it adds no fsync to every command. True
+        when events are mirrored to syslog (events:on)."""
+        from pydokku.store import events, properties
+
+        assert self.audit is not None
+        self._connection.execute("PRAGMA synchronous = NORMAL")
+        with self.write() as tx:
+            events.set_exit_code(tx, self.audit.event_id, exit_code)
+            return properties.get_global(tx, "events").get("mirror") == "true"
 
     def trace(self, stream: TextIO) -> None:
         """`--trace`: echo every statement to `stream`."""

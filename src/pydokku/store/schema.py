@@ -215,6 +215,21 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
         "ALTER TABLE storage_entries ADD COLUMN volume_driver TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE storage_entries ADD COLUMN volume_opts TEXT NOT NULL DEFAULT '{}'",
     ),
+    (
+        # The audit trail: one row per command that changed state (args redacted; apps and entries as
+        # JSON lists). exit_code is NULL until the command ends (still NULL: it was killed).
+        """CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at REAL NOT NULL,
+            actor TEXT NOT NULL,
+            command TEXT NOT NULL,
+            args TEXT NOT NULL,
+            apps TEXT NOT NULL,
+            entries TEXT NOT NULL,
+            exit_code INTEGER
+        )""",
+        "CREATE INDEX events_at ON events (at)",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,14 +10,19 @@ COMMANDS = (
         "Clones an app",
         _H + "clone",
         ArgSpec(flags=(Flag("skip-deploy"), Flag("ignore-existing")), max_positionals=2),
+        audit="apps",
     ),
-    Command("apps:create", "apps:create <app>", "Create a new app", _H + "create", ArgSpec(max_positionals=1)),
+    Command(
+        "apps:create", "apps:create <app>", "Create a new app", _H + "create", ArgSpec(max_positionals=1), audit="app"
+    ),
     Command(
         "apps:destroy",
         "apps:destroy <app>",
         "Permanently destroy an app",
         _H + "destroy",
         ArgSpec(max_positionals=1),
+        audit="app",
+        acts=True,
     ),
     Command(
         "apps:exists",
@@ -25,6 +30,7 @@ COMMANDS = (
         "Checks if an app exists",
         _H + "exists",
         ArgSpec(max_positionals=1),
+        audit=None,
     ),
     Command(
         "apps:list",
@@ -33,6 +39,7 @@ COMMANDS = (
         _H + "list_apps",
         ArgSpec(max_positionals=0),
         takes_app=False,
+        audit=None,
     ),
     Command(
         "apps:rename",
@@ -40,6 +47,7 @@ COMMANDS = (
         "Rename an app",
         _H + "rename",
         ArgSpec(flags=(Flag("skip-deploy"),), max_positionals=2),
+        audit="apps",
     ),
     Command(
         "apps:report",
@@ -47,5 +55,6 @@ COMMANDS = (
         "Display report about an app",
         _H + "report_apps",
         ArgSpec(flags=(Flag("format", takes_value=True),), info_flags=True, max_positionals=1),
+        audit=None,
     ),
 )

@@ -11,6 +11,7 @@ COMMANDS = (
         "Display a global or app-specific config value",
         _H + "get",
         ArgSpec(flags=(_GLOBAL, Flag("quoted"))),
+        audit=None,
     ),
     Command(
         "config:keys",
@@ -18,6 +19,7 @@ COMMANDS = (
         "Show keys set in environment",
         _H + "keys",
         ArgSpec(flags=(_GLOBAL, Flag("merged"))),
+        audit=None,
     ),
     Command(
         "config:set",
@@ -25,6 +27,7 @@ COMMANDS = (
         "Set one or more config vars",
         _H + "set_vars",
         ArgSpec(flags=(_GLOBAL, Flag("encoded"), Flag("no-restart"))),
+        audit="app",
     ),
     Command(
         "config:show",
@@ -32,6 +35,7 @@ COMMANDS = (
         "Show a global or app-specific environment",
         _H + "show",
         ArgSpec(flags=(_GLOBAL, Flag("merged"), Flag("format", takes_value=True))),
+        audit=None,
     ),
     Command(
         "config:unset",
@@ -39,5 +43,6 @@ COMMANDS = (
         "Unset one or more config vars",
         _H + "unset",
         ArgSpec(flags=(_GLOBAL, Flag("no-restart"))),
+        audit="app",
     ),
 )

@@ -11,6 +11,7 @@ COMMANDS = (
         "Add Docker option to app for phase (comma separated phase list)",
         _H + "add",
         ArgSpec((_PROCESS,), raw_after=2),
+        audit="app",
     ),
     Command(
         "docker-options:clear",
@@ -18,6 +19,7 @@ COMMANDS = (
         "Clear a docker options from application with an optional phase (comma separated phase list)",
         _H + "clear",
         ArgSpec((_PROCESS,), max_positionals=2),
+        audit="app",
     ),
     Command(
         "docker-options:list",
@@ -25,6 +27,7 @@ COMMANDS = (
         "List docker options for one process+phase pair",
         _H + "list_options",
         ArgSpec((Flag("process", takes_value=True), Flag("phase", takes_value=True)), max_positionals=1),
+        audit=None,
     ),
     Command(
         "docker-options:remove",
@@ -32,6 +35,7 @@ COMMANDS = (
         "Remove Docker option from app for phase (comma separated phase list)",
         _H + "remove",
         ArgSpec((_PROCESS,), raw_after=2),
+        audit="app",
     ),
     Command(
         "docker-options:report",
@@ -39,5 +43,6 @@ COMMANDS = (
         "Displays a docker options report for one or more apps",
         _H + "report_options",
         ArgSpec(flags=(Flag("format", takes_value=True),), info_flags=True, max_positionals=1),
+        audit=None,
     ),
 )

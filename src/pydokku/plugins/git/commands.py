@@ -8,5 +8,7 @@ COMMANDS = (
         "Deploys an app from a docker image on this host",
         "pydokku.plugins.git.subcommands:from_image",
         ArgSpec(max_positionals=2),
+        audit="app",
+        acts=True,
     ),
 )

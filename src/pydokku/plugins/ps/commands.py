@@ -11,6 +11,7 @@ COMMANDS = (
         "Displays a sanitized version of docker inspect for an app",
         _H + "inspect",
         ArgSpec(max_positionals=1),
+        audit=None,
     ),
     Command(
         "ps:rebuild",
@@ -18,6 +19,8 @@ COMMANDS = (
         "Rebuilds an app from source",
         _H + "rebuild",
         ArgSpec((_ALL,), max_positionals=1),
+        audit="app",
+        acts=True,
     ),
     Command(
         "ps:report",
@@ -25,6 +28,7 @@ COMMANDS = (
         "Displays a process report for one or more apps",
         _H + "report_processes",
         ArgSpec((Flag("format", takes_value=True),), info_flags=True, max_positionals=1),
+        audit=None,
     ),
     Command(
         "ps:restart",
@@ -32,6 +36,8 @@ COMMANDS = (
         "Restart an app",
         _H + "restart",
         ArgSpec((_ALL,), max_positionals=2),
+        audit="app",
+        acts=True,
     ),
     Command(
         "ps:scale",
@@ -39,6 +45,8 @@ COMMANDS = (
         "Get/Set how many instances of a given process to run",
         _H + "scale",
         ArgSpec((Flag("skip-deploy"),)),
+        audit="app",
+        acts=True,
     ),
     Command(
         "ps:set",
@@ -46,7 +54,24 @@ COMMANDS = (
         "Set or clear a ps property for an app",
         _H + "set_property",
         ArgSpec(max_positionals=3),
+        audit="app",
     ),
-    Command("ps:start", "ps:start [--all|<app>]", "Start an app", _H + "start", ArgSpec((_ALL,), max_positionals=1)),
-    Command("ps:stop", "ps:stop [--all|<app>]", "Stop an app", _H + "stop", ArgSpec((_ALL,), max_positionals=1)),
+    Command(
+        "ps:start",
+        "ps:start [--all|<app>]",
+        "Start an app",
+        _H + "start",
+        ArgSpec((_ALL,), max_positionals=1),
+        audit="app",
+        acts=True,
+    ),
+    Command(
+        "ps:stop",
+        "ps:stop [--all|<app>]",
+        "Stop an app",
+        _H + "stop",
+        ArgSpec((_ALL,), max_positionals=1),
+        audit="app",
+        acts=True,
+    ),
 )

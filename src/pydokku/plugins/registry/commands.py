@@ -10,6 +10,8 @@ COMMANDS = (
         "Login to a docker registry",
         _H + "login",
         ArgSpec((Flag("global"), Flag("password-stdin")), max_positionals=4),
+        audit="state",
+        acts=True,
     ),
     Command(
         "registry:logout",
@@ -17,6 +19,8 @@ COMMANDS = (
         "Logout from a docker registry",
         _H + "logout",
         ArgSpec((Flag("global"),), max_positionals=2),
+        audit="state",
+        acts=True,
     ),
     Command(
         "registry:report",
@@ -24,6 +28,7 @@ COMMANDS = (
         "Displays a registry report for one or more apps",
         _H + "report_registry",
         ArgSpec((Flag("format", takes_value=True), Flag("global")), info_flags=True, max_positionals=1),
+        audit=None,
     ),
     Command(
         "registry:set",
@@ -31,5 +36,6 @@ COMMANDS = (
         "Set or clear a registry property for an app",
         _H + "set_property",
         ArgSpec((Flag("global"),), max_positionals=3),
+        audit="app",
     ),
 )

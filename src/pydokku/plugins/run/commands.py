@@ -11,6 +11,8 @@ COMMANDS = (
         "Run a command in a new container using the current app image",
         _H + "run_attached",
         ArgSpec((_ENV, Flag("no-tty")), raw_after=1),
+        audit="app",
+        acts=True,
     ),
     Command(
         "run:detached",
@@ -18,5 +20,7 @@ COMMANDS = (
         "Run a command in a new detached container using the current app image",
         _H + "run_detached",
         ArgSpec((_ENV,), raw_after=1),
+        audit="app",
+        acts=True,
     ),
 )

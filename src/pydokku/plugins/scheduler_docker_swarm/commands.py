@@ -10,6 +10,7 @@ COMMANDS = (
         "Displays a scheduler-docker-swarm report for one or more apps",
         _H + "report_settings",
         ArgSpec((Flag("format", takes_value=True), Flag("global")), info_flags=True, max_positionals=1),
+        audit=None,
     ),
     Command(
         "scheduler-docker-swarm:set",
@@ -17,5 +18,6 @@ COMMANDS = (
         "Set or clear a scheduler-docker-swarm property for an app",
         _H + "set_property",
         ArgSpec((Flag("global"),), max_positionals=3),
+        audit="app",
     ),
 )

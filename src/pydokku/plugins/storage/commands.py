@@ -21,6 +21,8 @@ COMMANDS = (
         _B + "backup",
         ArgSpec((Flag("all"),)),
         takes_app=False,
+        audit="entries",
+        acts=True,
     ),
     Command(
         "storage:backup-auth",
@@ -29,6 +31,8 @@ COMMANDS = (
         _B + "auth",
         ArgSpec((_GLOBAL,)),
         takes_app=False,
+        audit="entry",
+        acts=True,
     ),
     Command(
         "storage:backup-deauth",
@@ -37,6 +41,8 @@ COMMANDS = (
         _B + "deauth",
         ArgSpec((_GLOBAL,)),
         takes_app=False,
+        audit="entry",
+        acts=True,
     ),
     Command(
         "storage:backup-list",
@@ -45,6 +51,7 @@ COMMANDS = (
         _B + "backup_list",
         ArgSpec((_FORMAT,), max_positionals=1),
         takes_app=False,
+        audit=None,
     ),
     Command(
         "storage:backup-prune",
@@ -53,6 +60,8 @@ COMMANDS = (
         _B + "prune",
         ArgSpec((Flag("all"),)),
         takes_app=False,
+        audit="entries",
+        acts=True,
     ),
     Command(
         "storage:backup-report",
@@ -61,6 +70,7 @@ COMMANDS = (
         "pydokku.plugins.storage.backup.report:backup_report",
         ArgSpec((_FORMAT, _GLOBAL), info_flags=True, max_positionals=1),
         takes_app=False,
+        audit=None,
     ),
     Command(
         "storage:backup-restore",
@@ -69,6 +79,8 @@ COMMANDS = (
         "pydokku.plugins.storage.backup.restore:restore",
         ArgSpec((_value("to"), Flag("keep-previous"), Flag("discard-previous"), Flag("all")), max_positionals=2),
         takes_app=False,
+        audit="entry",
+        acts=True,
     ),
     Command(
         "storage:backup-set",
@@ -77,6 +89,7 @@ COMMANDS = (
         _B + "set_property",
         ArgSpec((_GLOBAL,), max_positionals=3),
         takes_app=False,
+        audit="entry",
     ),
     Command(
         "storage:backup-verify",
@@ -85,6 +98,7 @@ COMMANDS = (
         _B + "verify",
         ArgSpec((Flag("all"), Flag("read-data"))),
         takes_app=False,
+        audit=None,
     ),
     Command(
         "storage:annotations:report",
@@ -93,6 +107,7 @@ COMMANDS = (
         _E + "report_annotations",
         ArgSpec((_FORMAT,), info_flags=True, max_positionals=1),
         takes_app=False,
+        audit=None,
     ),
     Command(
         "storage:annotations:set",
@@ -101,6 +116,7 @@ COMMANDS = (
         _E + "set_annotation",
         ArgSpec(max_positionals=3),
         takes_app=False,
+        audit="entry",
     ),
     Command(
         "storage:create",
@@ -126,6 +142,7 @@ COMMANDS = (
             max_positionals=2,
         ),
         takes_app=False,
+        audit="entry",
     ),
     Command(
         "storage:destroy",
@@ -134,6 +151,8 @@ COMMANDS = (
         _E + "destroy",
         ArgSpec((Flag("destroy-host-dir"),), max_positionals=1),
         takes_app=False,
+        audit="entry",
+        acts=True,
     ),
     Command(
         "storage:ensure-directory",
@@ -142,6 +161,8 @@ COMMANDS = (
         _H + "ensure_directory",
         ArgSpec((Flag("chown", takes_value=True),), max_positionals=1),
         takes_app=False,
+        audit="state",
+        acts=True,
     ),
     Command(
         "storage:exec",
@@ -150,6 +171,8 @@ COMMANDS = (
         _E + "exec_in",
         ArgSpec((_value("image"), _value("as-user"))),
         takes_app=False,
+        audit="entry",
+        acts=True,
     ),
     Command(
         "storage:export",
@@ -158,6 +181,7 @@ COMMANDS = (
         _S + "export",
         ArgSpec((_value("compress"),), max_positionals=1),
         takes_app=False,
+        audit=None,
     ),
     Command(
         "storage:import",
@@ -166,6 +190,8 @@ COMMANDS = (
         _S + "import_stream",
         ArgSpec((Flag("replace"), Flag("keep-previous"), Flag("discard-previous")), max_positionals=1),
         takes_app=False,
+        audit="entry",
+        acts=True,
     ),
     Command(
         "storage:info",
@@ -174,6 +200,7 @@ COMMANDS = (
         _E + "info",
         ArgSpec((_FORMAT,), max_positionals=1),
         takes_app=False,
+        audit=None,
     ),
     Command(
         "storage:labels:report",
@@ -182,6 +209,7 @@ COMMANDS = (
         _E + "report_labels",
         ArgSpec((_FORMAT,), info_flags=True, max_positionals=1),
         takes_app=False,
+        audit=None,
     ),
     Command(
         "storage:labels:set",
@@ -190,6 +218,7 @@ COMMANDS = (
         _E + "set_label",
         ArgSpec(max_positionals=3),
         takes_app=False,
+        audit="entry",
     ),
     Command(
         "storage:list",
@@ -197,6 +226,7 @@ COMMANDS = (
         "List bind mounts for app's container(s) (host:container)",
         _H + "list_mounts",
         ArgSpec((_FORMAT,), max_positionals=1),
+        audit=None,
     ),
     Command(
         "storage:list-entries",
@@ -205,6 +235,7 @@ COMMANDS = (
         _E + "list_entries",
         ArgSpec((_FORMAT, _value("scheduler")), max_positionals=0),
         takes_app=False,
+        audit=None,
     ),
     Command(
         "storage:migrate",
@@ -212,6 +243,7 @@ COMMANDS = (
         "Moves the volumes of an app's docker options into storage entries",
         _E + "migrate",
         ArgSpec((Flag("all"),), max_positionals=1),
+        audit="app",
     ),
     Command(
         "storage:mount",
@@ -230,6 +262,7 @@ COMMANDS = (
             ),
             max_positionals=2,
         ),
+        audit="app-entry",
     ),
     Command(
         "storage:move",
@@ -238,6 +271,8 @@ COMMANDS = (
         "pydokku.plugins.storage.move:move",
         ArgSpec((_value("to-node"), Flag("discard-source"), Flag("replace-target"))),
         takes_app=False,
+        audit="entries",
+        acts=True,
     ),
     Command(
         "storage:report",
@@ -245,6 +280,7 @@ COMMANDS = (
         "Displays a storage report for one or more apps",
         _H + "report_storage",
         ArgSpec((_FORMAT, Flag("global")), info_flags=True, max_positionals=1),
+        audit=None,
     ),
     Command(
         "storage:set",
@@ -261,6 +297,7 @@ COMMANDS = (
             max_positionals=3,
         ),
         takes_app=False,
+        audit="entry",
     ),
     Command(
         "storage:unmount",
@@ -268,6 +305,7 @@ COMMANDS = (
         "Remove an existing bind mount, or unmount a storage entry",
         _H + "unmount",
         ArgSpec((_value("container-dir"),), max_positionals=2),
+        audit="app-entry",
     ),
     Command(
         "storage:wait",
@@ -276,5 +314,6 @@ COMMANDS = (
         _E + "wait",
         ArgSpec(max_positionals=1),
         takes_app=False,
+        audit=None,
     ),
 )
