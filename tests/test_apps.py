@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from conftest import running
+
 BAD_NAME = (
     " !     App name must begin with lowercase alphanumeric character,"
     " and may only contain lowercase alphanumerics, dots, and hyphens\n"
@@ -207,5 +209,47 @@ def test_report(dokku, app, env):
         "=====> node-js-app app information\n"
         f"       App created at:                {created}\n"
         f"       App dir:                       {env.dokku_root / app}\n"
+        "       App locked:                    false\n"
     )
     assert dokku("apps:report", app, "--app-dir").out == f"{env.dokku_root / app}\n"
+
+
+def test_lock_unlock_locked_with_dokku_messages(dokku, app, env):
+    assert (dokku("apps:locked", app).code, dokku("apps:locked", app).err) == (1, " !     Deploy lock does not exist\n")
+    locked = dokku("apps:lock", app)
+    assert (locked.code, locked.out, locked.err) == (0, "-----> Deploy lock created\n", "")
+    assert dokku("apps:locked", app).out == "Deploy lock exists\n"
+    assert dokku("--quiet", "apps:locked", app).out == ""
+    assert dokku("apps:report", app, "--app-locked").out == "true\n"
+    refusal = (f" !     {app} currently has a deploy lock in place. Exiting...\n"
+               " !     Run 'apps:unlock' to release the existing deploy lock\n")  # fmt: skip
+    for args in (("storage:mount", app, "/var/tmp:/tmp/x"), ("storage:unmount", app, "/var/tmp:/tmp/x")):
+        before = env.snapshot()
+        result = dokku(*args)
+        assert (result.code, result.out, result.err) == (1, "", refusal), args
+        assert env.snapshot() == before
+    unlocked = dokku("apps:unlock", app)
+    assert (unlocked.code, unlocked.out, unlocked.err) == (
+        0, "-----> Deploy lock removed.\n",
+        " !     A deploy may be in progress.\n !     Removing the app lock will not stop in progress deploys.\n",
+    )  # fmt: skip
+    again = dokku("apps:unlock", app)
+    assert (again.code, again.out, again.err) == (0, "-----> Deploy lock removed.\n", "")
+    assert dokku("apps:report", app, "--app-locked").out == "false\n"
+    assert dokku("apps:lock", "missing").err == " !     App missing does not exist\n"
+
+
+def test_a_locked_app_is_not_deployed_or_restarted(dokku, deployed, images, env):
+    running_before = running(deployed)
+    assert dokku("apps:lock", deployed).code == 0
+    refusal = (f" !     {deployed} currently has a deploy lock in place. Exiting...\n"
+               " !     Run 'apps:unlock' to release the existing deploy lock\n")  # fmt: skip
+    for args in (("ps:restart", deployed), ("ps:rebuild", deployed), ("ps:scale", deployed, "web=2"),
+                 ("git:from-image", deployed, images.v2), ("config:set", deployed, "A=1")):  # fmt: skip
+        result = dokku(*args)
+        assert (result.code, result.err) == (1, refusal), args
+    assert running(deployed) == running_before
+    assert dokku("config:get", deployed, "A").code == 1  # refused before it was written
+    assert dokku("config:set", "--no-restart", deployed, "A=1").code == 0  # no restart: allowed
+    assert dokku("apps:unlock", deployed).code == 0
+    assert dokku("ps:restart", deployed).code == 0

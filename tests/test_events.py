@@ -52,6 +52,8 @@ def test_every_changing_command_leaves_exactly_one_event(dokku, env, app_name, i
         (("apps:create", a1), [a1], []),
         (("apps:clone", a1, a2), [a1, a2], []),
         (("apps:rename", a2, a3), [a2, a3], []),
+        (("apps:lock", a3), [a3], []),
+        (("apps:unlock", a3), [a3], []),
         (("config:set", "--no-restart", a1, "TOKEN=s3cr3t-value"), [a1], []),
         (("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0"), [], []),
         (("config:unset", "--no-restart", a1, "TOKEN"), [a1], []),

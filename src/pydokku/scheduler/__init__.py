@@ -25,6 +25,17 @@ if TYPE_CHECKING:
     from pydokku.store.releases import Release
 
 
+def check_unlocked(context: Context, app_name: str) -> None:
+    """Deploys and restarts of a locked app (apps:lock) are refused."""
+    from pydokku.plugins import apps
+    from pydokku.store import apps as app_store
+
+    with context.store.read() as tx:
+        app = app_store.get(tx, app_name)
+        if app is not None:
+            apps.check_unlocked(tx, app)
+
+
 def _for(context: Context, app_name: str) -> ModuleType:
     """The scheduler module running this app (the scheduler plugin's `selected`)."""
     from pydokku.plugins import scheduler
@@ -53,6 +64,7 @@ def _module(name: str) -> ModuleType:
 
 def switch(context: Context, app_name: str, previous: str) -> None:
     """A deployed app changed scheduler: the new one starts it, then the previous one's processes go."""
+    check_unlocked(context, app_name)
     _for(context, app_name).deploy(context, app_name)
     _module(previous).remove_processes(context, app_name)
 
@@ -60,6 +72,7 @@ def switch(context: Context, app_name: str, previous: str) -> None:
 def deploy(context: Context, app_name: str, only: str | None = None, candidate: Release | None = None) -> None:
     """Start the current release's processes (only one process type when given), or a candidate release
     (recorded once it runs), retiring the old ones."""
+    check_unlocked(context, app_name)
     _for(context, app_name).deploy(context, app_name, only=only, candidate=candidate)
 
 
@@ -67,12 +80,14 @@ def rebuild(context: Context, app_name: str) -> None:
     """Build the current release's source image again and deploy it."""
     from pydokku.scheduler import build
 
+    check_unlocked(context, app_name)
     build.rebuild(context, app_name)
 
 
 def build_and_deploy(context: Context, app_name: str, source_image: str, source_image_id: str) -> None:
     from pydokku.scheduler import build
 
+    check_unlocked(context, app_name)
     build.build_and_deploy(context, app_name, source_image, source_image_id)
 
 
@@ -80,6 +95,7 @@ def release_image(context: Context, app_name: str, source_image: str) -> bool:
     """Build and deploy a release from an image on this host; False when it is the current one."""
     from pydokku.scheduler import build
 
+    check_unlocked(context, app_name)
     return build.release_image(context, app_name, source_image)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pydokku.errors import AppMissing, DokkuError
-from pydokku.store import Tx
+from pydokku.store import Tx, properties
 from pydokku.store import apps as app_store
 from pydokku.store.apps import AppRow
 from pydokku.text import only
@@ -19,7 +19,10 @@ BAD_APP_NAME = (
 )
 NO_APPS = "You haven't deployed any applications yet"
 
-__all__ = ["NO_APPS", "AppRow", "report_targets", "require", "validate_name"]
+PLUGIN = "apps"
+DEPLOY_LOCK = "deploy-lock"  # apps:lock: when it was taken (unix time)
+
+__all__ = ["NO_APPS", "AppRow", "check_unlocked", "is_locked", "report_targets", "require", "validate_name"]
 
 
 def validate_name(name: str, *, empty_message: str = NO_APP) -> None:
@@ -43,3 +46,16 @@ def require(tx: Tx, name: str) -> AppRow:
 def report_targets(tx: Tx, name: str) -> list[AppRow]:
     """The app a report names, or every app when it names none."""
     return [require(tx, name)] if name else app_store.list_all(tx)
+
+
+def is_locked(tx: Tx, app: AppRow) -> bool:
+    return DEPLOY_LOCK in properties.get_all(tx, app.id, PLUGIN)
+
+
+def check_unlocked(tx: Tx, app: AppRow) -> None:
+    """A locked app (apps:lock) is not deployed, restarted, or given other storage: Dokku's refusal."""
+    if is_locked(tx, app):
+        raise DokkuError(
+            f"{app.name} currently has a deploy lock in place. Exiting...\n"
+            " !     Run 'apps:unlock' to release the existing deploy lock"
+        )

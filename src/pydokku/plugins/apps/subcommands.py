@@ -11,6 +11,7 @@ from pydokku.console import confirm_destructive
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
 from pydokku.store import apps as app_store
+from pydokku.store import properties
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -190,9 +191,39 @@ def clone(context: Context, args: ParsedArgs) -> None:
 
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
     return {
-        app.name: {"app-created-at": str(app.created_at), "app-dir": str(context.paths.app_dir(app.name))}
+        app.name: {
+            "app-created-at": str(app.created_at),
+            "app-dir": str(context.paths.app_dir(app.name)),
+            "app-locked": "true" if apps.is_locked(tx, app) else "false",
+        }
         for app in targets
     }
+
+
+def lock(context: Context, args: ParsedArgs) -> None:
+    with context.store.write() as tx:
+        app = apps.require(tx, args.positional(0))
+        if not apps.is_locked(tx, app):
+            properties.put(tx, app.id, apps.PLUGIN, apps.DEPLOY_LOCK, str(int(time.time())))
+    context.console.header("Deploy lock created")
+
+
+def unlock(context: Context, args: ParsedArgs) -> None:
+    with context.store.write() as tx:
+        app = apps.require(tx, args.positional(0))
+        if apps.is_locked(tx, app):
+            context.console.warn("A deploy may be in progress.")
+            context.console.warn("Removing the app lock will not stop in progress deploys.")
+            properties.put(tx, app.id, apps.PLUGIN, apps.DEPLOY_LOCK, None)
+    context.console.header("Deploy lock removed.")
+
+
+def locked(context: Context, args: ParsedArgs) -> None:
+    with context.store.read() as tx:
+        if not apps.is_locked(tx, apps.require(tx, args.positional(0))):
+            raise DokkuError("Deploy lock does not exist")
+    if not context.console.quiet:  # Dokku's LogQuiet
+        context.console.line("Deploy lock exists")
 
 
 def report_apps(context: Context, args: ParsedArgs) -> int:

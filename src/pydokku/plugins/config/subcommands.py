@@ -27,8 +27,18 @@ class _Scope:
         self.rest = args.positionals if self.is_global else args.positionals[1:]
         self.title = "global" if self.is_global else self.app_name
 
-    def app_id(self, tx: Tx) -> int | None:
-        return None if self.is_global else apps.require(tx, self.app_name).id
+    def app_id(self, tx: Tx, args: ParsedArgs | None = None) -> int | None:
+        """The app's id (None: global); with the command's args, a change that would restart a locked
+        app is refused before it is written."""
+        if self.is_global:
+            return None
+        app = apps.require(tx, self.app_name)
+        if args is not None and not args.has("no-restart"):
+            from pydokku.scheduler import deployed
+
+            if deployed(tx, app):
+                apps.check_unlocked(tx, app)
+        return app.id
 
     def restart_if_deployed(self, context: Context, args: ParsedArgs) -> None:
         """A changed environment reaches a deployed app's containers by a restart (not for --global)."""
@@ -52,7 +62,7 @@ def set_vars(context: Context, args: ParsedArgs) -> None:
     scope = _Scope(args)
     pairs: dict[str, str] = {}
     with context.store.write() as tx:
-        app_id = scope.app_id(tx)
+        app_id = scope.app_id(tx, args)
         if not scope.rest:
             raise DokkuError("At least one env pair must be given")
         for pair in scope.rest:
@@ -82,7 +92,7 @@ def _decode(key: str, value: str) -> str:
 def unset(context: Context, args: ParsedArgs) -> None:
     scope = _Scope(args)
     with context.store.write() as tx:
-        app_id = scope.app_id(tx)
+        app_id = scope.app_id(tx, args)
         if not scope.rest:
             raise DokkuError("At least one key must be given")
         removed = [(key, config_store.unset(tx, app_id, key)) for key in scope.rest]

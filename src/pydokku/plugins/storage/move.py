@@ -11,7 +11,7 @@ import time
 
 from pydokku.errors import DokkuError
 from pydokku.locks import entry_lock
-from pydokku.plugins import scheduler_docker_swarm
+from pydokku.plugins import apps, scheduler_docker_swarm
 from pydokku.plugins.storage import require_entry
 from pydokku.plugins.storage.backup.quiesce import interrupts_raise
 from pydokku.plugins.storage.swarm_entries import DOCKER_SWARM, check_node
@@ -38,6 +38,7 @@ class _Plan:
         self.pins: dict[str, str] = {}  # app -> its own node pin, changed to the target
         attachments = storage_store.attachments(tx, sorted(app_ids))
         for app in self.apps:
+            apps.check_unlocked(tx, app)  # the move restarts it
             pinned = scheduler_docker_swarm.values(tx, app)[0].get("node", "")
             for attachment in attachments.get(app.id, []):
                 _check_stays(app, attachment.entry, moving, pinned, names, target)

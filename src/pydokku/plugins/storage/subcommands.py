@@ -115,6 +115,7 @@ def mount(context: Context, args: ParsedArgs) -> None:
     given = [f"--{flag}" for flag in (*NAMED_FLAGS, "phase", "volume-readonly") if _given(args, flag)]
     with context.store.write() as tx:
         app = apps.require(tx, args.positional(0))
+        apps.check_unlocked(tx, app)
         if given:
             raise DokkuError(
                 f"{', '.join(given)} apply to named storage entries; a host:container mount takes its"
@@ -143,6 +144,7 @@ class _EntryMount:
 
     def __init__(self, context: Context, tx: Tx, args: ParsedArgs) -> None:
         self.app = apps.require(tx, args.positional(0))
+        apps.check_unlocked(tx, self.app)
         self.name = name = args.positional(1)
         entry = storage_store.entry(tx, name)
         if entry is None:
@@ -221,6 +223,7 @@ def unmount(context: Context, args: ParsedArgs) -> None:
     target = args.positional(1)
     with context.store.write() as tx:
         app = apps.require(tx, args.positional(0))
+        apps.check_unlocked(tx, app)
         if _names_entry(target):
             _unmount_entry(tx, app, target, args.value("container-dir"))
             return
