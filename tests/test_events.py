@@ -57,6 +57,8 @@ def test_every_changing_command_leaves_exactly_one_event(dokku, env, app_name, i
         (("config:set", "--no-restart", a1, "TOKEN=s3cr3t-value"), [a1], []),
         (("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0"), [], []),
         (("config:unset", "--no-restart", a1, "TOKEN"), [a1], []),
+        (("config:set", "--no-restart", a1, "CLEARED=1"), [a1], []),
+        (("config:clear", "--no-restart", a1), [a1], []),
         (("docker-options:add", a1, "deploy", "-e DB_PASSWORD=hunter2"), [a1], []),
         (("docker-options:remove", a1, "deploy", "-e DB_PASSWORD=hunter2"), [a1], []),
         (("docker-options:add", a1, "deploy", f"-v {tmp_path}/legacy:/legacy"), [a1], []),

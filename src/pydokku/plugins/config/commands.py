@@ -6,6 +6,30 @@ _GLOBAL = Flag("global")
 
 COMMANDS = (
     Command(
+        "config:bundle",
+        "config:bundle [--merged] (<app>|--global)",
+        "Bundle environment into tarfile",
+        _H + "bundle",
+        ArgSpec(flags=(_GLOBAL, Flag("merged")), max_positionals=1),
+        audit=None,
+    ),
+    Command(
+        "config:clear",
+        "config:clear [--no-restart] (<app>|--global)",
+        "Clears environment variables",
+        _H + "clear",
+        ArgSpec(flags=(_GLOBAL, Flag("no-restart")), max_positionals=1),
+        audit="app",
+    ),
+    Command(
+        "config:export",
+        "config:export [--format=FORMAT] [--merged] (<app>|--global)",
+        "Export a global or app environment",
+        _H + "export",
+        ArgSpec(flags=(_GLOBAL, Flag("merged"), Flag("format", takes_value=True)), max_positionals=1),
+        audit=None,
+    ),
+    Command(
         "config:get",
         "config:get [--quoted] (<app>|--global) KEY",
         "Display a global or app-specific config value",

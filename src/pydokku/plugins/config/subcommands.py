@@ -145,3 +145,39 @@ def show(context: Context, args: ParsedArgs) -> None:
         return
     context.console.section(f"{scope.title} env vars")
     context.console.lines(_pairs_lines(values, ""))
+
+
+def export(context: Context, args: ParsedArgs) -> None:
+    from pydokku.plugins.config import export as formats
+
+    fmt = args.value("format") or "exports"
+    if fmt not in formats.FORMATS:
+        raise DokkuError(f"Unknown export format: {fmt}")
+    scope = _Scope(args)
+    context.console.out.write(formats.render(_vars(context, scope, args.has("merged")), fmt))
+
+
+def bundle(context: Context, args: ParsedArgs) -> None:
+    import sys
+
+    from pydokku.plugins.config import export as formats
+
+    scope = _Scope(args)
+    data = formats.bundle(_vars(context, scope, args.has("merged")))
+    if sys.stdout.isatty():
+        raise DokkuError("config:bundle writes a tar archive: redirect it to a file or a pipe")
+    context.console.out.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def clear(context: Context, args: ParsedArgs) -> None:
+    """Unset every key (each said, as config:unset says it); a deployed app restarts unless --no-restart."""
+    scope = _Scope(args)
+    with context.store.write() as tx:
+        app_id = scope.app_id(tx, args)
+        removed = [key for key in sorted(config_store.all_vars(tx, app_id)) if config_store.unset(tx, app_id, key)]
+    for key in removed:
+        context.console.header(f"Unsetting {key}")
+    if removed:
+        scope.restart_if_deployed(context, args)
