@@ -53,6 +53,7 @@ Commands:
     docker-options          Manage docker options for an app
     events                  Manage event logging
     git                     Manage app deploys
+    logs                    Manage log integration for an app
     ps                      List and manage the processes of an app
     registry                Manage registry settings for an app
     run                     Run a one-off process inside a container

@@ -96,6 +96,7 @@ PLUGINS: tuple[Plugin, ...] = (
     ),
     Plugin("events", "Manage event logging", "pydokku.plugins.events.commands"),
     Plugin("git", "Manage app deploys", "pydokku.plugins.git.commands"),
+    Plugin("logs", "Manage log integration for an app", "pydokku.plugins.logs.commands"),
     Plugin("ps", "List and manage the processes of an app", "pydokku.plugins.ps.commands"),
     Plugin(
         "registry",

@@ -16,6 +16,10 @@ from pydokku.text import shell_quote
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import subprocess
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
     from typing import Any, TextIO
 
     from pydokku.engine.api import Api
@@ -88,6 +92,13 @@ class Engine:
                 raise EngineUnavailable(f"Unable to reach the Docker engine: {detail}")
             raise DokkuError(f"docker {args[0]} {args[1] if len(args) > 1 else ''} failed: {detail}".replace("  ", " "))
         return done.stdout
+
+    def log_stream(self, args: list[str]) -> subprocess.Popen[bytes]:
+        """`docker logs …`/`docker service logs …`: stdout and stderr as one stream of lines, read as it
+        comes (a followed stream ends when its container stops)."""
+        import subprocess
+
+        return subprocess.Popen(self._command(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def create(self, args: list[str]) -> str:
         """`docker container create ARGS…`; returns the new container's id."""

@@ -12,6 +12,7 @@ from pydokku.store import releases
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Callable
     from types import ModuleType
     from typing import Any
@@ -126,6 +127,17 @@ def holding(context: Context, app_names: list[str], source: str) -> list[tuple[C
     found: list[tuple[Container, int]] = []
     for app_name in app_names:
         found += _for(context, app_name).running_with_mount(context, [app_name], source)
+    return found
+
+
+def log_streams(
+    context: Context, app_name: str, process_type: str, tail: int, follow: bool
+) -> list[tuple[str, subprocess.Popen[bytes]]]:
+    """The app's logs, one timestamped stream per process (docker-local: container; swarm: service),
+    each with the name it is shown under."""
+    found: list[tuple[str, subprocess.Popen[bytes]]] = _for(context, app_name).log_streams(
+        context, app_name, process_type, tail, follow
+    )
     return found
 
 

@@ -22,6 +22,7 @@ from pydokku.scheduler.runtime import Runtime, load, record_release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Callable
     from typing import Any, TypeVar
 
@@ -375,6 +376,19 @@ def stop(context: Context, app_name: str) -> int:
 
 def containers(context: Context, app_name: str) -> list[Container]:
     return _deployed_containers(context.engine, app_name)
+
+
+def log_streams(
+    context: Context, app_name: str, process_type: str, tail: int, follow: bool
+) -> list[tuple[str, subprocess.Popen[bytes]]]:
+    """Each deployed container's log (timestamped), with its dyno (`web.1`)."""
+    found = []
+    for container in _deployed_containers(context.engine, app_name):
+        if process_type and container.labels.get(plan.LABEL_PROCESS) != process_type:
+            continue
+        args = ["logs", "--timestamps", "--tail", str(tail), *(["--follow"] if follow else []), container.id]
+        found.append((container.name.removeprefix(f"{app_name}."), context.engine.log_stream(args)))
+    return found
 
 
 def inspect(context: Context, app_name: str) -> list[dict[str, Any]]:

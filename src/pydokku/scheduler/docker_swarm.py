@@ -25,6 +25,7 @@ from pydokku.scheduler.runtime import Runtime, load, record_release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import subprocess
     from collections.abc import Callable
     from typing import Any
 
@@ -370,6 +371,21 @@ def _pending_reason(nodes: list[Node], task: dict[str, Any], error: str) -> str:
                 " backup on another node"
             )
     return error
+
+
+def log_streams(
+    context: Context, app_name: str, process_type: str, tail: int, follow: bool
+) -> list[tuple[str, subprocess.Popen[bytes]]]:
+    """Each service's log (every task's, timestamped), with its process type."""
+    swarm = engine(context, app_name)
+    found = []
+    for service in _services(swarm, app_name):
+        process = service["Spec"]["Labels"].get(plan.LABEL_PROCESS, "")
+        if process_type and process != process_type:
+            continue
+        args = ["service", "logs", "--raw", "--timestamps", "--tail", str(tail), *(["--follow"] if follow else [])]
+        found.append((process, swarm.log_stream([*args, service["ID"]])))
+    return found
 
 
 def inspect(context: Context, app_name: str) -> list[dict[str, Any]]:

@@ -36,6 +36,10 @@ def inspect(context: Context, app_name: str) -> list[dict[str, object]]:
     return []
 
 
+def log_streams(context: Context, app_name: str, process_type: str, tail: int, follow: bool) -> list[object]:
+    return []
+
+
 def remove_processes(context: Context, app_name: str) -> None:
     """Nothing runs under the null scheduler."""
 

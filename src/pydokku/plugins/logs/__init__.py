@@ -1,0 +1,1 @@
+"""The logs plugin: an app's output, from its containers (or services)."""
