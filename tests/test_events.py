@@ -92,13 +92,13 @@ def test_every_changing_command_leaves_exactly_one_event(dokku, env, app_name, i
         (("ps:restart", a1), [a1], []),
         (("ps:rebuild", a1), [a1], []),
         (("run", a1, "true"), [a1], []),
-        (("run:detached", a1, "true"), [a1], []),
+        (("run:detached", a1, "sleep", "60"), [a1], []),
         (("events:on",), [], []),
         (("events:off",), [], []),
         (("apps:destroy", a3, "--force"), [a3], []),
         (("storage:destroy", "audited", "--force"), [], ["audited"]),
     ]
-    covered = {args[0] for args, _, _ in steps} | {"storage:import"}
+    covered = {args[0] for args, _, _ in steps} | {"storage:import", "run:stop"}
     changing = {name for name, command in COMMANDS.items() if command.audit is not None}
     assert changing - ELSEWHERE == covered
     count = 0
@@ -110,6 +110,10 @@ def test_every_changing_command_leaves_exactly_one_event(dokku, env, app_name, i
         count += 1
         last = found[-1]
         assert (last["command"], last["apps"], last["entries"], last["exit_code"]) == (args[0], apps, entries, 0)
+        if args[0] == "run:detached":
+            assert dokku("run:stop", a1, result.out.strip()).code == 0
+            count += 1
+            assert events(dokku)[-1]["command"] == "run:stop"
         if args[0] == "storage:create":
             imported = subprocess.run([str(DOKKU_BIN), "storage:import", "audited"], input=tar_of("f", b"x"),
                                       capture_output=True, check=False)  # fmt: skip

@@ -93,6 +93,17 @@ class Engine:
             raise DokkuError(f"docker {args[0]} {args[1] if len(args) > 1 else ''} failed: {detail}".replace("  ", " "))
         return done.stdout
 
+    def expire(self, name: str, ttl: int) -> None:
+        """Stop and remove a detached container after `ttl` seconds, whatever happens to this process
+        (a watchdog in a session of its own)."""
+        import subprocess
+        import sys
+
+        subprocess.Popen(
+            [sys.executable, "-m", "pydokku.engine.watchdog", "-", name, str(ttl)], start_new_session=True,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
     def log_stream(self, args: list[str]) -> subprocess.Popen[bytes]:
         """`docker logs …`/`docker service logs …`: stdout and stderr as one stream of lines, read as it
         comes (a followed stream ends when its container stops)."""
@@ -122,7 +133,7 @@ class Engine:
         """`docker container run --detach ARGS…`; returns the container id."""
         return self._run("container", "run", *args).strip()
 
-    def run_attached(self, args: list[str], name: str, stop_timeout: int = 10) -> int:
+    def run_attached(self, args: list[str], name: str, stop_timeout: int = 10, ttl: int = 0) -> int:
         """`docker container run ARGS…` (which names the container `name`) with this process's terminal;
         returns its exit status. The container never outlives this command: SIGINT, SIGTERM or SIGHUP
         stop it (SIGTERM, then removal after `stop_timeout` seconds), and a watchdog removes it when
@@ -134,7 +145,7 @@ class Engine:
 
         read_end, write_end = os.pipe()
         watchdog = subprocess.Popen(
-            [sys.executable, "-m", "pydokku.engine.watchdog", str(read_end), name],
+            [sys.executable, "-m", "pydokku.engine.watchdog", str(read_end), name, *([str(ttl)] if ttl else [])],
             pass_fds=(read_end,), start_new_session=True,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip

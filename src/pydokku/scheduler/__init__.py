@@ -116,9 +116,26 @@ def retire(context: Context, app_name: str) -> None:
     _for(context, app_name).remove_all(context, app_name)
 
 
-def run(context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool) -> int:
-    code: int = _for(context, app_name).run(context, app_name, command, env, detached=detached, tty=tty)
+def run(
+    context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool, ttl: int = 0
+) -> int:
+    code: int = _for(context, app_name).run(context, app_name, command, env, detached=detached, tty=tty, ttl=ttl)
     return code
+
+
+def runs(context: Context, app_name: str) -> list[dict[str, str]]:
+    """The app's one-off runs still there: name, state, command, created_at."""
+    found: list[dict[str, str]] = _for(context, app_name).runs(context, app_name)
+    return found
+
+
+def run_logs(context: Context, app_name: str, run: str, tail: int, follow: bool) -> subprocess.Popen[bytes]:
+    stream: subprocess.Popen[bytes] = _for(context, app_name).run_logs(context, app_name, run, tail, follow)
+    return stream
+
+
+def stop_run(context: Context, app_name: str, run: str) -> None:
+    _for(context, app_name).stop_run(context, app_name, run)
 
 
 def holding(context: Context, app_names: list[str], source: str) -> list[tuple[Container, int]]:

@@ -19,6 +19,7 @@ from pydokku.plugins import apps, storage
 from pydokku.plugins.storage import DEFAULT_PROCESS_TYPE, attachment_spec
 from pydokku.scheduler import plan
 from pydokku.scheduler.runtime import Runtime, load, record_release
+from pydokku.text import shell_quote
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -447,7 +448,9 @@ def remove_all(context: Context, app_name: str) -> None:
             engine.remove_image(image_id)
 
 
-def run(context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool) -> int:
+def run(
+    context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool, ttl: int = 0
+) -> int:
     """A one-off container of the current release with the run-phase options and mounts."""
     engine = context.engine
     runtime = _runtime(context, app_name)
@@ -476,6 +479,39 @@ def run(context: Context, app_name: str, command: list[str], env: dict[str, str]
     args += spec.cli_args()
     if detached:
         engine.run_detached(args)
+        if ttl:
+            engine.expire(name, ttl)
         context.console.line(name)
         return 0
-    return engine.run_attached(args, name, runtime.stop_timeout)
+    return engine.run_attached(args, name, runtime.stop_timeout, ttl)
+
+
+def _run_container(context: Context, app_name: str, run: str) -> Container:
+    for container in context.engine.containers({plan.LABEL_APP: app_name, plan.LABEL_CONTAINER_TYPE: "run"}):
+        if run in (container.name, container.id) or (len(run) >= 12 and container.id.startswith(run)):
+            return container
+    raise DokkuError(f"No run container {run} for app {app_name} (dokku run:list {app_name})")
+
+
+def runs(context: Context, app_name: str) -> list[dict[str, str]]:
+    found = []
+    for container in context.engine.containers({plan.LABEL_APP: app_name, plan.LABEL_CONTAINER_TYPE: "run"}):
+        detail = context.engine.inspect(container.id) or {}
+        config = detail.get("Config") or {}
+        command = " ".join(shell_quote(word) for word in (config.get("Cmd") or []))
+        found.append({"name": container.name, "state": container.state, "command": command,
+                      "created_at": str(detail.get("Created", ""))})  # fmt: skip
+    return sorted(found, key=lambda run: run["created_at"])
+
+
+def run_logs(context: Context, app_name: str, run: str, tail: int, follow: bool) -> subprocess.Popen[bytes]:
+    container = _run_container(context, app_name, run)
+    args = ["logs", "--timestamps", "--tail", str(tail), *(["--follow"] if follow else []), container.id]
+    return context.engine.log_stream(args)
+
+
+def stop_run(context: Context, app_name: str, run: str) -> None:
+    container = _run_container(context, app_name, run)
+    with app_lock(context, app_name):
+        context.engine.stop(container.id, _runtime(context, app_name).stop_timeout)
+        context.engine.remove(container.id)

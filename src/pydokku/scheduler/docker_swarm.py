@@ -388,6 +388,21 @@ def log_streams(
     return found
 
 
+def runs(context: Context, app_name: str) -> list[dict[str, str]]:
+    raise DokkuError(_RUNS_NOT_BUILT)
+
+
+def run_logs(context: Context, app_name: str, run: str, tail: int, follow: bool) -> subprocess.Popen[bytes]:
+    raise DokkuError(_RUNS_NOT_BUILT)
+
+
+def stop_run(context: Context, app_name: str, run: str) -> None:
+    raise DokkuError(_RUNS_NOT_BUILT)
+
+
+_RUNS_NOT_BUILT = "run:list, run:logs and run:stop are not supported for docker-swarm apps yet"
+
+
 def inspect(context: Context, app_name: str) -> list[dict[str, Any]]:
     """The app's services, as `docker service inspect` shows them (the listing carries it all)."""
     return _services(engine(context, app_name), app_name)
@@ -418,10 +433,14 @@ def running_with_mount(context: Context, app_names: list[str], source: str) -> l
 # -- one-off runs and jobs ---------------------------------------------------------------------------
 
 
-def run(context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool) -> int:
+def run(
+    context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool, ttl: int = 0
+) -> int:
     """A replicated job of the current release with the run-phase options and mounts, on the node the
     app's data is on; its output is streamed, its exit status returned, and it is removed (detached:
     left to finish; the next run of the app removes finished ones)."""
+    if ttl:
+        raise DokkuError("--ttl-seconds is not supported for docker-swarm apps yet")
     state = _App(context, app_name)
     release = state.release(
         f"App {app_name} has not been deployed\n !     Successfully deploy your app to fix dokku run calls"

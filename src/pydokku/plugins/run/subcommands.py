@@ -52,9 +52,19 @@ def _run(context: Context, args: ParsedArgs, *, detached: bool) -> int:
     app_name = args.positional(0)
     env = _env(args)
     command = _command(context, app_name, args.positionals[1:])
+    ttl = _ttl(args.value("ttl-seconds"))
     tty = not args.has("no-tty") and sys.stdin.isatty() and sys.stdout.isatty()
     context.console.out.flush()
-    return scheduler.run(context, app_name, command, env, detached=detached, tty=tty)
+    return scheduler.run(context, app_name, command, env, detached=detached, tty=tty, ttl=ttl)
+
+
+def _ttl(value: str | None) -> int:
+    """`--ttl-seconds N`: the run is stopped after N seconds, even when the client is gone."""
+    if value is None:
+        return 0
+    if not value.isascii() or not value.isdigit() or int(value) == 0:
+        raise DokkuError(f"--ttl-seconds takes a positive number of seconds, not {value!r}")
+    return int(value)
 
 
 def run_attached(context: Context, args: ParsedArgs) -> int:
@@ -63,3 +73,49 @@ def run_attached(context: Context, args: ParsedArgs) -> int:
 
 def run_detached(context: Context, args: ParsedArgs) -> int:
     return _run(context, args, detached=True)
+
+
+def _app(context: Context, args: ParsedArgs) -> str:
+    with context.store.read() as tx:
+        return apps.require(tx, args.positional(0)).name
+
+
+def list_runs(context: Context, args: ParsedArgs) -> None:
+    from pydokku import scheduler
+    from pydokku.console import columnize, list_format
+
+    fmt = list_format(args.value("format"))
+    app_name = _app(context, args)
+    found = scheduler.runs(context, app_name)
+    if fmt == "json":
+        import json
+
+        context.console.line(json.dumps(found))
+        return
+    context.console.section(f"{app_name} run containers")
+    rows = [("NAME", "STATE", "COMMAND", "CREATED"),
+            *((run["name"], run["state"], run["command"], run["created_at"]) for run in found)]  # fmt: skip
+    context.console.lines(columnize(rows))
+
+
+def run_logs(context: Context, args: ParsedArgs) -> None:
+    from pydokku import scheduler
+    from pydokku.plugins.logs import line_count, show
+
+    app_name, run = _app(context, args), args.positional(1)
+    if not run:
+        raise DokkuError(f"Please specify the run container (dokku run:list {app_name})")
+    count, follow = line_count(args.value("num")), args.has("tail")
+    stream = scheduler.run_logs(context, app_name, run, count, follow)
+    show(context, app_name, [(run.removeprefix(f"{app_name}."), stream)], follow=follow,
+         quiet=args.has("quiet") or context.flags.quiet)  # fmt: skip
+
+
+def stop_run(context: Context, args: ParsedArgs) -> None:
+    from pydokku import scheduler
+
+    app_name, run = _app(context, args), args.positional(1)
+    if not run:
+        raise DokkuError(f"Please specify the run container (dokku run:list {app_name})")
+    context.console.header(f"Stopping {run}")
+    scheduler.stop_run(context, app_name, run)
