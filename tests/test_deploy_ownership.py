@@ -175,11 +175,12 @@ def test_settings_report_and_errors(dokku, app):
         "       Scheduler docker local chown mounts:  false\n"
         "       Scheduler docker local disable chown: false\n"
         "       Scheduler docker local init process:  true\n"
+        "       Scheduler docker local ttl seconds:\n"
     )
     bad = dokku("scheduler-docker-local:set", app, "bogus", "true")
     assert (
         bad.err
-        == " !     Invalid property specified, valid properties include: chown-mounts, disable-chown, init-process\n"
+        == " !     Invalid property specified, valid properties include: chown-mounts, disable-chown, init-process, ttl-seconds\n"
     )
     assert dokku("scheduler-docker-local:set", app, "init-process", "maybe").err == (
         " !     Invalid value for init-process: maybe (expected true or false)\n"

@@ -77,3 +77,11 @@ def test_bad_ttl_is_refused(dokku, app):
             1,
             f" !     --ttl-seconds takes a positive number of seconds, not {value!r}\n",
         )
+
+
+def test_a_ttl_default_for_every_run_of_the_app(dokku, dokku_process, deployed):
+    refused = dokku("scheduler-docker-local:set", deployed, "ttl-seconds", "soon")
+    assert refused.err == " !     Invalid value for ttl-seconds: soon (expected a positive number of seconds)\n"
+    assert dokku("scheduler-docker-local:set", deployed, "ttl-seconds", "2").code == 0
+    assert dokku_process("run:detached", deployed, "sleep", "120").code == 0
+    wait_until(lambda: run_containers(deployed) == [])

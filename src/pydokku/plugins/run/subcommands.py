@@ -52,10 +52,21 @@ def _run(context: Context, args: ParsedArgs, *, detached: bool) -> int:
     app_name = args.positional(0)
     env = _env(args)
     command = _command(context, app_name, args.positionals[1:])
-    ttl = _ttl(args.value("ttl-seconds"))
+    ttl = _ttl(args.value("ttl-seconds")) or _default_ttl(context, app_name)
     tty = not args.has("no-tty") and sys.stdin.isatty() and sys.stdout.isatty()
     context.console.out.flush()
     return scheduler.run(context, app_name, command, env, detached=detached, tty=tty, ttl=ttl)
+
+
+def _default_ttl(context: Context, app_name: str) -> int:
+    """scheduler-docker-local:set <app> ttl-seconds <n>: every run of the app is stopped after n seconds."""
+    from pydokku.plugins import scheduler
+    from pydokku.plugins.scheduler_docker_local import settings
+
+    with context.store.read() as tx:
+        app = apps.require(tx, app_name)
+        value = settings(tx, app)["ttl-seconds"] if scheduler.selected(tx, app) == "docker-local" else ""
+    return int(value) if value else 0
 
 
 def _ttl(value: str | None) -> int:

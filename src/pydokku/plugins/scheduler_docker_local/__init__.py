@@ -13,7 +13,8 @@ PLUGIN = "scheduler-docker-local"
 # key -> default. disable-chown: never change mount ownership at deploy (Dokku's property).
 # init-process: run containers with `--init` so signals reach the app (Dokku's default).
 # chown-mounts: also change mount ownership for images that are not buildpack-style.
-DEFAULTS = {"disable-chown": "false", "init-process": "true", "chown-mounts": "false"}
+# ttl-seconds: one-off runs are stopped after this long unless `--ttl-seconds` says otherwise ("": never).
+DEFAULTS = {"disable-chown": "false", "init-process": "true", "chown-mounts": "false", "ttl-seconds": ""}
 BOOLEAN = ("true", "false")
 
 

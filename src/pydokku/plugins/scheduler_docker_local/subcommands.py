@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
 
 def _check(key: str, value: str) -> None:
+    if key == "ttl-seconds":
+        if not value.isascii() or not value.isdigit() or int(value) == 0:
+            raise DokkuError(f"Invalid value for {key}: {value} (expected a positive number of seconds)")
+        return
     if value not in BOOLEAN:
         raise DokkuError(f"Invalid value for {key}: {value} (expected true or false)")
 
