@@ -253,3 +253,13 @@ def test_a_locked_app_is_not_deployed_or_restarted(dokku, deployed, images, env)
     assert dokku("config:set", "--no-restart", deployed, "A=1").code == 0  # no restart: allowed
     assert dokku("apps:unlock", deployed).code == 0
     assert dokku("ps:restart", deployed).code == 0
+
+
+def test_list_as_json_is_dokkus_compact_array(dokku, env):
+    assert dokku("apps:list", "--format", "json").out == "[]\n"
+    for name in ("python-app", "node-js-app"):
+        assert dokku("apps:create", name).code == 0
+    listed = dokku("apps:list", "--format", "json")
+    assert (listed.code, listed.out, listed.err) == (0, '["node-js-app","python-app"]\n', "")
+    refused = dokku("apps:list", "--format", "yaml")
+    assert (refused.code, refused.err) == (1, " !     Invalid --format value specified\n")

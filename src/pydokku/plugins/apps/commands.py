@@ -58,10 +58,10 @@ COMMANDS = (
     ),
     Command(
         "apps:list",
-        "apps:list",
+        "apps:list [--format text|json]",
         "List your apps",
         _H + "list_apps",
-        ArgSpec(max_positionals=0),
+        ArgSpec((Flag("format", takes_value=True),), max_positionals=0),
         takes_app=False,
         audit=None,
     ),

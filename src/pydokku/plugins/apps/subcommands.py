@@ -104,8 +104,16 @@ def exists(context: Context, args: ParsedArgs) -> None:
 
 
 def list_apps(context: Context, args: ParsedArgs) -> None:
+    from pydokku.console import list_format
+
+    fmt = list_format(args.value("format"))
     with context.store.read() as tx:
         names = [app.name for app in app_store.list_all(tx)]
+    if fmt == "json":  # Dokku's: a compact array of names, `[]` when there are none
+        import json
+
+        context.console.line(json.dumps(names, separators=(",", ":")))
+        return
     context.console.section("My Apps")
     if not names:
         context.console.warn(apps.NO_APPS)
