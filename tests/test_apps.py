@@ -208,6 +208,8 @@ def test_report(dokku, app, env):
     assert result.out == (
         "=====> node-js-app app information\n"
         f"       App created at:                {created}\n"
+        "       App deploy source:\n"
+        "       App deploy source metadata:\n"
         f"       App dir:                       {env.dokku_root / app}\n"
         "       App locked:                    false\n"
     )
@@ -253,6 +255,9 @@ def test_a_locked_app_is_not_deployed_or_restarted(dokku, deployed, images, env)
     assert dokku("config:set", "--no-restart", deployed, "A=1").code == 0  # no restart: allowed
     assert dokku("apps:unlock", deployed).code == 0
     assert dokku("ps:restart", deployed).code == 0
+    report = dokku("apps:report", deployed, "--format", "json").out
+    assert '"app-deploy-source":"docker-image"' in report.replace(" ", "")
+    assert dokku("apps:report", deployed, "--app-deploy-source-metadata").out == f"{images.v1}\n"
 
 
 def test_list_as_json_is_dokkus_compact_array(dokku, env):

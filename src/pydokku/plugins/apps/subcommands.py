@@ -198,14 +198,17 @@ def clone(context: Context, args: ParsedArgs) -> None:
 
 
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
-    return {
-        app.name: {
+    collected = {}
+    for app in targets:
+        release = scheduler.current_release(tx, app)  # releases come from images (git:from-image)
+        collected[app.name] = {
             "app-created-at": str(app.created_at),
+            "app-deploy-source": "docker-image" if release is not None else "",
+            "app-deploy-source-metadata": release.source_image if release is not None else "",
             "app-dir": str(context.paths.app_dir(app.name)),
             "app-locked": "true" if apps.is_locked(tx, app) else "false",
         }
-        for app in targets
-    }
+    return collected
 
 
 def lock(context: Context, args: ParsedArgs) -> None:
