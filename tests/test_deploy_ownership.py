@@ -199,3 +199,14 @@ def test_volume_chown_wins_over_the_app_user_and_owns_once(dokku, app_name, imag
     ownership_lines = [line for line in result.lines if "Setting ownership" in line]
     assert ownership_lines == [f"       Setting ownership of {env.storage_root}/media to 1000:1000"]
     assert owner(env.storage_root / "media" / "f") == (1000, 1000)
+
+
+def test_global_settings_apply_unless_the_app_has_its_own(dokku, app):
+    assert dokku("scheduler-docker-local:set", "--global", "init-process", "false").out == (
+        "-----> Setting init-process to false\n"
+    )
+    assert dokku("scheduler-docker-local:report", app, "--scheduler-docker-local-init-process").out == "false\n"
+    assert dokku("scheduler-docker-local:set", app, "init-process", "true").code == 0
+    assert dokku("scheduler-docker-local:report", app, "--scheduler-docker-local-init-process").out == "true\n"
+    refused = dokku("scheduler-docker-local:set", "--global", "ttl-seconds", "0")
+    assert refused.err == " !     Invalid value for ttl-seconds: 0 (expected a positive number of seconds)\n"

@@ -19,4 +19,5 @@ BOOLEAN = ("true", "false")
 
 
 def settings(tx: Tx, app: AppRow) -> dict[str, str]:
-    return {**DEFAULTS, **properties.get_all(tx, app.id, PLUGIN)}
+    """The app's own values, else the global ones (`--global`), else the defaults."""
+    return {**DEFAULTS, **properties.get_global(tx, PLUGIN), **properties.get_all(tx, app.id, PLUGIN)}

@@ -14,10 +14,10 @@ COMMANDS = (
     ),
     Command(
         "scheduler-docker-local:set",
-        "scheduler-docker-local:set <app> <key> (<value>)",
+        "scheduler-docker-local:set <app>|--global <key> (<value>)",
         "Set or clear a scheduler-docker-local property for an app",
         _H + "set_property",
-        ArgSpec(max_positionals=3),
+        ArgSpec((Flag("global"),), max_positionals=3),
         audit="app",
     ),
 )
