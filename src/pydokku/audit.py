@@ -57,12 +57,10 @@ def redact(command: str, args: list[str], parsed: ParsedArgs) -> list[str]:
             continue
         arg = ENV_OPTION.sub(_env_hidden, arg)
         shown.append(URL_PASSWORD.sub(rf"\g<head>{REDACTED}", arg))
-    positionals = parsed.positionals
-    if command == "registry:login" and len(positionals) >= 3 and not parsed.has("password-stdin"):
-        password = positionals[-1]  # the last positional given on the command line
-        index = len(shown) - 1 - shown[::-1].index(password) if password in shown else -1
-        if index >= 0:
-            shown[index] = REDACTED
+    positionals = parsed.positionals  # one shown word per argument: the password's place is its own
+    given = command == "registry:login" and len(positionals) >= 3 and not parsed.has("password-stdin")
+    if given and positionals[-1] in args:
+        shown[len(args) - 1 - args[::-1].index(positionals[-1])] = REDACTED
     return shown
 
 

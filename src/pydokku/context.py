@@ -80,11 +80,12 @@ class Context:
 
         audit = self.audit
         try:
-            ended = audit is not None and (audit.event_id or (audit.acts and exit_code == 0))
-            if ended and self.store.finish_event(exit_code):  # it wrote, or acted and succeeded
+            if audit is None or not (audit.event_id or (audit.acts and exit_code == 0)):
+                return  # it changed nothing: no event
+            if self.store.finish_event(exit_code):
                 from pydokku.syslog import send
 
-                send(audit.line(exit_code))  # type: ignore[union-attr]
+                send(audit.line(exit_code))
         except (DokkuError, OSError, sqlite3.Error):
             pass
         finally:

@@ -183,6 +183,7 @@ def _give_owners(context: Context, mounts: list[Mount]) -> None:
     walked only when its root has another owner, links never followed). A shared volume's owner is its
     file service's."""
     done: set[tuple[str, str]] = set()
+    helper: tuple[Swarm, str] | None = None  # the manager and the job image, read once when needed
     for mount in mounts:
         owner = storage.chown_owner(mount.owner, None) if mount.owner else None
         if owner is None or (mount.node, mount.source) in done:
@@ -194,7 +195,8 @@ def _give_owners(context: Context, mounts: list[Mount]) -> None:
                 " a node (storage:create --scheduler docker-swarm --node) are re-owned"
             )
             continue
-        swarm, image = _storage_manager(context)
+        helper = helper or _storage_manager(context)
+        swarm, image = helper
         parent_mount, base = _parent_mount(mount.source)
         code, output = run_job(swarm, f"storage-own-{os.urandom(4).hex()}", image, mount.node, [parent_mount],
                                ["sh", "-c", _OWN, "sh", base, f"{owner[0]}:{owner[1]}"])  # fmt: skip

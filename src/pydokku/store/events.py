@@ -43,7 +43,8 @@ def set_exit_code(tx: Tx, event_id: int, exit_code: int) -> None:
 
 def listing(tx: Tx, *, app: str = "", entry: str = "", since: float = 0.0, limit: int = 0) -> list[Event]:
     """The newest `limit` events (all when 0) matching, oldest first."""
-    where, params = ["at >= ?"], [repr(since)]  # SQLite compares it as a number (the column is REAL)
+    where: list[str] = ["at >= ?"]
+    params: list[float | str] = [since]
     if app:
         where.append("EXISTS (SELECT 1 FROM json_each(events.apps) WHERE value = ?)")
         params.append(app)

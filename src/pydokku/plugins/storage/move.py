@@ -112,24 +112,20 @@ def _copy(context: Context, plan: _Plan, target: str, *, replace: bool) -> list[
     from pydokku import scheduler
 
     stopped: list[str] = []
-    asked: list[bool] = []
 
     def stop_apps() -> None:
-        if asked:
-            return
-        asked.append(True)
         for app in plan.apps:
             context.console.detail(f"Stopping {app.name}")
             if scheduler.stop(context, app.name):
                 stopped.append(app.name)
 
     try:
-        for entry in plan.entries:
+        for index, entry in enumerate(plan.entries):
             context.console.header(f"Moving storage entry {entry.name} from node {entry.node} to node {target}")
             started = time.monotonic()
             moved = scheduler.move_node_directory(
                 context, entry.host_path, entry.node, target, replace=replace,
-                ready=stop_apps if plan.apps and not asked else None,
+                ready=stop_apps if plan.apps and index == 0 else None,  # stopped once, before the first read
             )  # fmt: skip
             context.console.detail(
                 f"Copied {moved.entries} entries, {moved.bytes} bytes to node {target} in"
