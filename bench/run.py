@@ -405,6 +405,28 @@ def ownership(files: int, runs: int) -> list[str]:
     return lines
 
 
+def usage(files: int, runs: int) -> list[str]:
+    """storage:usage of one entry holding `files` files: measured (--refresh: a walk every time) against
+    `du -s` on the same tree, alternated; then answered from the cache (nothing changed in between)."""
+    with tempfile.TemporaryDirectory(prefix="pydokku-bench-usage.") as folder:
+        root = Path(folder)
+        tree = root / "tree"
+        tree.mkdir()
+        make_tree(tree, files)
+        env, dokku = sandbox(root)
+        dokku("storage:create", "bench-tree", str(tree))
+        cold = interleaved_medians(
+            {"ours": [DOKKU, "storage:usage", "bench-tree", "--refresh"], "du": ["du", "-s", str(tree)]}, env, runs
+        )
+        warm = interleaved_medians({"ours": [DOKKU, "storage:usage", "bench-tree"]}, env, runs)
+    return [
+        row(f"dokku storage:usage, {files} files, measured (--refresh)", cold["ours"], "du -s", cold["du"], "<= 1.1x"),
+        row(
+            f"dokku storage:usage, {files} files, from the cache", warm["ours"], "the 50 ms target", 0.050, "<= 1.0x"
+        ),
+    ]
+
+
 def mixed_tree(tree: Path, mib: int) -> None:
     """`mib` MiB as storage holds it: a tenth in small files (1-8 KiB, 100 per folder), the rest in 1 MiB
     random files."""
@@ -577,10 +599,13 @@ def main() -> None:
     )
     parser.add_argument("--restarts", type=int, default=10, help="runs of ps:restart and of the raw sequence")
     parser.add_argument("--files", type=int, default=200_000, help="files in the ownership tree")
+    parser.add_argument("--usage-files", type=int, default=1_000_000, help="files in the storage:usage tree")
     parser.add_argument("--stream-mib", type=int, default=1024, help="MiB in the export/import tree")
     parser.add_argument("--backup-mib", type=int, default=1024, help="MiB in the backup/restore tree")
     parser.add_argument(
-        "--only", choices=("cli", "audit", "restart", "ownership", "streams", "backups", "swarm"), help="run one group"
+        "--only",
+        choices=("cli", "audit", "restart", "ownership", "streams", "backups", "swarm", "usage"),
+        help="run one group",
     )
     options = parser.parse_args()
 
@@ -593,6 +618,8 @@ def main() -> None:
         lines += restart(options.restarts)
     if options.only in (None, "ownership"):
         lines += ownership(options.files, 3)
+    if options.only in (None, "usage"):
+        lines += usage(options.usage_files, 7)
     if options.only in (None, "streams"):
         lines += streams(5, options.stream_mib)
     if options.only in (None, "backups"):

@@ -38,6 +38,7 @@ Additional commands:
     storage:report [<app>] [<flag>] [--global]                                                   Displays a storage report for one or more apps
     storage:set <name> <property> [<value>]                                                      Sets or clears a property of a storage entry
     storage:unmount <app> <host-dir:container-dir>|<name> [--container-dir <path>]               Remove an existing bind mount, or unmount a storage entry
+    storage:usage [<name>...|--app <app>|--all] [--refresh] [--format text|json]                 Displays how much storage entries hold and the room left, largest first
     storage:wait <name>                                                                          Waits for a storage entry to be ready
 """
 

@@ -23,9 +23,9 @@ def owner(path: Path) -> tuple[int, int]:
 @pytest.fixture(params=["c", "find-chown", "python"])
 def set_owner(request, monkeypatch):  # type: ignore[no-untyped-def]
     if request.param == "c":
-        pytest.importorskip("pydokku._ownwalk")
+        pytest.importorskip("pydokku._treewalk")
         return ownership.set_tree_owner
-    monkeypatch.setitem(sys.modules, "pydokku._ownwalk", None)  # as if it was not built
+    monkeypatch.setitem(sys.modules, "pydokku._treewalk", None)  # as if it was not built
     if request.param == "find-chown":
         return ownership.set_tree_owner
     return lambda root, uid, gid: ownership.chown_tree(root, uid, gid)
@@ -97,7 +97,7 @@ def test_a_symlinked_root_is_refused(set_owner, tree):
 
 def test_without_find_and_chown_on_path(tree, monkeypatch):
     """Neither the C walker nor find/chown: the Python walker does the work."""
-    monkeypatch.setitem(sys.modules, "pydokku._ownwalk", None)
+    monkeypatch.setitem(sys.modules, "pydokku._treewalk", None)
     monkeypatch.setenv("PATH", "/nonexistent")
     ownership.set_tree_owner(str(tree), 4000, 4001)
     assert owner(tree / "a" / "b" / "file") == (4000, 4001)

@@ -22,12 +22,9 @@ def test_create_default_path(dokku, env):
     assert (result.code, result.err) == (0, "")
     assert result.out == f"       Created {path}\n-----> Storage entry uploads created\n"
     assert path.is_dir()
-    assert json.loads(dokku("storage:info", "uploads", "--format", "json").out) == {
-        "name": "uploads",
-        "scheduler": "docker-local",
-        "host_path": str(path),
-        "schema_version": 1,
-    }
+    shown = json.loads(dokku("storage:info", "uploads", "--format", "json").out)
+    assert shown.pop("usage")["state"] == "measured"  # the usage object: tests/test_storage_usage.py
+    assert shown == {"name": "uploads", "scheduler": "docker-local", "host_path": str(path), "schema_version": 1}
 
 
 def test_create_with_chown_mode_and_metadata(dokku, env, engine):
@@ -44,22 +41,23 @@ def test_create_with_chown_mode_and_metadata(dokku, env, engine):
     )
     assert (os.stat(path).st_uid, oct(os.stat(path).st_mode & 0o777)) == (1000, "0o750")
     info = dokku("storage:info", "media", "--format", "json").out
+    usage = json.loads(info)["usage"]
     assert info == json.dumps(
         {
             "name": "media", "scheduler": "docker-local", "host_path": str(path), "chown": "heroku", "mode": "0750",
             "reclaim_policy": "Delete", "annotations": {"backup.velero.io/include": "true"},
-            "labels": {"tier": "gold"}, "schema_version": 1,
+            "labels": {"tier": "gold"}, "schema_version": 1, "usage": usage,
         },
         indent=2,
     ) + "\n"  # fmt: skip
-    assert dokku("storage:info", "media").out == (
-        "-----> Storage entry media\n"
-        "       Scheduler:        docker-local\n"
-        f"       Host path:        {path}\n"
-        "       Chown:            heroku\n"
-        "       Mode:             0750\n"
-        "       Reclaim policy:   Delete\n"
-    )
+    assert dokku("storage:info", "media").lines[:6] == [
+        "-----> Storage entry media",
+        "       Scheduler:        docker-local",
+        f"       Host path:        {path}",
+        "       Chown:            heroku",
+        "       Mode:             0750",
+        "       Reclaim policy:   Delete",
+    ]  # then the usage rows: tests/test_storage_usage.py
 
 
 def test_create_custom_path_and_volume(dokku, env):

@@ -1,7 +1,7 @@
 """Recursive ownership changes that never follow symbolic links, never leave the file system and never
 re-own a file that has other hard links.
 
-`set_tree_owner` is the entry point. It uses the C walker `pydokku._ownwalk` (built with the package:
+`set_tree_owner` is the entry point. It uses the C walker `pydokku._treewalk` (built with the package:
 one pass with directory descriptors, no GIL held) when it is there. Without it, when no other file
 system is mounted below the root, one
 `find -xdev` pass (stat only) says whether anything needs changing and whether any mis-owned
@@ -20,7 +20,6 @@ and entries that already have the wanted owner are left alone.
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 import subprocess
@@ -35,7 +34,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 PROGRESS_EVERY = 0.5  # seconds between progress updates on a terminal
-WORKERS = min(os.cpu_count() or 1, 4)  # subdirectories walked at once (C walker threads, chown processes)
+WORKERS = min(os.cpu_count() or 1, 4)  # chown processes at once
 
 
 class ChownResult:
@@ -128,10 +127,10 @@ def set_tree_owner(root: str, uid: int, gid: int, *, progress_label: str | None 
     progress = Progress(progress_label or f"Setting ownership of {root}")
     try:
         try:
-            from pydokku import _ownwalk
+            from pydokku import _treewalk
         except ImportError:
             return _without_c_walker(root, uid, gid, progress)
-        return _in_c(_ownwalk.chown_tree, root, uid, gid, progress)
+        return _in_c(_treewalk.chown_tree, root, uid, gid, progress)
     finally:
         progress.finish()
 
@@ -139,11 +138,12 @@ def set_tree_owner(root: str, uid: int, gid: int, *, progress_label: str | None 
 def _in_c(walk: Callable[..., tuple[int, int, int, int]], root: str, uid: int, gid: int,
           progress: Progress) -> ChownResult:  # fmt: skip
     """The C walker: the root and its direct entries first, then its subdirectories in parallel
-    threads (the walker holds no GIL while it walks); a terminal shows progress meanwhile."""
+    threads; a terminal shows progress meanwhile."""
     import threading
 
+    from pydokku.treewalk import in_parallel, subdirectories
+
     result = ChownResult()
-    failures: list[OSError] = []
     lock = threading.Lock()
 
     def add(counts: tuple[int, int, int, int]) -> None:
@@ -155,49 +155,12 @@ def _in_c(walk: Callable[..., tuple[int, int, int, int]], root: str, uid: int, g
 
     try:
         add(walk(root, uid, gid, False))
-    except OSError as root_error:
-        failures.append(root_error)
-    device = os.lstat(root).st_dev
-    pending = [entry.path for entry in _entries(root) if _same_device_directory(entry, device)]
-    result.examined -= len(pending)  # each is examined again as the root of its own walk
-
-    def worker() -> None:
-        while not failures:
-            with lock:
-                if not pending:
-                    return
-                subtree = pending.pop()
-            try:
-                add(walk(subtree, uid, gid))
-            except (FileNotFoundError, NotADirectoryError):
-                continue  # removed, or swapped for a file, since it was listed
-            except OSError as walk_error:
-                if walk_error.errno != errno.ELOOP:  # swapped for a symbolic link: not entered
-                    failures.append(walk_error)
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(WORKERS, len(pending)))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        while thread.is_alive():
-            thread.join(PROGRESS_EVERY)
-            progress.update()
-    if failures:
-        failure = failures[0]
+        subtrees = [entry.path for entry in subdirectories(root)]
+        result.examined -= len(subtrees)  # each is examined again as the root of its own walk
+        in_parallel(subtrees, lambda subtree: add(walk(subtree, uid, gid)), progress.update)
+    except OSError as failure:
         raise DokkuError(f"Unable to set directory ownership: {failure.filename}: {failure.strerror}") from failure
     return result
-
-
-def _entries(root: str) -> list[os.DirEntry[str]]:
-    with os.scandir(root) as listing:
-        return list(listing)
-
-
-def _same_device_directory(entry: os.DirEntry[str], device: int) -> bool:
-    try:
-        return entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_dev == device
-    except OSError:
-        return False
 
 
 def _without_c_walker(root: str, uid: int, gid: int, progress: Progress) -> ChownResult:

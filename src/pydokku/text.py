@@ -33,3 +33,13 @@ def human_bytes(count: int) -> str:
             return f"{count} B" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+def age_text(since: int, now: int) -> str:
+    """How long ago `since` was, in epoch seconds: `3d 4h`, `2h 5m`, `7m`, `12s`."""
+    elapsed = max(0, now - since)
+    days, rest = divmod(elapsed, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{days}d" * bool(days), f"{hours}h" * bool(hours), f"{minutes}m" * bool(minutes and not days)]
+    return " ".join(part for part in parts if part) or f"{seconds}s"

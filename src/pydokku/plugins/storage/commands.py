@@ -308,6 +308,15 @@ COMMANDS = (
         audit="app-entry",
     ),
     Command(
+        "storage:usage",
+        "storage:usage [<name>...|--app <app>|--all] [--refresh] [--format text|json]",
+        "Displays how much storage entries hold and the room left, largest first",
+        "pydokku.plugins.storage.usage:usage",
+        ArgSpec((_FORMAT, Flag("all"), Flag("refresh"))),
+        takes_app=False,
+        audit=None,
+    ),
+    Command(
         "storage:wait",
         "storage:wait <name>",
         "Waits for a storage entry to be ready",

@@ -218,10 +218,17 @@ def destroy(context: Context, args: ParsedArgs) -> None:
 
 
 def info(context: Context, args: ParsedArgs) -> None:
+    from pydokku.plugins.storage import usage
+
+    fmt = list_format(args.value("format"))
     with context.store.read() as tx:
         entry = require_entry(tx, args.positional(0))
         shown = entry_json(tx, entry)
-    if list_format(args.value("format")) == "json":
+        chosen = usage.last_snapshots(tx, [entry])
+    (used,) = usage.usages(context, chosen)
+    now = int(time.time())
+    if fmt == "json":
+        shown["usage"] = used.as_json(now)
         context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
         return
     context.console.header(f"Storage entry {entry.name}")
@@ -229,7 +236,8 @@ def info(context: Context, args: ParsedArgs) -> None:
     rows = (("Scheduler", entry.scheduler), ("Host path", entry.host_path), ("Node", entry.node),
             ("Volume driver", entry.volume_driver), ("Volume options", options), ("Chown", entry.chown),
             ("Mode", entry.mode), ("Reclaim policy", entry.reclaim_policy))  # fmt: skip
-    context.console.lines(f"       {(label + ':').ljust(18)}{value}" for label, value in rows if value)
+    shown_rows = [row for row in rows if row[1]] + usage.rows(used, now)
+    context.console.lines(f"       {(label + ':').ljust(18)}{value}" for label, value in shown_rows)
 
 
 def _inventory(context: Context, fmt: str, shown: list[dict[str, object]], title: str, rows: list[str]) -> None:
@@ -244,10 +252,17 @@ def _inventory(context: Context, fmt: str, shown: list[dict[str, object]], title
 
 
 def list_entries(context: Context, args: ParsedArgs) -> None:
+    """Text rows stay Dokku's three tab-separated fields (scripts split them); JSON adds each usage."""
+    from pydokku.plugins.storage import usage
+
     fmt = list_format(args.value("format"))
     with context.store.read() as tx:
         all_entries = [e for e in storage_store.entries(tx) if e.scheduler == (args.value("scheduler") or e.scheduler)]
         shown = [entry_json(tx, e) for e in all_entries]
+        chosen = usage.last_snapshots(tx, all_entries) if fmt == "json" else []
+    now = int(time.time())
+    for shown_entry, used in zip(shown, usage.usages(context, chosen), strict=False):
+        shown_entry["usage"] = used.as_json(now)
     rows = [f"{e.name}\t{e.scheduler}\t{e.host_path}" for e in all_entries]
     _inventory(context, fmt, shown, "Storage entries:", rows)
 

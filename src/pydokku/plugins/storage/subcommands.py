@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
     from pydokku.store import Tx
-    from pydokku.store.storage import Attachment
+    from pydokku.store.storage import Attachment, Entry
 
 DIRECTORY_CHARACTERS = ASCII_ALNUM | frozenset("_-")  # Dokku's ^[A-Za-z0-9_-]+$
 
@@ -287,9 +287,16 @@ def _attachment_values(index: int, attachment: Attachment) -> dict[str, str]:
     return dict(zip(_keys(index), fields, strict=True))
 
 
-def _collect(tx: Tx, targets: list[apps.AppRow], every_key: bool) -> dict[str, dict[str, str]]:
+USAGE_FIELDS = ("usage-state", "used-bytes", "files", "free-bytes", "last-snapshot-at")
+
+
+def _collect(tx: Tx, targets: list[apps.AppRow], every_key: bool,
+             measured: list[tuple[str, int, Entry, int]]) -> dict[str, dict[str, str]]:  # fmt: skip
     """The seed's three values per app, and the attachment values when they are shown: always in JSON
-    and for info flags, in text only for an app with a named attachment (the seed's layout otherwise)."""
+    and for info flags, in text only for an app with a named attachment (the seed's layout otherwise).
+    With every key, the attachments to measure (app, index, entry, last snapshot) go to `measured`."""
+    from pydokku.store import backups as backup_store
+
     mounts = app_mounts(tx, targets)
     values = {}
     for app in targets:
@@ -298,8 +305,30 @@ def _collect(tx: Tx, targets: list[apps.AppRow], every_key: bool) -> dict[str, d
         if every_key or any(is_named(attachment) for attachment in mounted.attachments):
             for index, attachment in enumerate(mounted.attachments, start=1):
                 app_values.update(_attachment_values(index, attachment))
+                if every_key:
+                    snapshot_at = backup_store.status(tx, attachment.entry.id).finished_at
+                    measured.append((app.name, index, attachment.entry, snapshot_at))
         values[app.name] = app_values
     return values
+
+
+def _usage_values(context: Context, values: dict[str, dict[str, str]],
+                  measured: list[tuple[str, int, Entry, int]]) -> None:  # fmt: skip
+    """Each measured attachment's usage (JSON and info flags only: walking trees is not for every report)."""
+    from pydokku.plugins.storage import usage
+
+    if not measured:
+        return
+    found = usage.usages(context, [(entry, snapshot_at) for _, _, entry, snapshot_at in measured])
+    for (app_name, index, _, _), used in zip(measured, found, strict=True):
+        figures = (
+            used.state, str(used.disk_bytes) if used.state == usage.MEASURED else "",
+            str(used.files) if used.state == usage.MEASURED else "",
+            "" if used.free_bytes is None else str(used.free_bytes),
+            usage.iso(used.last_snapshot_at) if used.last_snapshot_at else "",
+        )  # fmt: skip
+        keys = (f"{_ATTACHMENT}{index}.{field}" for field in USAGE_FIELDS)
+        values[app_name].update(zip(keys, figures, strict=True))
 
 
 def _json_aliases(values: dict[str, str]) -> dict[str, str]:
@@ -313,6 +342,8 @@ def report_storage(context: Context, args: ParsedArgs) -> int:
 
         return global_report(context, args)
     every_key = bool(args.info_flags) or args.value("format") == "json"
+    measured: list[tuple[str, int, Entry, int]] = []
     return report.run(
-        context, args, "storage", lambda tx, targets, _: _collect(tx, targets, every_key), json_values=_json_aliases
-    )
+        context, args, "storage", lambda tx, targets, _: _collect(tx, targets, every_key, measured),
+        json_values=_json_aliases, engine_values=lambda context, values: _usage_values(context, values, measured),
+    )  # fmt: skip

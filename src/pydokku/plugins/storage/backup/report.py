@@ -12,6 +12,7 @@ from pydokku.plugins.storage.backup import settings as backup_settings
 from pydokku.store import backups as backup_store
 from pydokku.store import storage as storage_store
 from pydokku.store.secrets import GLOBAL, Secrets, entry_scope
+from pydokku.text import age_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def _entry_values(tx: Tx, context: Context, entry: Entry) -> dict[str, str]:
     status = backup_store.status(tx, entry.id)
     values["backup-last-snapshot"] = status.snapshot
     values["backup-last-time"] = _stamp(status.finished_at)
-    values["backup-last-age"] = _age(status.finished_at)
+    values["backup-last-age"] = age_text(status.finished_at, int(time.time())) if status.finished_at else ""
     values["backup-last-summary"] = status.summary
     values["backup-last-error"] = status.error
     values["backup-last-error-time"] = _stamp(status.error_at)
@@ -111,14 +112,3 @@ def _device(path: str) -> int | None:
 
 def _stamp(seconds: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds)) if seconds else ""
-
-
-def _age(seconds: int) -> str:
-    if not seconds:
-        return ""
-    elapsed = max(0, int(time.time()) - seconds)
-    days, rest = divmod(elapsed, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{days}d" * bool(days), f"{hours}h" * bool(hours), f"{minutes}m" * bool(minutes and not days)]
-    return " ".join(p for p in parts if p) or f"{secs}s"
