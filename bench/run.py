@@ -421,10 +421,45 @@ def usage(files: int, runs: int) -> list[str]:
         warm = interleaved_medians({"ours": [DOKKU, "storage:usage", "bench-tree"]}, env, runs)
     return [
         row(f"dokku storage:usage, {files} files, measured (--refresh)", cold["ours"], "du -s", cold["du"], "<= 1.1x"),
-        row(
-            f"dokku storage:usage, {files} files, from the cache", warm["ours"], "the 50 ms target", 0.050, "<= 1.0x"
-        ),
+        row(f"dokku storage:usage, {files} files, from the cache", warm["ours"], "the 50 ms target", 0.050, "<= 1.0x"),
     ]
+
+
+def verify_all(apps: int, runs: int) -> list[str]:
+    """storage:verify --all over `apps` apps with three mounts each (a named entry inside the storage
+    root with an owner to check, two colon mounts of their own host directories), all healthy: every
+    path stat'ed, every owner compared, the engine asked once for containers and once for volumes."""
+    from pydokku.plugins.storage import attach_legacy
+    from pydokku.plugins.storage.spec import parse
+    from pydokku.store import Store
+    from pydokku.store import apps as app_store
+    from pydokku.store import storage as storage_store
+
+    with tempfile.TemporaryDirectory(prefix="pydokku-bench-verify.") as folder:
+        root = Path(folder)
+        env, dokku = sandbox(root)
+        dokku("apps:create", "bench-first")  # the state database, made by the CLI
+        storage_root = root / "lib" / "data" / "storage"
+        store = Store.open(str(root / "lib" / "pydokku.db"))
+        with store.write() as tx:
+            for n in range(apps):
+                app = app_store.insert(tx, f"app-{n:05d}", 0)
+                path = storage_root / f"data-{n:05d}"
+                path.mkdir(parents=True)
+                os.chown(path, 1000, 1000)
+                entry = storage_store.save_entry(tx, path.name, str(path), "heroku", "", "", 0)
+                storage_store.upsert_attachment(
+                    tx, app.id, entry.id, "/data", "_default_", deploy=True, run=True, subpath="", readonly=False,
+                    volume_options="", volume_chown="",
+                )  # fmt: skip
+                for m in range(2):
+                    host = root / "hosts" / f"{n:05d}-{m}"
+                    host.mkdir(parents=True)
+                    attach_legacy(tx, app, parse(f"{host}:/app/h{m}"), deploy=True, run=True)
+        store.close()
+        medians = interleaved_medians({"verify": [DOKKU, "storage:verify", "--all"]}, env, runs)
+    return [row(f"dokku storage:verify --all, {apps} apps x 3 mounts, clean", medians["verify"], "the 2 s target",
+                2.0, "<= 1.0x")]  # fmt: skip
 
 
 def mixed_tree(tree: Path, mib: int) -> None:
@@ -604,7 +639,7 @@ def main() -> None:
     parser.add_argument("--backup-mib", type=int, default=1024, help="MiB in the backup/restore tree")
     parser.add_argument(
         "--only",
-        choices=("cli", "audit", "restart", "ownership", "streams", "backups", "swarm", "usage"),
+        choices=("cli", "audit", "restart", "ownership", "streams", "backups", "swarm", "usage", "verify"),
         help="run one group",
     )
     options = parser.parse_args()
@@ -620,6 +655,8 @@ def main() -> None:
         lines += ownership(options.files, 3)
     if options.only in (None, "usage"):
         lines += usage(options.usage_files, 7)
+    if options.only in (None, "verify"):
+        lines += verify_all(1000, 5)
     if options.only in (None, "streams"):
         lines += streams(5, options.stream_mib)
     if options.only in (None, "backups"):

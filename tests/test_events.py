@@ -63,6 +63,7 @@ def test_every_changing_command_leaves_exactly_one_event(dokku, env, app_name, i
         (("docker-options:remove", a1, "deploy", "-e DB_PASSWORD=hunter2"), [a1], []),
         (("docker-options:add", a1, "deploy", f"-v {tmp_path}/legacy:/legacy"), [a1], []),
         (("storage:migrate", a1), [a1], []),
+        (("storage:repair", a1), [a1], []),
         (("docker-options:add", a1, "run", "--label audit=1"), [a1], []),
         (("docker-options:clear", a1, "run"), [a1], []),
         (("storage:create", "audited"), [], ["audited"]),

@@ -52,15 +52,17 @@ class Container:
     """A container as listed by the engine (or a swarm task: then with its node, and why it is not
     running when it is not)."""
 
-    __slots__ = ("error", "id", "labels", "name", "node", "state")
+    __slots__ = ("error", "id", "labels", "mounts", "name", "node", "state")
 
-    def __init__(self, id: str, name: str, state: str, labels: dict[str, str], node: str = "", error: str = "") -> None:
+    def __init__(self, id: str, name: str, state: str, labels: dict[str, str], node: str = "", error: str = "",
+                 mounts: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
         self.id = id
         self.name = name
         self.state = state
         self.labels = labels
         self.node = node
         self.error = error
+        self.mounts = mounts or []  # as the engine lists them: Type, Source or Name, Destination
 
 
 class Engine:
@@ -252,6 +254,11 @@ class Engine:
     def volume(self, name: str) -> dict[str, Any] | None:
         return self._missing_is_none(f"/volumes/{_segment(name)}")  # type: ignore[no-any-return]
 
+    def labelled_volumes(self, label: str) -> list[dict[str, Any]]:
+        """Every volume carrying the label (whatever its value)."""
+        listed = self._get("/volumes", {"filters": json.dumps({"label": [label]})})
+        return list(listed.get("Volumes") or [])
+
     def inspect(self, container: str) -> dict[str, Any] | None:
         return self._missing_is_none(f"/containers/{_segment(container)}/json")  # type: ignore[no-any-return]
 
@@ -260,7 +267,7 @@ class Engine:
         filters = json.dumps({"label": [f"{key}={value}" for key, value in labels.items()]})
         listed = self._get("/containers/json", {"all": "1", "filters": filters})
         return [
-            Container(c["Id"], c["Names"][0].lstrip("/"), c["State"], c.get("Labels") or {})
+            Container(c["Id"], c["Names"][0].lstrip("/"), c["State"], c.get("Labels") or {}, mounts=c.get("Mounts"))
             for c in sorted(listed, key=lambda c: c["Created"])
         ]
 

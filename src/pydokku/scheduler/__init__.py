@@ -147,6 +147,24 @@ def holding(context: Context, app_names: list[str], source: str) -> list[tuple[C
     return found
 
 
+def running_mounts(context: Context, app_names: list[str]) -> dict[str, list[Container]]:
+    """The running deployed containers of these apps, with their mounts, by app (apps grouped by their
+    scheduler: one listing per scheduler)."""
+    from pydokku.plugins import scheduler
+    from pydokku.store import apps as app_store
+
+    wanted = set(app_names)
+    by_scheduler: dict[str, list[str]] = {}
+    with context.store.read() as tx:
+        for app in app_store.list_all(tx):
+            if app.name in wanted:
+                by_scheduler.setdefault(scheduler.selected(tx, app), []).append(app.name)
+    found: dict[str, list[Container]] = {}
+    for chosen, names in by_scheduler.items():
+        found.update(_module(chosen).running_mounts(context, names))
+    return found
+
+
 def log_streams(
     context: Context, app_name: str, process_type: str, tail: int, follow: bool
 ) -> list[tuple[str, subprocess.Popen[bytes]]]:

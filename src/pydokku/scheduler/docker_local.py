@@ -423,6 +423,18 @@ def running_with_mount(context: Context, app_names: list[str], source: str) -> l
     return found
 
 
+def running_mounts(context: Context, app_names: list[str]) -> dict[str, list[Container]]:
+    """The running deployed containers of these apps (their mounts as the engine lists them), by app:
+    one call to the engine for all of them."""
+    wanted = set(app_names)
+    found: dict[str, list[Container]] = {}
+    for container in context.engine.containers({plan.LABEL_CONTAINER_TYPE: "deploy"}):
+        app_name = container.labels.get(plan.LABEL_APP, "")
+        if app_name in wanted and container.state == "running":
+            found.setdefault(app_name, []).append(container)
+    return found
+
+
 def _mounts_source(mount: dict[str, Any], source: str, real: str) -> bool:
     if not real:
         return bool(mount.get("Type") == "volume" and mount.get("Name") == source)

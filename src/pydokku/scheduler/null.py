@@ -67,3 +67,7 @@ def stop_run(context: Context, app_name: str, run: str) -> None:
 
 def running_with_mount(context: Context, app_names: list[str], source: str) -> list[tuple[Container, int]]:
     return []
+
+
+def running_mounts(context: Context, app_names: list[str]) -> dict[str, list[Container]]:
+    return {}

@@ -5,6 +5,7 @@ _H = "pydokku.plugins.storage.subcommands:"
 _S = "pydokku.plugins.storage.stream_commands:"
 _E = "pydokku.plugins.storage.entry_commands:"
 _B = "pydokku.plugins.storage.backup.subcommands:"
+_V = "pydokku.plugins.storage.verify:"
 _GLOBAL = Flag("global")
 _FORMAT = Flag("format", takes_value=True)
 
@@ -275,6 +276,16 @@ COMMANDS = (
         acts=True,
     ),
     Command(
+        "storage:repair",
+        "storage:repair [<app>|--all] [--dry-run]",
+        "Fixes what storage:verify finds that is safe to fix; never deletes anything",
+        _V + "repair",
+        ArgSpec((Flag("all"), Flag("dry-run")), max_positionals=1),
+        takes_app=False,
+        audit="app",
+        acts=True,
+    ),
+    Command(
         "storage:report",
         "storage:report [<app>] [<flag>] [--global]",
         "Displays a storage report for one or more apps",
@@ -313,6 +324,15 @@ COMMANDS = (
         "Displays how much storage entries hold and the room left, largest first",
         "pydokku.plugins.storage.usage:usage",
         ArgSpec((_FORMAT, Flag("all"), Flag("refresh"))),
+        takes_app=False,
+        audit=None,
+    ),
+    Command(
+        "storage:verify",
+        "storage:verify [<app>|--all] [--format text|json]",
+        "Finds missing paths, wrong owners, orphans, dead records and drift in storage (exit 1 when found)",
+        _V + "verify",
+        ArgSpec((_FORMAT, Flag("all")), max_positionals=1),
         takes_app=False,
         audit=None,
     ),

@@ -1,0 +1,373 @@
+"""storage:verify and storage:repair: what is wrong between the state, the disk and the engine, each
+kind with a stable code, and the safe fixes.
+
+Codes (stable: scripts match on them):
+  missing-path             a mounted host path does not exist
+  missing-volume           a mounted named volume does not exist
+  wrong-owner              a mounted directory's owner is not the one its mount or entry asks for
+  dead-legacy-entry        a `legacy-*` entry that no app mounts any more
+  orphan-directory         a directory under the storage root that no storage entry names
+  orphan-volume            a Docker volume labelled for an app that does not exist
+  duplicate-docker-option  a docker-options `-v` at a container path an attachment already mounts
+  mount-drift              a running container whose mounts differ from what the next deploy gives it
+
+storage:repair creates missing directories (with their mode, and their owner inside the storage root),
+re-owns directories inside the storage root, and forgets dead legacy entries (records only: the data
+stays). It never deletes anything; the rest is listed with what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from pydokku.errors import DokkuError
+from pydokku.plugins.storage import app_mounts, attachment_spec, inside_storage_root
+from pydokku.plugins.storage.entries import LEGACY_PREFIX
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pydokku.args import ParsedArgs
+    from pydokku.context import Context
+    from pydokku.engine import Container
+    from pydokku.plugins.storage import AppMounts
+    from pydokku.store.apps import AppRow
+    from pydokku.store.storage import Entry
+
+MISSING_PATH = "missing-path"
+MISSING_VOLUME = "missing-volume"
+WRONG_OWNER = "wrong-owner"
+DEAD_LEGACY = "dead-legacy-entry"
+ORPHAN_DIRECTORY = "orphan-directory"
+ORPHAN_VOLUME = "orphan-volume"
+DUPLICATE_OPTION = "duplicate-docker-option"
+DRIFT = "mount-drift"
+
+CREATE, CHOWN, FORGET = "create", "chown", "forget"  # what storage:repair does about a finding
+APP_LABEL = "com.dokku.app-name"
+DEFAULT_MODE = "0755"
+
+
+class Finding:
+    """One problem: its code, the apps and entry it concerns, the path (or volume), what is wrong, and
+    what storage:repair does about it ("" when it leaves it to the operator)."""
+
+    __slots__ = ("apps", "code", "detail", "entry", "mode", "owner", "path", "repair")
+
+    def __init__(self, code: str, path: str, detail: str, *, apps: list[str] | None = None, entry: str = "",
+                 repair: str = "", owner: tuple[int, int] | None = None, mode: str = "") -> None:  # fmt: skip
+        self.code = code
+        self.path = path
+        self.detail = detail
+        self.apps = apps or []
+        self.entry = entry
+        self.repair = repair
+        self.owner = owner
+        self.mode = mode
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "code": self.code, "apps": self.apps, "entry": self.entry, "path": self.path, "detail": self.detail,
+            "repairable": bool(self.repair),
+        }  # fmt: skip
+
+
+class Check:
+    """Everything one verification looks at, read in one transaction."""
+
+    def __init__(self, context: Context, app_name: str | None) -> None:
+        from pydokku.plugins import apps
+        from pydokku.store import apps as app_store
+        from pydokku.store import storage as storage_store
+
+        self.context = context
+        self.whole = app_name is None  # global checks (orphans, dead records) only for the whole host
+        with context.store.read() as tx:
+            every_app = app_store.list_all(tx)
+            self.apps: list[AppRow] = every_app if app_name is None else [apps.require(tx, app_name)]
+            self.mounts: dict[int, AppMounts] = app_mounts(tx, self.apps)
+            self.app_names = {app.name for app in every_app}
+            self.entries: list[Entry] = storage_store.entries(tx)
+            attached = storage_store.attachments(tx) if self.whole else {}
+            self.attached_entry_ids = {a.entry.id for found in attached.values() for a in found}
+        self.findings: list[Finding] = []
+        self._userns: tuple[tuple[int, int] | None] | None = None
+
+    def userns_offset(self) -> tuple[int, int] | None:
+        if self._userns is None:
+            self._userns = (self.context.engine.userns_offset(),)
+        return self._userns[0]
+
+    @property
+    def entry_count(self) -> int:
+        if self.whole:
+            return len(self.entries)
+        return len({a.entry.id for mounted in self.mounts.values() for a in mounted.attachments})
+
+    def run(self) -> list[Finding]:
+        self._mounted_paths()
+        for app in self.apps:
+            self._duplicate_options(app, self.mounts[app.id])
+        self._drift()
+        if self.whole:
+            self._dead_legacy()
+            self._orphan_directories()
+            self._orphan_volumes()
+        return self.findings
+
+    def _mounted_paths(self) -> None:
+        """Missing paths and volumes, and owners, once per mounted path (with every app mounting it)."""
+        by_path: dict[str, tuple[Entry, str, list[str]]] = {}
+        for app in self.apps:
+            for attachment in self.mounts[app.id].attachments:
+                entry = attachment.entry
+                if entry.node or entry.scheduler == "docker-swarm" or not (attachment.deploy or attachment.run):
+                    continue  # on a swarm node, not on this host
+                host = attachment_spec(attachment).host
+                chown = attachment.volume_chown or entry.chown
+                _, _, users = by_path.setdefault(host, (entry, chown, []))
+                if app.name not in users:
+                    users.append(app.name)
+        volumes_checked: set[str] = set()
+        for host, (entry, chown, users) in by_path.items():
+            if not host.startswith("/"):
+                name = host.partition("/")[0]
+                if name not in volumes_checked and self.context.engine.volume(name) is None:
+                    self.findings.append(Finding(MISSING_VOLUME, name, f"docker volume {name} does not exist"
+                                                 " (Docker creates it empty at the next deploy; restore its data"
+                                                 " first if it was lost)", apps=users, entry=entry.name))  # fmt: skip
+                volumes_checked.add(name)
+                continue
+            self._check_path(host, entry, chown, users)
+
+    def _check_path(self, host: str, entry: Entry, chown: str, users: list[str]) -> None:
+        owner = self._owner(chown)
+        inside = inside_storage_root(self.context.paths.storage_root, host)
+        try:
+            found = os.stat(host)
+        except FileNotFoundError:
+            mode = entry.mode or DEFAULT_MODE
+            self.findings.append(Finding(
+                MISSING_PATH, host, f"{host} does not exist (a deploy refuses to start without it)", apps=users,
+                entry=entry.name, repair=CREATE, owner=owner if inside else None, mode=mode,
+            ))  # fmt: skip
+            return
+        except OSError:
+            return  # unreadable: not ours to judge
+        if owner is None or (found.st_uid, found.st_gid) == owner:
+            return
+        where = (
+            ""
+            if inside
+            else f"; it is outside the storage root ({self.context.paths.storage_root}): change it yourself"
+        )
+        self.findings.append(Finding(
+            WRONG_OWNER, host, f"{host} is owned by {found.st_uid}:{found.st_gid}, its mount or entry asks for"
+            f" {owner[0]}:{owner[1]} (chown {chown}){where}", apps=users, entry=entry.name,
+            repair=CHOWN if inside else "", owner=owner,
+        ))  # fmt: skip
+
+    def _owner(self, chown: str) -> tuple[int, int] | None:
+        from pydokku.plugins.storage import chown_owner
+
+        if not chown or chown == "false":
+            return None
+        try:
+            return chown_owner(chown, self.userns_offset())
+        except DokkuError:
+            return None  # a value from before the presets were checked: nothing to compare with
+
+    def _duplicate_options(self, app: AppRow, mounts: AppMounts) -> None:
+        for phase in ("deploy", "run"):
+            attached = {attachment_spec(a).target: a for a in mounts.attached(phase)}
+            for spec in mounts.option_volumes.get(phase, []):
+                attachment = attached.get(spec.target)
+                if attachment is None:
+                    continue
+                self.findings.append(Finding(
+                    DUPLICATE_OPTION, spec.host, f"docker-options ({phase}) -v {spec} mounts {spec.target}, which the"
+                    f" attachment of {attachment.entry.name} mounts too; remove one:"
+                    f" dokku docker-options:remove {app.name} {phase} \"-v {spec}\"", apps=[app.name],
+                    entry=attachment.entry.name,
+                ))  # fmt: skip
+
+    def _drift(self) -> None:
+        from pydokku import scheduler
+
+        running = scheduler.running_mounts(self.context, [app.name for app in self.apps])
+        for app in self.apps:
+            for container in running.get(app.name, []):
+                process_type = container.labels.get("com.dokku.process-type", "web")
+                expected = _expected(self.mounts[app.id], process_type)
+                differences = _differences(expected, _actual(container))
+                if differences:
+                    self.findings.append(Finding(
+                        DRIFT, container.name, f"container {container.name} ({process_type}) {'; '.join(differences)};"
+                        f" the next deploy changes that (dokku ps:restart {app.name})", apps=[app.name],
+                    ))  # fmt: skip
+
+    def _dead_legacy(self) -> None:
+        for entry in self.entries:
+            if entry.name.startswith(LEGACY_PREFIX) and entry.id not in self.attached_entry_ids:
+                self.findings.append(Finding(
+                    DEAD_LEGACY, entry.host_path, f"{entry.name} records the mount of {entry.host_path}, which no app"
+                    " has any more", entry=entry.name, repair=FORGET,
+                ))  # fmt: skip
+
+    def _orphan_directories(self) -> None:
+        root = self.context.paths.storage_root
+        named = [os.path.normpath(e.host_path) for e in self.entries if e.host_path.startswith("/") and not e.node]
+        try:
+            listing = sorted(os.scandir(root), key=lambda item: item.name)
+        except OSError:
+            return
+        for item in listing:
+            if not item.is_dir(follow_symlinks=False):
+                continue
+            if any(path == item.path or path.startswith(item.path + "/") for path in named):
+                continue
+            self.findings.append(Finding(
+                ORPHAN_DIRECTORY, item.path, f"{item.path} is under the storage root but no storage entry names it;"
+                f" adopt it (dokku storage:create {item.name} {item.path}) or remove it yourself",
+            ))  # fmt: skip
+
+    def _orphan_volumes(self) -> None:
+        for volume in self.context.engine.labelled_volumes(APP_LABEL):
+            owner_app = (volume.get("Labels") or {}).get(APP_LABEL, "")
+            if owner_app not in self.app_names:
+                name = str(volume.get("Name", ""))
+                self.findings.append(Finding(
+                    ORPHAN_VOLUME, name, f"docker volume {name} is labelled for app {owner_app}, which does not"
+                    f" exist; remove it yourself (docker volume rm {name}) once its data is not needed",
+                ))  # fmt: skip
+
+
+def _expected(mounts: AppMounts, process_type: str) -> dict[str, str]:
+    """What the next deploy mounts in a container of this process type: container path → source."""
+    specs = [attachment_spec(a) for a in mounts.attached("deploy", process_type)]
+    specs += mounts.option_volumes.get("deploy", [])
+    return {spec.target: _source("volume" if spec.is_volume else "bind", spec.host) for spec in specs if spec.container}
+
+
+def _actual(container: Container) -> dict[str, str]:
+    """What a running container mounts (anonymous volumes, tmpfs and the like left out)."""
+    found = {}
+    for mount in container.mounts:
+        kind, name = mount.get("Type"), str(mount.get("Name") or "")
+        if kind == "volume" and len(name) == 64 and all(c in "0123456789abcdef" for c in name):
+            continue  # an image's anonymous VOLUME
+        if kind in ("bind", "volume"):
+            found[str(mount.get("Destination", ""))] = _source(kind, name if kind == "volume" else mount.get("Source"))
+    return found
+
+
+def _source(kind: str, where: object) -> str:
+    text = str(where or "")
+    return f"volume {text.partition('/')[0]}" if kind == "volume" else os.path.normpath(text)
+
+
+def _differences(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
+    said = []
+    for target in sorted(expected.keys() | actual.keys()):
+        wanted, mounted = expected.get(target), actual.get(target)
+        if wanted == mounted:
+            continue
+        if mounted is None:
+            said.append(f"does not mount {wanted} at {target}")
+        elif wanted is None:
+            said.append(f"mounts {mounted} at {target}, which the next deploy does not")
+        else:
+            said.append(f"mounts {mounted} at {target} where the next deploy mounts {wanted}")
+    return said
+
+
+def _scope(args: ParsedArgs) -> str | None:
+    name = args.positional(0)
+    if name and args.has("all"):
+        raise DokkuError("Specify an app or --all, not both")
+    return name or None
+
+
+def verify(context: Context, args: ParsedArgs) -> int:
+    """storage:verify [<app>|--all] [--format text|json]: exit 1 when anything is found."""
+    from pydokku.console import columnize, list_format
+
+    fmt = list_format(args.value("format"))
+    check = Check(context, _scope(args))
+    findings = check.run()
+    checked = {"apps": len(check.apps), "entries": check.entry_count}
+    if fmt == "json":
+        shown = {"checked": checked, "problems": [finding.as_json() for finding in findings]}
+        context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
+        return 1 if findings else 0
+    summary = f"Checked {_count(checked['apps'], 'app')} and {_count(checked['entries'], 'storage entry')}"
+    if not findings:
+        context.console.header(f"{summary}: no problems")
+        return 0
+    context.console.header(f"{summary}: {_count(len(findings), 'problem')}")
+    rows = [(f.code, ",".join(f.apps) or "-", f.entry or "-", f.detail) for f in findings]
+    context.console.lines("       " + line for line in columnize([("Code", "Apps", "Entry", "Detail"), *rows]))
+    repairable = sum(1 for finding in findings if finding.repair)
+    if repairable:
+        context.console.detail(f"storage:repair fixes {repairable} of them (see what it would do: --dry-run)")
+    return 1
+
+
+def _count(number: int, noun: str) -> str:
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{number} {noun if number == 1 else plural}"
+
+
+def repair(context: Context, args: ParsedArgs) -> None:
+    """storage:repair [--dry-run] [<app>|--all]: fix what is safe, list the rest."""
+    dry_run = args.has("dry-run")
+    if dry_run and context.audit is not None:
+        context.audit.acts = False  # a dry run changes nothing: it leaves no event
+    findings = Check(context, _scope(args)).run()
+    fixable = [finding for finding in findings if finding.repair]
+    left = [finding for finding in findings if not finding.repair]
+    if not findings:
+        context.console.header("Nothing to repair")
+        return
+    if fixable:
+        context.console.header("Storage repair (dry run: nothing changed)" if dry_run else "Repairing storage")
+        _fix(context, fixable, dry_run)
+    if left:
+        context.console.header("Left as they are (storage:repair never deletes anything):")
+        context.console.lines(f"       {finding.code}: {finding.detail}" for finding in left)
+
+
+def _fix(context: Context, fixable: list[Finding], dry_run: bool) -> None:
+    from pydokku.plugins.storage import disk, say_hard_links
+    from pydokku.store import storage as storage_store
+
+    say = context.console.detail
+    forget = [finding for finding in fixable if finding.repair == FORGET]
+    for finding in fixable:
+        owner = f"{finding.owner[0]}:{finding.owner[1]}" if finding.owner else ""
+        if finding.repair == CREATE:
+            made = f"{finding.path} (mode {finding.mode}" + (f", owner {owner})" if owner else ")")
+            if dry_run:
+                say(f"Would create {made}")
+                continue
+            disk.make_directory(finding.path)
+            os.chmod(finding.path, int(finding.mode, 8))
+            if finding.owner:
+                os.chown(finding.path, *finding.owner, follow_symlinks=False)
+            say(f"Created {made}")
+        elif finding.repair == CHOWN and finding.owner:
+            if dry_run:
+                say(f"Would set the owner of {finding.path} to {owner}")
+                continue
+            from pydokku.ownership import set_tree_owner
+
+            say(f"Setting the owner of {finding.path} to {owner}")
+            say_hard_links(context.console, set_tree_owner(finding.path, *finding.owner))
+    for finding in forget:
+        say(f"{'Would forget' if dry_run else 'Forgetting'} {finding.entry} (its data, if any, stays: {finding.path})")
+    if forget and not dry_run:
+        with context.store.write() as tx:
+            for finding in forget:
+                entry = storage_store.entry(tx, finding.entry)
+                if entry is not None and not storage_store.attachments_of_entry(tx, entry.id):
+                    storage_store.delete_entry(tx, entry.id)
