@@ -20,7 +20,7 @@ def test_create(dokku, env):
     assert (env.dokku_root / "my-app.v2").is_dir()
     # Dokku 0.38: the restart policy is a ps property, not a docker option.
     assert dokku("docker-options:report", "my-app.v2", "--docker-options-deploy").out == "\n"
-    assert dokku("ps:report", "my-app.v2", "--ps-restart-policy").out == "on-failure:10\n"
+    assert dokku("ps:report", "my-app.v2", "--ps-computed-restart-policy").out == "on-failure:10\n"
 
 
 def test_create_quiet(dokku):

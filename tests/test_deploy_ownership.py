@@ -4,6 +4,7 @@ hard links, other file systems left alone, opt-out)."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -170,17 +171,39 @@ def test_numeric_app_user(dokku, app_name, images, tree, deploy):
 
 
 def test_settings_report_and_errors(dokku, app):
-    assert dokku("scheduler-docker-local:report", app).out == (
+    dokku("scheduler-docker-local:set", "--global", "parallel-schedule-count", "3")
+    dokku("scheduler-docker-local:set", app, "disable-chown", "true")
+    assert dokku("scheduler-docker-local:report", app).out == (  # Dokku 0.38: own, global and computed values
         "=====> node-js-app scheduler-docker-local information\n"
-        "       Scheduler docker local chown mounts:  false\n"
-        "       Scheduler docker local disable chown: false\n"
-        "       Scheduler docker local init process:  true\n"
+        "       Scheduler docker local chown mounts:\n"
+        "       Scheduler docker local computed chown mounts:            false\n"
+        "       Scheduler docker local computed disable chown:           true\n"
+        "       Scheduler docker local computed init process:            true\n"
+        "       Scheduler docker local computed parallel schedule count: 3\n"
+        "       Scheduler docker local computed ttl seconds:\n"
+        "       Scheduler docker local disable chown:                    true\n"
+        "       Scheduler docker local global chown mounts:\n"
+        "       Scheduler docker local global disable chown:\n"
+        "       Scheduler docker local global init process:\n"
+        "       Scheduler docker local global parallel schedule count:   3\n"
+        "       Scheduler docker local global ttl seconds:\n"
+        "       Scheduler docker local init process:\n"
+        "       Scheduler docker local parallel schedule count:\n"
         "       Scheduler docker local ttl seconds:\n"
     )
+    shown = json.loads(dokku("scheduler-docker-local:report", app, "--format", "json").out)  # Dokku 0.38.8 keys
+    assert {key: shown[key] for key in ("init-process", "parallel-schedule-count", "computed-init-process",
+                                        "computed-parallel-schedule-count")} == {
+        "init-process": "", "parallel-schedule-count": "", "computed-init-process": "true",
+        "computed-parallel-schedule-count": "3"}  # fmt: skip
+    assert not [key for key in shown if key.startswith("scheduler-docker-local")]
     bad = dokku("scheduler-docker-local:set", app, "bogus", "true")
-    assert (
-        bad.err
-        == " !     Invalid property specified, valid properties include: chown-mounts, disable-chown, init-process, ttl-seconds\n"
+    assert bad.err == (
+        " !     Invalid property specified, valid properties include: chown-mounts, disable-chown, init-process,"
+        " parallel-schedule-count, ttl-seconds\n"
+    )
+    assert dokku("scheduler-docker-local:set", app, "parallel-schedule-count", "0").err == (
+        " !     Invalid value for parallel-schedule-count: 0 (expected a positive number of process types)\n"
     )
     assert dokku("scheduler-docker-local:set", app, "init-process", "maybe").err == (
         " !     Invalid value for init-process: maybe (expected true or false)\n"
@@ -205,8 +228,10 @@ def test_global_settings_apply_unless_the_app_has_its_own(dokku, app):
     assert dokku("scheduler-docker-local:set", "--global", "init-process", "false").out == (
         "-----> Setting init-process to false\n"
     )
-    assert dokku("scheduler-docker-local:report", app, "--scheduler-docker-local-init-process").out == "false\n"
+    assert (
+        dokku("scheduler-docker-local:report", app, "--scheduler-docker-local-computed-init-process").out == "false\n"
+    )
     assert dokku("scheduler-docker-local:set", app, "init-process", "true").code == 0
-    assert dokku("scheduler-docker-local:report", app, "--scheduler-docker-local-init-process").out == "true\n"
+    assert dokku("scheduler-docker-local:report", app, "--scheduler-docker-local-computed-init-process").out == "true\n"
     refused = dokku("scheduler-docker-local:set", "--global", "ttl-seconds", "0")
     assert refused.err == " !     Invalid value for ttl-seconds: 0 (expected a positive number of seconds)\n"

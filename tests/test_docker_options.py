@@ -181,14 +181,14 @@ def test_combined_short_flags_are_read_as_docker_reads_them(dokku, app, host_dir
 
 
 def test_restart_policy_is_a_ps_property(dokku, app, env):
-    assert dokku("ps:report", app, "--ps-restart-policy").out == "on-failure:10\n"
+    assert dokku("ps:report", app, "--ps-computed-restart-policy").out == "on-failure:10\n"
     assert dokku("ps:set", app, "restart-policy", "always").out == "-----> Setting restart-policy to always\n"
     assert dokku("ps:set", app, "stop-timeout-seconds", "3").out == "-----> Setting stop-timeout-seconds to 3\n"
     dokku("docker-options:clear", app)
     report = dokku("ps:report", app, "--format", "json").out
     assert '"ps-restart-policy":"always"' in report and '"ps-stop-timeout-seconds":"3"' in report
     assert dokku("ps:set", app, "restart-policy").out == "-----> Unsetting restart-policy\n"
-    assert dokku("ps:report", app, "--ps-restart-policy").out == "on-failure:10\n"
+    assert dokku("ps:report", app, "--ps-computed-restart-policy").out == "on-failure:10\n"
     before = env.snapshot()
     for argv, err in [
         (("restart-policy", "sometimes"), " !     Invalid restart-policy: sometimes (expected no, always, unless-stopped,"
@@ -230,7 +230,7 @@ def test_schema_migration_moves_restart_options_to_the_ps_property(tmp_path, mon
     monkeypatch.setenv("DOKKU_ROOT", str(tmp_path / "home"))
     capsys.readouterr()
     for app in ("default", "custom", "mixed"):
-        cli.main(["ps:report", app, "--ps-restart-policy"])
+        cli.main(["ps:report", app, "--ps-computed-restart-policy"])
         cli.main(["docker-options:list", app, "--phase", "deploy"])
     assert capsys.readouterr().out == (
         "on-failure:10\n--label a=1\n"

@@ -25,8 +25,8 @@ def test_from_image_output_and_containers(dokku, app_name, images, host_dir):
         f"-----> Building {app_name} from {images.v1}\n"
         f"-----> Releasing {app_name}...\n"
         f"-----> Deploying {app_name} via the docker-local scheduler...\n"
+        "-----> Deploying web (count=1)\n"  # web first, as Dokku deploys it
         "-----> Deploying task (count=0)\n"
-        "-----> Deploying web (count=1)\n"
         "-----> Deploying worker (count=0)\n"
         "=====> Application deployed:\n"
         f"       {app_name}.web.1\n"
@@ -85,11 +85,23 @@ def test_scale_shares_the_mount(dokku, deployed):
     assert dokku("ps:scale", deployed).out == (
         f"-----> Scaling for {deployed}\nproctype: qty\n--------: ---\ntask:  0\nweb:  3\nworker:  1\n"
     )
-    assert dokku("ps:scale", deployed, "web=1", "worker=0").code == 0
+    assert dokku("ps:scale", deployed, "--format", "json").out == '{"task":0,"web":3,"worker":1}\n'
+    # Process types start two at a time after web (parallel-schedule-count), each run to its end.
+    dokku("scheduler-docker-local:set", deployed, "parallel-schedule-count", "2")
+    result = dokku("ps:scale", deployed, "web=1", "worker=2", "task=1")
+    assert result.code == 0, result.err
+    assert result.lines.index("-----> Deploying web (count=1)") < result.lines.index("-----> Deploying task (count=1)")
+    # (task's command prints a line and exits)
+    assert running(deployed) == [f"{deployed}.web.1", f"{deployed}.worker.1", f"{deployed}.worker.2"]
+    assert dokku("ps:scale", deployed, "web=1", "worker=0", "task=0").code == 0
     assert running(deployed) == [f"{deployed}.web.1"]
 
 
 def test_scale_errors(dokku, deployed):
+    assert dokku("ps:scale", deployed, "web=2", "--format", "json").err == (
+        " !     --format only applies when showing the scaling (without <proc>=<count>)\n"
+    )
+    assert dokku("ps:scale", deployed, "--format", "yaml").err == " !     Invalid --format value specified\n"
     assert dokku("ps:scale", deployed, "web=-1").err == (
         " !     Invalid process scaling argument 'web=-1': expected <proc>=<count>, e.g. web=2\n"
     )
@@ -205,12 +217,32 @@ def test_stop_and_start(dokku, deployed):
 
 
 def test_report_and_inspect(dokku, deployed):
+    dokku("ps:set", "--global", "stop-timeout-seconds", "7")
     report = json.loads(dokku("ps:report", deployed, "--format", "json").out)
-    assert report["deployed"] == "true"
-    assert report["running"] == "true"
-    assert report["processes"] == "1"
-    assert report["ps-restart-policy"] == "on-failure:10"
-    assert report["status-web.1"].startswith("running (CID: ")
+    cid = report["status-web.1"].removeprefix("running (CID: ").removesuffix(")")
+    assert len(cid) == 11
+    plain = {  # Dokku 0.38.8: every key without its `ps-` prefix, and with it
+        "deployed": "true", "processes": "1", "running": "true", "status-web.1": f"running (CID: {cid})",
+        "can-scale": "true", "restart-policy": "", "global-restart-policy": "", "computed-restart-policy": "on-failure:10",
+        "stop-timeout-seconds": "", "global-stop-timeout-seconds": "7", "computed-stop-timeout-seconds": "7",
+    }  # fmt: skip
+    assert report == {**plain, **{f"ps-{k}": v for k, v in plain.items() if k not in ("deployed", "processes",
+                                                                                       "running", "status-web.1")}}  # fmt: skip
+    assert dokku("ps:report", deployed).lines == [
+        f"=====> {deployed} ps information",
+        "       Deployed:                         true",
+        "       Processes:                        1",
+        "       Ps can scale:                     true",
+        "       Ps computed restart policy:       on-failure:10",
+        "       Ps computed stop timeout seconds: 7",
+        "       Ps global restart policy:",
+        "       Ps global stop timeout seconds:   7",
+        "       Ps restart policy:",
+        "       Ps stop timeout seconds:",
+        "       Running:                          true",
+        f"       Status web 1:                     running (CID: {cid})",
+    ]
+    dokku("ps:set", "--global", "stop-timeout-seconds")
     inspected = json.loads(dokku("ps:inspect", deployed).out)
     assert [c["Name"] for c in inspected] == [f"/{deployed}.web.1"]
     assert inspected[0]["HostConfig"]["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 10}

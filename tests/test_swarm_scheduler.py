@@ -137,7 +137,7 @@ def test_a_node_local_entry_keeps_every_task_on_its_node_with_its_data(swarm, sw
     assert dokku("ps:scale", swarm_app, "web=3").code == 0
     assert in_tasks(web, "cat /data/run-file") == [("node2", "from-run")] * 3
     report = dokku("ps:report", swarm_app).out
-    assert report.count(", node: node2)") == 3 and "Running:                       true" in report
+    assert report.count(", node: node2)") == 3 and "       Running:                          true\n" in report
 
     stopped = dokku("ps:stop", swarm_app)
     assert stopped.code == 0 and tasks(web) == []

@@ -219,3 +219,14 @@ def test_a_mount_as_a_volume_value(mount, value):
 
     kind, source, target, readonly, options, subpath = mount
     assert Mount(kind, source, target, readonly=readonly, options=options, subpath=subpath).volume_value() == value
+
+
+def test_deploy_schedule_puts_web_first_and_alone_then_batches_the_others():
+    from pydokku.scheduler.docker_local import _schedule
+
+    types = ["worker", "web", "clock", "task"]
+    assert _schedule(types, None, 1) == [["web"], ["clock"], ["task"], ["worker"]]
+    assert _schedule(types, None, 2) == [["web"], ["clock", "task"], ["worker"]]
+    assert _schedule(types, None, 8) == [["web"], ["clock", "task", "worker"]]
+    assert _schedule(["worker", "clock"], None, 2) == [["clock", "worker"]]
+    assert _schedule(types, "task", 4) == [["task"]]

@@ -9,10 +9,11 @@ from pydokku.store import properties
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
+    from pydokku.store import Tx
 
 
 def set_property(
@@ -38,3 +39,20 @@ def set_property(
         context.console.header(f"Setting {key} to {value}")
     else:
         context.console.header(f"Unsetting {key}")
+
+
+def layered(tx: Tx, app_id: int, plugin: str, defaults: Mapping[str, str]) -> dict[str, str]:
+    """The app's values: its own, else the global ones, else the defaults."""
+    return {**defaults, **properties.get_global(tx, plugin), **properties.get_all(tx, app_id, plugin)}
+
+
+def report_values(tx: Tx, app_id: int, plugin: str, defaults: Mapping[str, str]) -> dict[str, str]:
+    """Dokku 0.38's three report values per property: the app's own (`<plugin>-<key>`), the global one
+    (`<plugin>-global-<key>`) and the one in effect (`<plugin>-computed-<key>`); "" when not set."""
+    own, global_values = properties.get_all(tx, app_id, plugin), properties.get_global(tx, plugin)
+    values = {}
+    for key, default in defaults.items():
+        values[f"{plugin}-{key}"] = own.get(key, "")
+        values[f"{plugin}-global-{key}"] = global_values.get(key, "")
+        values[f"{plugin}-computed-{key}"] = own.get(key) or global_values.get(key) or default
+    return values

@@ -24,7 +24,7 @@ from pydokku.text import shell_quote
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from typing import Any, TypeVar
 
     T = TypeVar("T")
@@ -71,21 +71,22 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
         console.header(f"Deploying {app_name} via the docker-local scheduler...")
         existing = _deployed_containers(engine, app_name)
         upcoming: list[tuple[str, str]] = []  # (container id, dyno name)
+
+        def deploy_process_type(process_type: str) -> tuple[list[tuple[str, str]], BaseException | None]:
+            count = runtime.scale[process_type]
+            console.header(f"Deploying {process_type} (count={count})")
+            return _concurrently(
+                [partial(_start_dyno, engine, runtime, process_type, i, checks_wait) for i in range(1, count + 1)]
+            )
+
         try:
-            for process_type in sorted(release.processes):
-                if only is not None and process_type != only:
-                    continue
-                count = runtime.scale[process_type]
-                console.header(f"Deploying {process_type} (count={count})")
-                started, error = _concurrently(
-                    [
-                        partial(_start_dyno, engine, runtime, process_type, index, checks_wait)
-                        for index in range(1, count + 1)
-                    ]
-                )
-                upcoming += started
-                if error is not None:
-                    raise error
+            for batch in _schedule(release.processes, only, int(runtime.settings["parallel-schedule-count"])):
+                # Every process type of a batch runs to its end; a failure stops the batches after it.
+                outcomes, crashed = _concurrently([partial(deploy_process_type, t) for t in batch])
+                failures = [error for _, error in outcomes if error is not None]
+                upcoming += [started for dynos, _ in outcomes for started in dynos]
+                if crashed is not None or failures:
+                    raise crashed or failures[0]
             if candidate is not None:
                 with context.store.write() as tx:
                     record_release(tx, apps.require(tx, app_name), candidate)
@@ -116,6 +117,15 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
         console.section("Application deployed:")
         for _, name in upcoming:
             console.detail(name)
+
+
+def _schedule(process_types: Iterable[str], only: str | None, parallel: int) -> list[list[str]]:
+    """The process types a deploy starts, in batches started at once: web first and alone (Dokku's
+    parallel-schedule-count), then the others by name, `parallel` at a time."""
+    chosen = sorted(t for t in process_types if only is None or t == only)
+    first = [["web"]] if "web" in chosen else []
+    rest = [t for t in chosen if t != "web"]
+    return first + [rest[i : i + parallel] for i in range(0, len(rest), parallel)]
 
 
 def _concurrently(calls: list[Callable[[], T]]) -> tuple[list[T], BaseException | None]:

@@ -24,4 +24,7 @@ DEFAULTS = {"restart-policy": "on-failure:10", "stop-timeout-seconds": "10"}
 
 
 def settings(tx: Tx, app: AppRow) -> dict[str, str]:
-    return {**DEFAULTS, **properties.get_all(tx, app.id, PLUGIN)}
+    """The app's own values, else the global ones (`ps:set --global`), else the defaults."""
+    from pydokku.settings import layered
+
+    return layered(tx, app.id, PLUGIN, DEFAULTS)

@@ -41,19 +41,19 @@ COMMANDS = (
     ),
     Command(
         "ps:scale",
-        "ps:scale [--skip-deploy] <app> <proc>=<count> [<proc>=<count>...]",
+        "ps:scale [--skip-deploy] [--format text|json] <app> <proc>=<count> [<proc>=<count>...]",
         "Get/Set how many instances of a given process to run",
         _H + "scale",
-        ArgSpec((Flag("skip-deploy"),)),
+        ArgSpec((Flag("skip-deploy"), Flag("format", takes_value=True))),
         audit="app",
         acts=True,
     ),
     Command(
         "ps:set",
-        "ps:set <app> <key> [<value>]",
+        "ps:set <app>|--global <key> [<value>]",
         "Set or clear a ps property for an app",
         _H + "set_property",
-        ArgSpec(max_positionals=3),
+        ArgSpec((Flag("global"),), max_positionals=3),
         audit="app",
     ),
     Command(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from pydokku import report, scheduler
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
-from pydokku.plugins.ps import DEFAULTS, PLUGIN, settings
+from pydokku.plugins.ps import DEFAULTS, PLUGIN
 from pydokku.plugins.ps import scale as current_scale
 from pydokku.scheduler import current_release, deployed, plan
 from pydokku.store import apps as app_store
@@ -86,19 +88,25 @@ def _parse_scale(pairs: list[str]) -> dict[str, int]:
 
 
 def scale(context: Context, args: ParsedArgs) -> None:
+    from pydokku.console import list_format
+
     app_name, pairs = args.positional(0), args.positionals[1:]
+    fmt = list_format(args.value("format"))
     quantities = _parse_scale(pairs)
+    if quantities and args.value("format") is not None:
+        raise DokkuError("--format only applies when showing the scaling (without <proc>=<count>)")
     console = context.console
     with context.store.write() as tx:
         app = apps.require(tx, app_name)
         release = current_release(tx, app)
         if not quantities:
             types = sorted(release.processes) if release else []
-            shown = {**current_scale(tx, app, types), **properties.scale(tx, app.id)}
+            shown = dict(sorted({**current_scale(tx, app, types), **properties.scale(tx, app.id)}.items()))
+            if fmt == "json":
+                console.line(json.dumps(shown, separators=(",", ":")))
+                return
             console.header(f"Scaling for {app_name}")
-            console.lines(
-                ["proctype: qty", "--------: ---", *(f"{name}:  {count}" for name, count in sorted(shown.items()))]
-            )
+            console.lines(["proctype: qty", "--------: ---", *(f"{name}:  {count}" for name, count in shown.items())])
             return
         unknown = sorted(set(quantities) - set(release.processes)) if release else []
         if unknown:
@@ -110,8 +118,6 @@ def scale(context: Context, args: ParsedArgs) -> None:
 
 
 def inspect(context: Context, args: ParsedArgs) -> None:
-    import json
-
     with context.store.read() as tx:
         app = apps.require(tx, args.positional(0))
     context.console.line(json.dumps(scheduler.inspect(context, app.name), indent=4))
@@ -139,15 +145,21 @@ def set_property(context: Context, args: ParsedArgs) -> None:
 
 
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
+    from pydokku.settings import report_values
+
     values = {}
     for app in targets:
-        ps_settings = settings(tx, app)
         values[app.name] = {
             "deployed": str(current_release(tx, app) is not None).lower(),
-            "ps-restart-policy": ps_settings["restart-policy"],
-            "ps-stop-timeout-seconds": ps_settings["stop-timeout-seconds"],
+            "ps-can-scale": "true",  # every process type of a release can be scaled with ps:scale
+            **report_values(tx, app.id, PLUGIN, DEFAULTS),
         }
     return values
+
+
+def _json_keys(values: dict[str, str]) -> dict[str, str]:
+    """Dokku 0.38.8's JSON for ps:report: each key without the `ps-` prefix, and with it."""
+    return {**{key.removeprefix("ps-"): value for key, value in values.items()}, **values}
 
 
 def _containers(context: Context, values: dict[str, dict[str, str]]) -> None:
@@ -165,4 +177,4 @@ def _containers(context: Context, values: dict[str, dict[str, str]]) -> None:
 
 
 def report_processes(context: Context, args: ParsedArgs) -> int:
-    return report.run(context, args, "ps", _collect, engine_values=_containers)
+    return report.run(context, args, "ps", _collect, json_values=_json_keys, engine_values=_containers)

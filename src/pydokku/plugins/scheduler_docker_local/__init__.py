@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydokku.store import properties
+from pydokku.settings import layered
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -13,11 +13,15 @@ PLUGIN = "scheduler-docker-local"
 # key -> default. disable-chown: never change mount ownership at deploy (Dokku's property).
 # init-process: run containers with `--init` so signals reach the app (Dokku's default).
 # chown-mounts: also change mount ownership for images that are not buildpack-style.
+# parallel-schedule-count: how many process types a deploy starts at once, web first and alone (Dokku's).
 # ttl-seconds: one-off runs are stopped after this long unless `--ttl-seconds` says otherwise ("": never).
-DEFAULTS = {"disable-chown": "false", "init-process": "true", "chown-mounts": "false", "ttl-seconds": ""}
+DEFAULTS = {
+    "chown-mounts": "false", "disable-chown": "false", "init-process": "true", "parallel-schedule-count": "1",
+    "ttl-seconds": "",
+}  # fmt: skip
 BOOLEAN = ("true", "false")
 
 
 def settings(tx: Tx, app: AppRow) -> dict[str, str]:
     """The app's own values, else the global ones (`--global`), else the defaults."""
-    return {**DEFAULTS, **properties.get_global(tx, PLUGIN), **properties.get_all(tx, app.id, PLUGIN)}
+    return layered(tx, app.id, PLUGIN, DEFAULTS)

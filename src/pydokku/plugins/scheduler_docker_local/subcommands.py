@@ -6,7 +6,7 @@ from pydokku import report
 from pydokku import settings as settings_module
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
-from pydokku.plugins.scheduler_docker_local import BOOLEAN, DEFAULTS, PLUGIN, settings
+from pydokku.plugins.scheduler_docker_local import BOOLEAN, DEFAULTS, PLUGIN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
 
 def _check(key: str, value: str) -> None:
-    if key == "ttl-seconds":
+    if key in ("ttl-seconds", "parallel-schedule-count"):
         if not value.isascii() or not value.isdigit() or int(value) == 0:
-            raise DokkuError(f"Invalid value for {key}: {value} (expected a positive number of seconds)")
+            what = "seconds" if key == "ttl-seconds" else "process types"
+            raise DokkuError(f"Invalid value for {key}: {value} (expected a positive number of {what})")
         return
     if value not in BOOLEAN:
         raise DokkuError(f"Invalid value for {key}: {value} (expected true or false)")
@@ -29,8 +30,13 @@ def set_property(context: Context, args: ParsedArgs) -> None:
 
 
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
-    return {app.name: {f"{PLUGIN}-{key}": value for key, value in settings(tx, app).items()} for app in targets}
+    return {app.name: settings_module.report_values(tx, app.id, PLUGIN, DEFAULTS) for app in targets}
+
+
+def _json_keys(values: dict[str, str]) -> dict[str, str]:
+    """Dokku 0.38.8's JSON for this report: the keys without the plugin's prefix, only."""
+    return {key.removeprefix(f"{PLUGIN}-"): value for key, value in values.items()}
 
 
 def report_settings(context: Context, args: ParsedArgs) -> int:
-    return report.run(context, args, "scheduler-docker-local", _collect)
+    return report.run(context, args, "scheduler-docker-local", _collect, json_values=_json_keys)
