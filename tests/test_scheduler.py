@@ -86,14 +86,13 @@ def test_scale_shares_the_mount(dokku, deployed):
         f"-----> Scaling for {deployed}\nproctype: qty\n--------: ---\ntask:  0\nweb:  3\nworker:  1\n"
     )
     assert dokku("ps:scale", deployed, "--format", "json").out == '{"task":0,"web":3,"worker":1}\n'
-    # Process types start two at a time after web (parallel-schedule-count), each run to its end.
+    # After web, process types start two at a time (parallel-schedule-count); web is deployed first.
     dokku("scheduler-docker-local:set", deployed, "parallel-schedule-count", "2")
-    result = dokku("ps:scale", deployed, "web=1", "worker=2", "task=1")
+    result = dokku("ps:scale", deployed, "web=1", "worker=2")
     assert result.code == 0, result.err
-    assert result.lines.index("-----> Deploying web (count=1)") < result.lines.index("-----> Deploying task (count=1)")
-    # (task's command prints a line and exits)
+    assert result.lines.index("-----> Deploying web (count=1)") < result.lines.index("-----> Deploying task (count=0)")
     assert running(deployed) == [f"{deployed}.web.1", f"{deployed}.worker.1", f"{deployed}.worker.2"]
-    assert dokku("ps:scale", deployed, "web=1", "worker=0", "task=0").code == 0
+    assert dokku("ps:scale", deployed, "web=1", "worker=0").code == 0
     assert running(deployed) == [f"{deployed}.web.1"]
 
 

@@ -434,3 +434,46 @@ def test_swarm_entries_are_changed_on_their_node_and_never_read_from_this_host(s
         0, f"       Removed {path} on node node2\n-----> Storage entry {entry} destroyed\n"
     ), destroyed.err  # fmt: skip
     assert job_on("node2", f"ls /st/{entry} 2>&1") == ("failed 1", f"ls: /st/{entry}: No such file or directory")
+
+
+def run_jobs(app: str) -> list[str]:
+    return on(1, "service", "ls", "--quiet", "--filter", f"label=com.dokku.app-name={app}",
+              "--filter", "label=com.dokku.container-type=run").split()  # fmt: skip
+
+
+def test_one_off_runs_are_listed_logged_stopped_and_expire(swarm, swarm_app, dokku, env):
+    assert dokku("git:from-image", swarm_app, swarm.v1).code == 0
+    detached = dokku("run:detached", swarm_app, "sh", "-c", "echo started; sleep 120")
+    assert detached.code == 0, detached.err
+    name = detached.out.strip()
+    assert re.fullmatch(rf"{swarm_app}-run-\d{{4}}", name)
+    wait_until(lambda: "running" in dokku("run:list", swarm_app).out)
+    listed = json.loads(dokku("run:list", swarm_app, "--format", "json").out)
+    assert [(run["name"], run["state"], run["command"]) for run in listed] == [
+        (name, "running", "sh -c 'echo started; sleep 120'")]  # fmt: skip
+    wait_until(lambda: dokku("run:logs", swarm_app, name, "-q").out == "started\n")
+    assert dokku("run:stop", swarm_app, name).code == 0
+    assert run_jobs(swarm_app) == []
+    missing = dokku("run:stop", swarm_app, name)
+    assert (missing.code, missing.err) == (
+        1,
+        f" !     No one-off run {name} of {swarm_app} (see dokku run:list {swarm_app})\n",
+    )
+
+    # --ttl-seconds: a detached job is removed when its time is up; an attached one too, and with it the command.
+    expiring = dokku("run:detached", "--ttl-seconds", "2", swarm_app, "sleep", "120").out.strip()
+    wait_until(lambda: expiring not in dokku("run:list", swarm_app).out, timeout=30)
+    started = time.monotonic()
+    attached = dokku("run", "--ttl-seconds", "2", swarm_app, "sleep", "120")
+    assert attached.code == 1 and time.monotonic() - started < 30
+    job = attached.err.split()[1]
+    assert attached.err == f" !     {job} was stopped before it ended (run:stop, or its --ttl-seconds)\n"
+    assert run_jobs(swarm_app) == []
+
+    # A client killed outright leaves no job behind: its watchdog removes it.
+    client = subprocess.Popen([str(DOKKU_BIN), "run", swarm_app, "sleep", "120"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    wait_until(lambda: len(run_jobs(swarm_app)) == 1)
+    client.send_signal(signal.SIGKILL)
+    client.wait()
+    wait_until(lambda: run_jobs(swarm_app) == [], timeout=30)

@@ -96,15 +96,24 @@ class Engine:
         return done.stdout
 
     def expire(self, name: str, ttl: int) -> None:
-        """Stop and remove a detached container after `ttl` seconds, whatever happens to this process
+        """Stop and remove a detached one-off run after `ttl` seconds, whatever happens to this process
         (a watchdog in a session of its own)."""
+        self.watchdog("-", name, ttl)
+
+    def watchdog(self, fd_text: str, name: str, ttl: int) -> subprocess.Popen[bytes]:
+        """Start pydokku.engine.watchdog for a one-off run of this engine (see there): it ends the run
+        when the pipe `fd_text` (the read end; "-": none) closes or after `ttl` seconds (0: no limit)."""
         import subprocess
         import sys
 
-        subprocess.Popen(
-            [sys.executable, "-m", "pydokku.engine.watchdog", "-", name, str(ttl)], start_new_session=True,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        command = [sys.executable, "-m", "pydokku.engine.watchdog", fd_text, name, str(ttl), *self._watched_as()]
+        passed = (int(fd_text),) if fd_text != "-" else ()
+        return subprocess.Popen(command, pass_fds=passed, start_new_session=True, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+    def _watched_as(self) -> list[str]:
+        """How the watchdog finds the run again: a container of the local engine (or DOCKER_HOST's)."""
+        return ["container", self.host or ""]
 
     def log_stream(self, args: list[str]) -> subprocess.Popen[bytes]:
         """`docker logs …`/`docker service logs …`: stdout and stderr as one stream of lines, read as it
@@ -142,15 +151,10 @@ class Engine:
         this process ends in any other way."""
         import signal
         import subprocess
-        import sys
         import time
 
         read_end, write_end = os.pipe()
-        watchdog = subprocess.Popen(
-            [sys.executable, "-m", "pydokku.engine.watchdog", str(read_end), name, *([str(ttl)] if ttl else [])],
-            pass_fds=(read_end,), start_new_session=True,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        watchdog = self.watchdog(str(read_end), name, ttl)
         os.close(read_end)
         stopping: list[float] = []
 

@@ -4,6 +4,7 @@ is never needed for these). One instance per manager address."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 
 from pydokku.engine import Engine, _segment
@@ -11,6 +12,7 @@ from pydokku.errors import DokkuError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
 
@@ -42,6 +44,23 @@ def registry_auth(username: str = "", password: str = "", server: str = "") -> s
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
 
 
+class ServiceGone(DokkuError):
+    """The service was removed (a job stopped by run:stop or its --ttl-seconds)."""
+
+
+@contextlib.contextmanager
+def _service_gone() -> Iterator[None]:
+    """The engine's 404 (no such service) as ServiceGone."""
+    from pydokku.engine.api import ApiError
+
+    try:
+        yield
+    except ApiError as error:
+        if error.status == 404:
+            raise ServiceGone(str(error)) from error
+        raise
+
+
 class Swarm(Engine):
     def manager_check(self) -> None:
         """This engine must be a reachable swarm manager."""
@@ -50,6 +69,10 @@ class Swarm(Engine):
             raise DokkuError(f"The Docker engine at {self.host} is not part of a swarm (docker swarm init)")
         if not swarm.get("ControlAvailable"):
             raise DokkuError(f"The Docker engine at {self.host} is a swarm worker; point manager at a manager node")
+
+    def _watched_as(self) -> list[str]:
+        """One-off runs here are jobs (services) on this manager."""
+        return ["service", self.host or ""]
 
     def nodes(self) -> list[Node]:
         return [Node(data) for data in self._get("/nodes")]
@@ -92,14 +115,18 @@ class Swarm(Engine):
                 raise
 
     def tasks(self, service: str) -> list[dict[str, Any]]:
-        listed: list[dict[str, Any]] = self._get("/tasks", {"filters": json.dumps({"service": [service]})})
+        """The service's tasks; ServiceGone when it was removed."""
+        with _service_gone():
+            listed: list[dict[str, Any]] = self._get("/tasks", {"filters": json.dumps({"service": [service]})})
         return sorted(listed, key=lambda task: (task.get("Slot", 0), task["CreatedAt"]))
 
     def service_logs(self, service: str) -> list[tuple[int, bytes]]:
-        """The service's output so far as (stream, line) pairs: 1 stdout, 2 stderr."""
-        data = self.api.request(
-            "GET", f"/services/{_segment(service)}/logs", {"stdout": "1", "stderr": "1", "timestamps": "0"}
-        )
+        """The service's output so far as (stream, line) pairs: 1 stdout, 2 stderr. ServiceGone when
+        it was removed."""
+        with _service_gone():
+            data = self.api.request(
+                "GET", f"/services/{_segment(service)}/logs", {"stdout": "1", "stderr": "1", "timestamps": "0"}
+            )
         return demultiplex(data)
 
     def push(self, reference: str, auth: str) -> str:

@@ -22,6 +22,7 @@ from pydokku.plugins import apps, registry, scheduler_docker_swarm, storage
 from pydokku.plugins.storage import DEFAULT_PROCESS_TYPE
 from pydokku.scheduler import plan, swarm_plan
 from pydokku.scheduler.runtime import Runtime, load, record_release
+from pydokku.text import shell_quote
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -391,18 +392,61 @@ def log_streams(
 
 
 def runs(context: Context, app_name: str) -> list[dict[str, str]]:
-    raise DokkuError(_RUNS_NOT_BUILT)
+    """The app's one-off jobs still there (detached, or ending): name, state of their task, command,
+    created_at."""
+    swarm = engine(context, app_name)
+    found = []
+    for service in _services(swarm, app_name, "run"):
+        tasks = swarm.tasks(service["ID"])
+        spec = service["Spec"]
+        command = (spec.get("TaskTemplate") or {}).get("ContainerSpec", {}).get("Args") or []  # swarm_plan: Args
+        state = tasks[-1]["Status"]["State"] if tasks else "pending"
+        found.append({"name": spec["Name"], "state": "exited" if state in TERMINAL else state,
+                      "command": " ".join(shell_quote(word) for word in command),
+                      "created_at": str(service.get("CreatedAt", ""))})  # fmt: skip
+    return sorted(found, key=lambda run: run["created_at"])
+
+
+def _run_service(swarm: Swarm, app_name: str, run: str) -> str:
+    for service in _services(swarm, app_name, "run"):
+        if run in (service["Spec"]["Name"], service["ID"]):
+            return str(service["ID"])
+    raise DokkuError(f"No one-off run {run} of {app_name} (see dokku run:list {app_name})")
 
 
 def run_logs(context: Context, app_name: str, run: str, tail: int, follow: bool) -> subprocess.Popen[bytes]:
-    raise DokkuError(_RUNS_NOT_BUILT)
+    """The job's log, timestamped; followed until the job ends."""
+    swarm = engine(context, app_name)
+    service = _run_service(swarm, app_name, run)
+    args = ["service", "logs", "--raw", "--timestamps", "--tail", str(tail), *(["--follow"] if follow else [])]
+    stream = swarm.log_stream([*args, service])
+    if follow:  # `service logs --follow` goes on after the task ends: end it once the job is over
+        import threading
+
+        threading.Thread(target=_end_with_job, args=(swarm, service, stream), daemon=True).start()
+    return stream
+
+
+def _end_with_job(swarm: Swarm, service: str, stream: subprocess.Popen[bytes]) -> None:
+    while stream.poll() is None:
+        if _job_status_or_gone(swarm, service):
+            time.sleep(POLL * 4)  # the last lines reach the stream
+            stream.terminate()
+            return
+        time.sleep(POLL * 2)
+
+
+def _job_status_or_gone(swarm: Swarm, service: str) -> bool:
+    try:
+        return _job_status(swarm, service) is not None
+    except DokkuError:
+        return True  # removed, or never ran: nothing more will come
 
 
 def stop_run(context: Context, app_name: str, run: str) -> None:
-    raise DokkuError(_RUNS_NOT_BUILT)
-
-
-_RUNS_NOT_BUILT = "run:list, run:logs and run:stop are not supported for docker-swarm apps yet"
+    """Remove the job: its task gets SIGTERM, then the app's stop grace period."""
+    swarm = engine(context, app_name)
+    swarm.remove_service(_run_service(swarm, app_name, run))
 
 
 def inspect(context: Context, app_name: str) -> list[dict[str, Any]]:
@@ -441,8 +485,6 @@ def run(
     """A replicated job of the current release with the run-phase options and mounts, on the node the
     app's data is on; its output is streamed, its exit status returned, and it is removed (detached:
     left to finish; the next run of the app removes finished ones)."""
-    if ttl:
-        raise DokkuError("--ttl-seconds is not supported for docker-swarm apps yet")
     state = _App(context, app_name)
     release = state.release(
         f"App {app_name} has not been deployed\n !     Successfully deploy your app to fix dokku run calls"
@@ -464,12 +506,21 @@ def run(
     )  # fmt: skip
     swarm.create_service(spec, state.auth)
     if detached:
+        if ttl:
+            swarm.expire(name, ttl)
         context.console.line(name)
         return 0
+    # The job never outlives this command: a watchdog removes it when this process ends in any way, or
+    # when its time (--ttl-seconds) is up.
+    read_end, write_end = os.pipe()
+    watchdog = swarm.watchdog(str(read_end), name, ttl)
+    os.close(read_end)
     try:
         return _follow_job(swarm, name, stream=True)
     finally:
         swarm.remove_service(name)
+        os.close(write_end)
+        watchdog.wait()
 
 
 def _remove_finished_runs(swarm: Swarm, app_name: str) -> None:
@@ -482,11 +533,16 @@ def _remove_finished_runs(swarm: Swarm, app_name: str) -> None:
 def _follow_job(swarm: Swarm, name: str, *, stream: bool) -> int:
     """Wait for a job's task to end (streaming its output as it comes to our stdout and stderr); its exit
     status."""
+    from pydokku.engine.swarm import ServiceGone
+
     printed = 0
     while True:
-        code = _job_status(swarm, name)
+        try:
+            code = _job_status(swarm, name)
+            lines = swarm.service_logs(name) if stream else []
+        except ServiceGone as error:
+            raise DokkuError(f"{name} was stopped before it ended (run:stop, or its --ttl-seconds)") from error
         if stream:
-            lines = swarm.service_logs(name)
             for source, line in lines[printed:]:
                 target = sys.stdout.buffer if source == 1 else sys.stderr.buffer
                 target.write(line)
