@@ -233,6 +233,18 @@ def deployed(deploy, app_name, images, host_dir):  # type: ignore[no-untyped-def
 
 
 @pytest.fixture
+def labelled_volumes() -> Iterator[None]:
+    """Held by tests that create Docker volumes labelled com.dokku.app-name and by those that run a
+    whole-host storage:verify (which reports such volumes of apps it does not know): one of them at a time
+    on this host, whatever the test worker (a lock file; xdist_group does not group under pytest 9.2)."""
+    import fcntl
+
+    with open("/tmp/pydokku-labelled-volumes.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@pytest.fixture
 def engine() -> None:
     """Asked for by tests that need the Docker engine without deploying (user-namespace checks of
     ownership changes, images on the host)."""

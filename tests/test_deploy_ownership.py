@@ -92,6 +92,7 @@ def test_files_with_other_hard_links_keep_their_owner(dokku, app_name, images, t
     assert owner(tree / "uploads" / "a.txt") == (32767, 32767)
 
 
+@pytest.mark.usefixtures("labelled_volumes")  # its volumes carry an app label: not beside a whole-host verify
 def test_local_volumes_are_reowned_but_not_those_binding_a_host_directory(dokku, app_name, images, host_dir, deploy):
     from conftest import docker
 

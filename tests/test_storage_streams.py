@@ -170,6 +170,7 @@ def test_stream_errors(dokku, env, tmp_path):
     )
 
 
+@pytest.mark.usefixtures("labelled_volumes")  # its volumes carry an app label: not beside a whole-host verify
 def test_local_volume_entries_stream_through_their_mount_point(dokku, env, tmp_path, app_name):
     from conftest import docker
 

@@ -13,6 +13,10 @@ import pytest
 from conftest import docker
 from pydokku.store.schema import legacy_entry_name
 
+# Verify asks the engine (containers, volumes), and a whole-host check sees every labelled volume on it, such
+# as the orphan one a test here plants: these tests need the engine and hold the labelled-volumes lock.
+pytestmark = pytest.mark.usefixtures("engine", "labelled_volumes")
+
 
 def problems(dokku, *args: str) -> list[dict]:
     result = dokku("storage:verify", *args, "--format", "json")
@@ -85,11 +89,9 @@ def test_verify_finds_each_kind(dokku, env, planted):
         ("dead-legacy-entry", str(planted["old"]), [], legacy_entry_name(str(planted["old"])), True),
         ("orphan-directory", str(root / "stray"), [], "", False),
     ]
-    assert (
-        found[0]["detail"] == f"{root / 'media'} is owned by 0:0, its mount or entry asks for 1000:1000 (chown heroku)"
-    )
+    assert found[0]["detail"] == f"{root / 'media'} is owned by 0:0, its entry (chown heroku) asks for 1000:1000"
     assert found[1]["detail"] == (
-        f"{planted['outside']} is owned by 0:0, its mount or entry asks for 2000:2000 (chown paketo);"
+        f"{planted['outside']} is owned by 0:0, its entry (chown paketo) asks for 2000:2000;"
         f" it is outside the storage root ({root}): change it yourself"
     )
     assert found[3]["detail"] == (
@@ -114,7 +116,7 @@ def test_repair_dry_run_changes_nothing_and_repair_fixes_what_it_says(dokku, env
     assert (dry.code, dry.err) == (0, "")
     left = [
         "-----> Left as they are (storage:repair never deletes anything):",
-        f"       wrong-owner: {planted['outside']} is owned by 0:0, its mount or entry asks for 2000:2000 (chown paketo);"
+        f"       wrong-owner: {planted['outside']} is owned by 0:0, its entry (chown paketo) asks for 2000:2000;"
         f" it is outside the storage root ({root}): change it yourself",
         f"       duplicate-docker-option: docker-options (deploy) -v {planted['dup']}:/media mounts /media, which the"
         f' attachment of media mounts too; remove one: dokku docker-options:remove web-app deploy "-v {planted["dup"]}:/media"',
@@ -182,7 +184,6 @@ def test_a_missing_directory_inside_the_storage_root_is_made_with_its_owner_and_
     assert codes(dokku) == []
 
 
-@pytest.mark.usefixtures("engine")
 def test_engine_kinds_drift_missing_and_orphan_volumes(dokku, deployed, env, host_dir):
     app = deployed
     volume = f"pydokku-test-{uuid.uuid4().hex[:8]}"
@@ -199,7 +200,7 @@ def test_engine_kinds_drift_missing_and_orphan_volumes(dokku, deployed, env, hos
         assert ("orphan-volume", volume) in kinds
         drift = [p for p in found if p["code"] == "mount-drift"]
         assert len(drift) == 1 and drift[0]["apps"] == [app]
-        assert drift[0]["detail"].startswith(f"container {drift[0]['path']} (web) does not mount ")
+        assert drift[0]["detail"].startswith(f"{drift[0]['path']} (web) does not mount ")
         assert f"does not mount {env.storage_root / 'later'} at /later" in drift[0]["detail"]
         assert f"does not mount volume {volume}-absent at /absent" in drift[0]["detail"]
         assert drift[0]["detail"].endswith(f"; the next deploy changes that (dokku ps:restart {app})")
@@ -209,3 +210,25 @@ def test_engine_kinds_drift_missing_and_orphan_volumes(dokku, deployed, env, hos
         assert docker("volume", "ls", "-q", "--filter", f"name={volume}") == volume  # listed, never removed
     finally:
         docker("volume", "rm", "-f", volume, f"{volume}-absent", check=False)
+
+
+def test_the_app_user_a_deploy_gave_the_mount_is_the_owner_expected(dokku, env, app_name, images):
+    dokku("config:set", "--global", "DOKKU_DEFAULT_CHECKS_WAIT=0")
+    dokku("apps:create", app_name)
+    dokku("storage:create", "media")
+    dokku("storage:mount", app_name, "media", "--container-dir", "/media")
+    assert dokku("git:from-image", app_name, images.buildpack).code == 0
+    path = env.storage_root / "media"
+    given = (os.stat(path).st_uid, os.stat(path).st_gid)
+    assert given != (0, 0)  # the buildpack-style image's user
+    assert codes(dokku) == []
+    os.chown(path, 0, 0)
+    (found,) = problems(dokku)
+    assert (found["code"], found["detail"]) == (
+        "wrong-owner",
+        f"{path} is owned by 0:0, the user {app_name} runs as (its last deploy gave it the mount) asks for"
+        f" {given[0]}:{given[1]}",
+    )
+    assert dokku("storage:repair").code == 0
+    assert (os.stat(path).st_uid, os.stat(path).st_gid) == given
+    assert codes(dokku) == []

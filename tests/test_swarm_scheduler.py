@@ -477,3 +477,26 @@ def test_one_off_runs_are_listed_logged_stopped_and_expire(swarm, swarm_app, dok
     client.send_signal(signal.SIGKILL)
     client.wait()
     wait_until(lambda: run_jobs(swarm_app) == [], timeout=30)
+
+
+def test_verify_finds_a_service_whose_mounts_the_next_deploy_changes(swarm, swarm_app, dokku):
+    for name in ("a", "b"):
+        assert (
+            dokku("storage:create", f"{swarm_app}-{name}", "--scheduler", "docker-swarm", "--node", "node2").code == 0
+        )
+    dokku("storage:mount", swarm_app, f"{swarm_app}-a", "--container-dir", "/a")
+    assert dokku("git:from-image", swarm_app, swarm.v1).code == 0
+    assert codes_of(dokku, swarm_app) == []
+    dokku("storage:mount", swarm_app, f"{swarm_app}-b", "--container-dir", "/b")
+    (drift,) = json.loads(dokku("storage:verify", swarm_app, "--format", "json").out)["problems"]
+    assert (drift["code"], drift["path"]) == ("mount-drift", f"{swarm_app}-web")
+    assert drift["detail"] == (
+        f"{swarm_app}-web (web) does not mount {NODE_STORE}/{swarm_app}-b at /b; the next deploy changes that"
+        f" (dokku ps:restart {swarm_app})"
+    )
+    assert dokku("ps:restart", swarm_app).code == 0
+    assert codes_of(dokku, swarm_app) == []
+
+
+def codes_of(dokku, app: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [p["code"] for p in json.loads(dokku("storage:verify", app, "--format", "json").out)["problems"]]

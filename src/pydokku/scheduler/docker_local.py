@@ -15,7 +15,7 @@ from functools import partial
 
 from pydokku.errors import DokkuError
 from pydokku.locks import app_lock
-from pydokku.plugins import apps, storage
+from pydokku.plugins import apps, scheduler_docker_local, storage
 from pydokku.plugins.storage import DEFAULT_PROCESS_TYPE, attachment_spec
 from pydokku.scheduler import plan
 from pydokku.scheduler.runtime import Runtime, load, record_release
@@ -43,9 +43,6 @@ def _runtime(context: Context, app_name: str, candidate: Release | None = None) 
         return load(tx, apps.require(tx, app_name), candidate)
 
 
-# -- releases ------------------------------------------------------------------------------------
-
-
 # -- deploys -------------------------------------------------------------------------------------
 
 
@@ -67,7 +64,8 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
         checks_wait = runtime.checks_wait
         _check_mounts(engine, runtime.mounts.specs("deploy"))
         _check_subpaths(runtime)
-        reowned = _fix_ownership(context, runtime, image)
+        owners = _planned_owners(context, runtime, image)
+        reowned = _fix_ownership(context, owners)
         console.header(f"Deploying {app_name} via the docker-local scheduler...")
         existing = _deployed_containers(engine, app_name)
         upcoming: list[tuple[str, str]] = []  # (container id, dyno name)
@@ -87,9 +85,13 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
                 upcoming += [started for dynos, _ in outcomes for started in dynos]
                 if crashed is not None or failures:
                     raise crashed or failures[0]
-            if candidate is not None:
-                with context.store.write() as tx:
-                    record_release(tx, apps.require(tx, app_name), candidate)
+            with context.store.write() as tx:
+                app = apps.require(tx, app_name)
+                if candidate is not None:
+                    record_release(tx, app, candidate)
+                scheduler_docker_local.record_deploy_owners(
+                    tx, app, {spec.host: owner for spec, owner in owners.items()}
+                )
         except BaseException as error:
             for container_id, _ in upcoming:
                 engine.remove(container_id)
@@ -246,16 +248,25 @@ def _check_mounts(engine: Engine, mounts: list[MountSpec]) -> None:
             )
 
 
-def _fix_ownership(context: Context, runtime: Runtime, image: dict[str, Any]) -> list[str]:
+def _fix_ownership(context: Context, owners: dict[MountSpec, tuple[int, int]]) -> list[str]:
     """Give the mounted directories their owners before the app starts, each at most once; returns
-    what was re-owned, as `<path> (was <uid>:<gid>)`.
+    what was re-owned, as `<path> (was <uid>:<gid>)`. Only directories inside the storage root and
+    plain local-driver volumes are ever changed; a tree whose root already has the owner is skipped
+    without a walk."""
+    reowned: list[str] = []
+    for spec, (uid, gid) in owners.items():
+        path = _ownable_path(context, spec)
+        previous = _own(context, path, uid, gid) if path is not None else None
+        if previous is not None:
+            reowned.append(f"{path} (was {previous[0]}:{previous[1]})")
+    return reowned
 
-    An attachment's `--volume-chown` names its owner. The other writable mounts go to the user the
-    app runs as, for buildpack-style images (their environment says USER=<app user>) as Dokku's
-    docker-local scheduler did, or for any image when `chown-mounts` is set; never when
-    `disable-chown` is set. Only directories inside the storage root and plain local-driver volumes
-    are ever changed; a tree whose root already has the owner is skipped without a walk.
-    """
+
+def _planned_owners(context: Context, runtime: Runtime, image: dict[str, Any]) -> dict[MountSpec, tuple[int, int]]:
+    """The owner of each mount a deploy sets. An attachment's `--volume-chown` names its owner. The
+    other writable mounts go to the user the app runs as, for buildpack-style images (their
+    environment says USER=<app user>) as Dokku's docker-local scheduler did, or for any image when
+    `chown-mounts` is set; never when `disable-chown` is set."""
     owners: dict[MountSpec, tuple[int, int]] = {}
     app_owner = _app_user_owner(context, runtime, image)
     if app_owner is not None:
@@ -270,13 +281,7 @@ def _fix_ownership(context: Context, runtime: Runtime, image: dict[str, Any]) ->
                 owners[attachment_spec(attachment)] = owner
             else:
                 owners.pop(attachment_spec(attachment), None)  # `--volume-chown false`: leave it alone
-    reowned: list[str] = []
-    for spec, (uid, gid) in owners.items():
-        path = _ownable_path(context, spec)
-        previous = _own(context, path, uid, gid) if path is not None else None
-        if previous is not None:
-            reowned.append(f"{path} (was {previous[0]}:{previous[1]})")
-    return reowned
+    return owners
 
 
 def _ownable_path(context: Context, spec: MountSpec) -> str | None:

@@ -780,5 +780,24 @@ def remove_directory(context: Context, node: str, path: str) -> None:
 
 
 def running_mounts(context: Context, app_names: list[str]) -> dict[str, list[Container]]:
-    """Services are not compared with the next deploy (storage:verify's drift check is docker-local's)."""
-    return {}
+    """The services these apps run (replicas above 0), each as a container whose mounts are its spec's:
+    what every task of it mounts."""
+    found: dict[str, list[Container]] = {}
+    for app_name in app_names:
+        for service in _services(engine(context, app_name), app_name):
+            spec = service["Spec"]
+            if ((spec.get("Mode") or {}).get("Replicated") or {}).get("Replicas", 0) == 0:
+                continue
+            mounts = [
+                {
+                    "Type": m.get("Type"),
+                    "Source": m.get("Source"),
+                    "Name": m.get("Source"),
+                    "Destination": m.get("Target"),
+                }
+                for m in (spec.get("TaskTemplate") or {}).get("ContainerSpec", {}).get("Mounts") or []
+            ]
+            labels = spec.get("Labels") or {}
+            found.setdefault(app_name, []).append(Container(service["ID"], spec["Name"], "running", labels,
+                                                            mounts=mounts))  # fmt: skip
+    return found

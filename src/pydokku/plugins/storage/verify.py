@@ -9,7 +9,8 @@ Codes (stable: scripts match on them):
   orphan-directory         a directory under the storage root that no storage entry names
   orphan-volume            a Docker volume labelled for an app that does not exist
   duplicate-docker-option  a docker-options `-v` at a container path an attachment already mounts
-  mount-drift              a running container whose mounts differ from what the next deploy gives it
+  mount-drift              a running container (or swarm service) whose mounts differ from what the next
+                           deploy gives it
 
 storage:repair creates missing directories (with their mode, and their owner inside the storage root),
 re-owns directories inside the storage root, and forgets dead legacy entries (records only: the data
@@ -76,7 +77,7 @@ class Check:
     """Everything one verification looks at, read in one transaction."""
 
     def __init__(self, context: Context, app_name: str | None) -> None:
-        from pydokku.plugins import apps
+        from pydokku.plugins import apps, scheduler_docker_local
         from pydokku.store import apps as app_store
         from pydokku.store import storage as storage_store
 
@@ -88,6 +89,8 @@ class Check:
             self.mounts: dict[int, AppMounts] = app_mounts(tx, self.apps)
             self.app_names = {app.name for app in every_app}
             self.entries: list[Entry] = storage_store.entries(tx)
+            # What each app's last deploy gave its mounts (docker-local records it): the app user's owner.
+            self.deploy_owners = {app.name: scheduler_docker_local.deploy_owners(tx, app) for app in self.apps}
             attached = storage_store.attachments(tx) if self.whole else {}
             self.attached_entry_ids = {a.entry.id for found in attached.values() for a in found}
         self.findings: list[Finding] = []
@@ -117,19 +120,18 @@ class Check:
 
     def _mounted_paths(self) -> None:
         """Missing paths and volumes, and owners, once per mounted path (with every app mounting it)."""
-        by_path: dict[str, tuple[Entry, str, list[str]]] = {}
+        by_path: dict[str, tuple[Entry, str, list[str]]] = {}  # host → entry, the mount's --volume-chown, apps
         for app in self.apps:
             for attachment in self.mounts[app.id].attachments:
                 entry = attachment.entry
                 if entry.node or entry.scheduler == "docker-swarm" or not (attachment.deploy or attachment.run):
                     continue  # on a swarm node, not on this host
                 host = attachment_spec(attachment).host
-                chown = attachment.volume_chown or entry.chown
-                _, _, users = by_path.setdefault(host, (entry, chown, []))
+                _, _, users = by_path.setdefault(host, (entry, attachment.volume_chown, []))
                 if app.name not in users:
                     users.append(app.name)
         volumes_checked: set[str] = set()
-        for host, (entry, chown, users) in by_path.items():
+        for host, (entry, volume_chown, users) in by_path.items():
             if not host.startswith("/"):
                 name = host.partition("/")[0]
                 if name not in volumes_checked and self.context.engine.volume(name) is None:
@@ -138,11 +140,11 @@ class Check:
                                                  " first if it was lost)", apps=users, entry=entry.name))  # fmt: skip
                 volumes_checked.add(name)
                 continue
-            self._check_path(host, entry, chown, users)
+            self._check_path(host, entry, volume_chown, users)
 
-    def _check_path(self, host: str, entry: Entry, chown: str, users: list[str]) -> None:
-        owner = self._owner(chown)
+    def _check_path(self, host: str, entry: Entry, volume_chown: str, users: list[str]) -> None:
         inside = inside_storage_root(self.context.paths.storage_root, host)
+        owner, who = self._expected_owner(host, entry, volume_chown, users, inside)
         try:
             found = os.stat(host)
         except FileNotFoundError:
@@ -156,16 +158,26 @@ class Check:
             return  # unreadable: not ours to judge
         if owner is None or (found.st_uid, found.st_gid) == owner:
             return
-        where = (
-            ""
-            if inside
-            else f"; it is outside the storage root ({self.context.paths.storage_root}): change it yourself"
-        )
+        root = self.context.paths.storage_root
+        where = "" if inside else f"; it is outside the storage root ({root}): change it yourself"
         self.findings.append(Finding(
-            WRONG_OWNER, host, f"{host} is owned by {found.st_uid}:{found.st_gid}, its mount or entry asks for"
-            f" {owner[0]}:{owner[1]} (chown {chown}){where}", apps=users, entry=entry.name,
-            repair=CHOWN if inside else "", owner=owner,
+            WRONG_OWNER, host, f"{host} is owned by {found.st_uid}:{found.st_gid}, {who} asks for"
+            f" {owner[0]}:{owner[1]}{where}", apps=users, entry=entry.name, repair=CHOWN if inside else "",
+            owner=owner,
         ))  # fmt: skip
+
+    def _expected_owner(self, host: str, entry: Entry, volume_chown: str, users: list[str],
+                        inside: bool) -> tuple[tuple[int, int] | None, str]:  # fmt: skip
+        """The owner a mounted directory should have, and who says so: the mount's --volume-chown, else
+        the user the app runs as when its last deploy gave it the directory, else the entry's chown."""
+        if volume_chown:
+            return self._owner(volume_chown), f"its mount (--volume-chown {volume_chown})"
+        if inside:
+            for app_name in users:
+                owner = self.deploy_owners.get(app_name, {}).get(host)
+                if owner is not None:
+                    return owner, f"the user {app_name} runs as (its last deploy gave it the mount)"
+        return self._owner(entry.chown), f"its entry (chown {entry.chown})"
 
     def _owner(self, chown: str) -> tuple[int, int] | None:
         from pydokku.plugins.storage import chown_owner
@@ -202,7 +214,7 @@ class Check:
                 differences = _differences(expected, _actual(container))
                 if differences:
                     self.findings.append(Finding(
-                        DRIFT, container.name, f"container {container.name} ({process_type}) {'; '.join(differences)};"
+                        DRIFT, container.name, f"{container.name} ({process_type}) {'; '.join(differences)};"
                         f" the next deploy changes that (dokku ps:restart {app.name})", apps=[app.name],
                     ))  # fmt: skip
 
