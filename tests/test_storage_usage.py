@@ -206,6 +206,16 @@ def test_a_swarm_entry_is_not_measured_from_this_host(dokku, env):
         "       Used:             on swarm node node2, not measured from this host"
         in dokku("storage:info", "far").lines
     )
+    dokku("storage:create", "shared", "shared-volume")
+    with sqlite3.connect(env.lib_root / "pydokku.db") as connection:  # as storage:create --volume-driver leaves it
+        connection.execute(
+            "UPDATE storage_entries SET scheduler = 'docker-swarm', volume_driver = 'nfs' WHERE name = 'shared'"
+        )
+    shown = usage_of(dokku, "shared")
+    assert (shown["state"], shown["problem"]) == (
+        "not-local",
+        "a swarm volume (driver nfs), not measured from this host",
+    )
 
 
 @pytest.mark.usefixtures("engine")
@@ -227,3 +237,17 @@ def test_a_named_volume_is_measured_where_docker_keeps_it(dokku):
         assert usage_of(dokku, "novol")["state"] == "missing"
     finally:
         docker("volume", "rm", "-f", volume)
+
+
+def test_faults_leave_usage_working(dokku, env, monkeypatch):
+    dokku("storage:create", "media")
+    dokku("storage:create", "vol", "some-volume")
+    (env.lib_root / "storage-usage.json").mkdir()  # the cache cannot be read or written
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{env.root}/no-engine.sock")  # nor the engine reached
+    result = dokku("storage:usage", "--format", "json")
+    assert (result.code, result.err) == (0, "")
+    shown = {item["name"]: item for item in json.loads(result.out)}
+    assert (shown["media"]["state"], shown["media"]["cached"]) == ("measured", False)
+    assert shown["vol"]["state"] == "unreadable"
+    assert shown["vol"]["problem"].startswith("Unable to reach the Docker engine")
+    assert sorted(os.listdir(env.lib_root / "storage-usage.json")) == []

@@ -190,6 +190,10 @@ def measure_entry(context: Context, entry: Entry, last_snapshot_at: int, cache: 
     if entry.node:
         usage.state, usage.problem = ON_NODE, f"on swarm node {entry.node}, not measured from this host"
         return usage
+    if entry.scheduler == "docker-swarm":  # a volume the swarm's nodes share through its driver
+        driver = entry.volume_driver or "local"
+        usage.state, usage.problem = NOT_LOCAL, f"a swarm volume (driver {driver}), not measured from this host"
+        return usage
     path = _volume_path(context, usage, entry.host_path) if is_volume(entry.host_path) else entry.host_path
     if not path:
         return usage
