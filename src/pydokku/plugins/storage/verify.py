@@ -94,12 +94,6 @@ class Check:
             attached = storage_store.attachments(tx) if self.whole else {}
             self.attached_entry_ids = {a.entry.id for found in attached.values() for a in found}
         self.findings: list[Finding] = []
-        self._userns: tuple[tuple[int, int] | None] | None = None
-
-    def userns_offset(self) -> tuple[int, int] | None:
-        if self._userns is None:
-            self._userns = (self.context.engine.userns_offset(),)
-        return self._userns[0]
 
     @property
     def entry_count(self) -> int:
@@ -185,7 +179,7 @@ class Check:
         if not chown or chown == "false":
             return None
         try:
-            return chown_owner(chown, self.userns_offset())
+            return chown_owner(chown, self.context.engine.userns_offset())  # asked once per engine
         except DokkuError:
             return None  # a value from before the presets were checked: nothing to compare with
 
