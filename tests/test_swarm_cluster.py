@@ -11,7 +11,7 @@ import pytest
 
 from swarm import BASE, NODE_STORE, ROOT, exclusive, job_on, on
 
-pytestmark = pytest.mark.xdist_group("swarm")  # one cluster per host: cluster_up() holds a lock file for that
+pytestmark = pytest.mark.xdist_group("swarm")  # one cluster per host: swarm.exclusive() holds a lock file for that
 
 
 def test_the_test_cluster_has_node_private_storage_and_a_registry_and_leaves_nothing(engine):

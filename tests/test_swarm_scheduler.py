@@ -19,7 +19,7 @@ from swarm import BASE_IMAGE, MANAGER, NODE_STORE, REGISTRY, SHARED, cluster_up,
 
 LOOP = "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"
 
-pytestmark = pytest.mark.xdist_group("swarm")  # one cluster per host: cluster_up() holds a lock file for that
+pytestmark = pytest.mark.xdist_group("swarm")  # one cluster per host: swarm.exclusive() holds a lock file for that
 
 
 def build(tag: str, dockerfile: str) -> str:
