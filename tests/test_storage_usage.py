@@ -251,3 +251,10 @@ def test_faults_leave_usage_working(dokku, env, monkeypatch):
     assert shown["vol"]["state"] == "unreadable"
     assert shown["vol"]["problem"].startswith("Unable to reach the Docker engine")
     assert sorted(os.listdir(env.lib_root / "storage-usage.json")) == []
+
+
+def test_text_listings_measure_nothing(dokku, env):
+    dokku("storage:create", "media")
+    assert dokku("storage:list-entries").code == 0
+    assert dokku("storage:report", "--global").code == 0
+    assert not (env.lib_root / "storage-usage.json").exists()  # no walk, no cache

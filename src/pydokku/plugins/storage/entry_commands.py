@@ -253,16 +253,18 @@ def _inventory(context: Context, fmt: str, shown: list[dict[str, object]], title
 
 def list_entries(context: Context, args: ParsedArgs) -> None:
     """Text rows stay Dokku's three tab-separated fields (scripts split them); JSON adds each usage."""
-    from pydokku.plugins.storage import usage
-
     fmt = list_format(args.value("format"))
     with context.store.read() as tx:
         all_entries = [e for e in storage_store.entries(tx) if e.scheduler == (args.value("scheduler") or e.scheduler)]
         shown = [entry_json(tx, e) for e in all_entries]
-        chosen = usage.last_snapshots(tx, all_entries) if fmt == "json" else []
-    now = int(time.time())
-    for shown_entry, used in zip(shown, usage.usages(context, chosen), strict=False):
-        shown_entry["usage"] = used.as_json(now)
+        if fmt == "json":
+            from pydokku.plugins.storage import usage
+
+            chosen = usage.last_snapshots(tx, all_entries)
+    if fmt == "json":
+        now = int(time.time())
+        for shown_entry, used in zip(shown, usage.usages(context, chosen), strict=True):
+            shown_entry["usage"] = used.as_json(now)
     rows = [f"{e.name}\t{e.scheduler}\t{e.host_path}" for e in all_entries]
     _inventory(context, fmt, shown, "Storage entries:", rows)
 
