@@ -43,3 +43,10 @@ def age_text(since: int, now: int) -> str:
     minutes, seconds = divmod(rest, 60)
     parts = [f"{days}d" * bool(days), f"{hours}h" * bool(hours), f"{minutes}m" * bool(minutes and not days)]
     return " ".join(part for part in parts if part) or f"{seconds}s"
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 file`, `2 files`, `3 directories`: a number and its noun, plural when it is not 1."""
+    if number == 1:
+        return f"1 {noun}"
+    return f"{number} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"

@@ -17,9 +17,7 @@ from pydokku.text import shell_quote
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any, TextIO
 
     from pydokku.engine.api import Api
@@ -98,11 +96,26 @@ class Engine:
     def expire(self, name: str, ttl: int) -> None:
         """Stop and remove a detached one-off run after `ttl` seconds, whatever happens to this process
         (a watchdog in a session of its own)."""
-        self.watchdog("-", name, ttl)
+        self._watchdog("-", name, ttl)
 
-    def watchdog(self, fd_text: str, name: str, ttl: int) -> subprocess.Popen[bytes]:
-        """Start pydokku.engine.watchdog for a one-off run of this engine (see there): it ends the run
-        when the pipe `fd_text` (the read end; "-": none) closes or after `ttl` seconds (0: no limit)."""
+    @contextlib.contextmanager
+    def watched(self, name: str, ttl: int) -> Iterator[None]:
+        """An attached one-off run never outlives this process: for as long as the block runs, a watchdog
+        holds the read end of a pipe only this process writes to; when the block ends, or this process
+        ends in any way (SIGKILL too), the pipe closes and the watchdog ends the run; it also ends it
+        after `ttl` seconds (0: no limit)."""
+        read_end, write_end = os.pipe()
+        watchdog = self._watchdog(str(read_end), name, ttl)
+        os.close(read_end)
+        try:
+            yield
+        finally:
+            os.close(write_end)  # the watchdog removes whatever is left, then exits
+            watchdog.wait()
+
+    def _watchdog(self, fd_text: str, name: str, ttl: int) -> subprocess.Popen[bytes]:
+        """Start pydokku.engine.watchdog for a one-off run of this engine (see there), in a session of its
+        own, holding the pipe's read end `fd_text` ("-": none)."""
         import subprocess
         import sys
 
@@ -153,9 +166,6 @@ class Engine:
         import subprocess
         import time
 
-        read_end, write_end = os.pipe()
-        watchdog = self.watchdog(str(read_end), name, ttl)
-        os.close(read_end)
         stopping: list[float] = []
 
         def stop(signum: int, frame: object) -> None:
@@ -165,22 +175,21 @@ class Engine:
                     self._post(f"/containers/{_segment(name)}/kill", {"signal": "SIGTERM"})
 
         caught = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-        previous = {signum: signal.signal(signum, stop) for signum in caught}
-        try:
-            process = subprocess.Popen(self._command(["container", "run", *args]))
-            while True:
-                try:
-                    return process.wait(timeout=0.2)
-                except subprocess.TimeoutExpired:
-                    if stopping and time.monotonic() - stopping[0] > stop_timeout:
-                        self.remove(name)
-        except FileNotFoundError as error:
-            raise EngineUnavailable(f"Unable to run {self._binary}: the Docker CLI is not installed") from error
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            os.close(write_end)  # the watchdog removes whatever is left, then exits
-            watchdog.wait()
+        with self.watched(name, ttl):
+            previous = {signum: signal.signal(signum, stop) for signum in caught}
+            try:
+                process = subprocess.Popen(self._command(["container", "run", *args]))
+                while True:
+                    try:
+                        return process.wait(timeout=0.2)
+                    except subprocess.TimeoutExpired:
+                        if stopping and time.monotonic() - stopping[0] > stop_timeout:
+                            self.remove(name)
+            except FileNotFoundError as error:
+                raise EngineUnavailable(f"Unable to run {self._binary}: the Docker CLI is not installed") from error
+            finally:
+                for signum, handler in previous.items():
+                    signal.signal(signum, handler)
 
     # -- the Engine API -------------------------------------------------------------------------
 

@@ -64,8 +64,7 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
         checks_wait = runtime.checks_wait
         _check_mounts(engine, runtime.mounts.specs("deploy"))
         _check_subpaths(runtime)
-        owners = _planned_owners(context, runtime, image)
-        reowned = _fix_ownership(context, owners)
+        given, reowned = _fix_ownership(context, _planned_owners(context, runtime, image))
         console.header(f"Deploying {app_name} via the docker-local scheduler...")
         existing = _deployed_containers(engine, app_name)
         upcoming: list[tuple[str, str]] = []  # (container id, dyno name)
@@ -89,9 +88,7 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
                 app = apps.require(tx, app_name)
                 if candidate is not None:
                     record_release(tx, app, candidate)
-                scheduler_docker_local.record_deploy_owners(
-                    tx, app, {spec.host: owner for spec, owner in owners.items()}
-                )
+                scheduler_docker_local.record_deploy_owners(tx, app, given)
         except BaseException as error:
             for container_id, _ in upcoming:
                 engine.remove(container_id)
@@ -248,18 +245,24 @@ def _check_mounts(engine: Engine, mounts: list[MountSpec]) -> None:
             )
 
 
-def _fix_ownership(context: Context, owners: dict[MountSpec, tuple[int, int]]) -> list[str]:
-    """Give the mounted directories their owners before the app starts, each at most once; returns
-    what was re-owned, as `<path> (was <uid>:<gid>)`. Only directories inside the storage root and
-    plain local-driver volumes are ever changed; a tree whose root already has the owner is skipped
-    without a walk."""
+def _fix_ownership(
+    context: Context, owners: dict[MountSpec, tuple[int, int]]
+) -> tuple[dict[str, tuple[int, int]], list[str]]:
+    """Give the mounted directories their owners before the app starts, each at most once. Only
+    directories inside the storage root and plain local-driver volumes are ever changed; a tree whose
+    root already has the owner is skipped without a walk. Returns the owner each mount it may change has
+    (by host path or volume), and what it re-owned, as `<path> (was <uid>:<gid>)`."""
+    given: dict[str, tuple[int, int]] = {}
     reowned: list[str] = []
     for spec, (uid, gid) in owners.items():
         path = _ownable_path(context, spec)
-        previous = _own(context, path, uid, gid) if path is not None else None
+        if path is None:
+            continue
+        given[spec.host] = (uid, gid)
+        previous = _own(context, path, uid, gid)
         if previous is not None:
             reowned.append(f"{path} (was {previous[0]}:{previous[1]})")
-    return reowned
+    return given, reowned
 
 
 def _planned_owners(context: Context, runtime: Runtime, image: dict[str, Any]) -> dict[MountSpec, tuple[int, int]]:

@@ -510,17 +510,11 @@ def run(
             swarm.expire(name, ttl)
         context.console.line(name)
         return 0
-    # The job never outlives this command: a watchdog removes it when this process ends in any way, or
-    # when its time (--ttl-seconds) is up.
-    read_end, write_end = os.pipe()
-    watchdog = swarm.watchdog(str(read_end), name, ttl)
-    os.close(read_end)
-    try:
-        return _follow_job(swarm, name, stream=True)
-    finally:
-        swarm.remove_service(name)
-        os.close(write_end)
-        watchdog.wait()
+    with swarm.watched(name, ttl):  # removed when this process ends in any way, or when its time is up
+        try:
+            return _follow_job(swarm, name, stream=True)
+        finally:
+            swarm.remove_service(name)
 
 
 def _remove_finished_runs(swarm: Swarm, app_name: str) -> None:

@@ -17,7 +17,7 @@ import os
 import time
 
 from pydokku.errors import DokkuError
-from pydokku.text import age_text, human_bytes
+from pydokku.text import age_text, counted, human_bytes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class Usage:
 
     __slots__ = (
         "apparent_bytes", "cached", "directories", "disk_bytes", "files", "filesystem_bytes", "free_bytes",
-        "host_path", "last_snapshot_at", "measured_at", "measured_path", "name", "other_filesystem", "problem",
+        "host_path", "last_snapshot_at", "measured_at", "name", "other_filesystem", "problem",
         "state",
     )  # fmt: skip
 
@@ -51,7 +51,6 @@ class Usage:
         self.host_path = entry.host_path
         self.state = MEASURED
         self.problem = ""
-        self.measured_path = ""
         self.disk_bytes = self.apparent_bytes = self.files = self.directories = self.other_filesystem = 0
         self.free_bytes: int | None = None
         self.filesystem_bytes: int | None = None
@@ -138,29 +137,22 @@ class UsageCache:
                 os.unlink(temporary)
 
 
-def cache_key(path: str) -> list[int]:
-    """What must not have changed for a cached figure to stand: the directory (device, inode, mtime) and
-    the number of inodes in use on its file system."""
-    found = os.stat(path, follow_symlinks=False)
-    room = os.statvfs(path)
-    return [found.st_dev, found.st_ino, found.st_mtime_ns, room.f_files - room.f_ffree]
+def _room(usage: Usage, room: os.statvfs_result) -> None:
+    usage.free_bytes = room.f_bavail * room.f_frsize
+    usage.filesystem_bytes = room.f_blocks * room.f_frsize
 
 
-def _room(usage: Usage, path: str) -> None:
-    """The free and total bytes of the file system holding `path` (or its nearest existing parent)."""
-    current = path
+def _room_of_parent(usage: Usage, path: str) -> None:
+    """The room where a missing path would be: its nearest existing parent's file system."""
+    current = os.path.dirname(path)
     while True:
         try:
-            room = os.statvfs(current)
+            _room(usage, os.statvfs(current))
+            return
         except OSError:
-            parent = os.path.dirname(current)
-            if parent == current:
+            if current in ("/", ""):
                 return
-            current = parent
-            continue
-        usage.free_bytes = room.f_bavail * room.f_frsize
-        usage.filesystem_bytes = room.f_blocks * room.f_frsize
-        return
+            current = os.path.dirname(current)
 
 
 def _volume_path(context: Context, usage: Usage, name: str) -> str:
@@ -197,17 +189,20 @@ def measure_entry(context: Context, entry: Entry, last_snapshot_at: int, cache: 
     path = _volume_path(context, usage, entry.host_path) if is_volume(entry.host_path) else entry.host_path
     if not path:
         return usage
-    _room(usage, path)
+    path = os.path.realpath(path)  # the directory Docker mounts: links on the way are followed, none inside
     try:
-        path = os.path.realpath(path)  # the directory Docker mounts: links on the way are followed, none inside
-        key = cache_key(path)
+        found, room = os.stat(path, follow_symlinks=False), os.statvfs(path)
     except FileNotFoundError:
         usage.state = MISSING
+        _room_of_parent(usage, path)
         return usage
     except OSError as error:
         usage.state, usage.problem = UNREADABLE, f"{path}: {error.strerror}"
         return usage
-    usage.measured_path = path
+    _room(usage, room)
+    # A cached figure stands while the directory (device, inode, mtime) and the number of inodes in use on
+    # its file system are what they were.
+    key = [found.st_dev, found.st_ino, found.st_mtime_ns, room.f_files - room.f_ffree]
     figures = None if refresh else cache.get(path, key)
     if figures is None:
         figures = _walk(usage, path)
@@ -239,10 +234,10 @@ def _walk(usage: Usage, path: str) -> dict[str, int] | None:
     }  # fmt: skip
 
 
-def usages(context: Context, tx_entries: list[tuple[Entry, int]], *, refresh: bool = False) -> list[Usage]:
+def usages(context: Context, chosen: list[tuple[Entry, int]], *, refresh: bool = False) -> list[Usage]:
     """Usage of every (entry, last snapshot time), measured with no transaction open."""
     cache = UsageCache(context.paths.lib_root)
-    found = [measure_entry(context, entry, last, cache, refresh=refresh) for entry, last in tx_entries]
+    found = [measure_entry(context, entry, last, cache, refresh=refresh) for entry, last in chosen]
     cache.save()
     return found
 
@@ -260,17 +255,10 @@ def rows(usage: Usage, now: int) -> list[tuple[str, str]]:
     else:
         shown = [
             ("Used", f"{human_bytes(usage.disk_bytes)} ({usage.disk_bytes} bytes)"),
-            (
-                "Files",
-                f"{_count(usage.files, 'file', 'files')}, {_count(usage.directories, 'directory', 'directories')}",
-            ),
+            ("Files", f"{counted(usage.files, 'file')}, {counted(usage.directories, 'directory')}"),
             ("Measured", iso(usage.measured_at) + (" (cached)" if usage.cached else "")),
         ]
     return [*shown, ("Free", usage.free_text()), ("Last snapshot", usage.snapshot_text(now))]
-
-
-def _count(number: int, one: str, many: str) -> str:
-    return f"{number} {one if number == 1 else many}"
 
 
 def select(tx: Tx, names: list[str], app_name: str | None) -> list[Entry]:

@@ -25,6 +25,8 @@ import os
 from pydokku.errors import DokkuError
 from pydokku.plugins.storage import app_mounts, attachment_spec, inside_storage_root
 from pydokku.plugins.storage.entries import LEGACY_PREFIX
+from pydokku.scheduler.plan import LABEL_APP, LABEL_PROCESS
+from pydokku.text import counted
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -45,7 +47,6 @@ DUPLICATE_OPTION = "duplicate-docker-option"
 DRIFT = "mount-drift"
 
 CREATE, CHOWN, FORGET = "create", "chown", "forget"  # what storage:repair does about a finding
-APP_LABEL = "com.dokku.app-name"
 DEFAULT_MODE = "0755"
 
 
@@ -91,15 +92,13 @@ class Check:
             self.entries: list[Entry] = storage_store.entries(tx)
             # What each app's last deploy gave its mounts (docker-local records it): the app user's owner.
             self.deploy_owners = {app.name: scheduler_docker_local.deploy_owners(tx, app) for app in self.apps}
-            attached = storage_store.attachments(tx) if self.whole else {}
-            self.attached_entry_ids = {a.entry.id for found in attached.values() for a in found}
+        # Every attachment belongs to an app: with every app read, these are all the mounted entries.
+        self.mounted_entry_ids = {a.entry.id for mounted in self.mounts.values() for a in mounted.attachments}
         self.findings: list[Finding] = []
 
     @property
     def entry_count(self) -> int:
-        if self.whole:
-            return len(self.entries)
-        return len({a.entry.id for mounted in self.mounts.values() for a in mounted.attachments})
+        return len(self.entries) if self.whole else len(self.mounted_entry_ids)
 
     def run(self) -> list[Finding]:
         self._mounted_paths()
@@ -203,7 +202,7 @@ class Check:
         running = scheduler.running_mounts(self.context, [app.name for app in self.apps])
         for app in self.apps:
             for container in running.get(app.name, []):
-                process_type = container.labels.get("com.dokku.process-type", "web")
+                process_type = container.labels.get(LABEL_PROCESS, "web")
                 expected = _expected(self.mounts[app.id], process_type)
                 differences = _differences(expected, _actual(container))
                 if differences:
@@ -214,7 +213,7 @@ class Check:
 
     def _dead_legacy(self) -> None:
         for entry in self.entries:
-            if entry.name.startswith(LEGACY_PREFIX) and entry.id not in self.attached_entry_ids:
+            if entry.name.startswith(LEGACY_PREFIX) and entry.id not in self.mounted_entry_ids:
                 self.findings.append(Finding(
                     DEAD_LEGACY, entry.host_path, f"{entry.name} records the mount of {entry.host_path}, which no app"
                     " has any more", entry=entry.name, repair=FORGET,
@@ -238,8 +237,8 @@ class Check:
             ))  # fmt: skip
 
     def _orphan_volumes(self) -> None:
-        for volume in self.context.engine.labelled_volumes(APP_LABEL):
-            owner_app = (volume.get("Labels") or {}).get(APP_LABEL, "")
+        for volume in self.context.engine.labelled_volumes(LABEL_APP):
+            owner_app = (volume.get("Labels") or {}).get(LABEL_APP, "")
             if owner_app not in self.app_names:
                 name = str(volume.get("Name", ""))
                 self.findings.append(Finding(
@@ -306,22 +305,17 @@ def verify(context: Context, args: ParsedArgs) -> int:
         shown = {"checked": checked, "problems": [finding.as_json() for finding in findings]}
         context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
         return 1 if findings else 0
-    summary = f"Checked {_count(checked['apps'], 'app')} and {_count(checked['entries'], 'storage entry')}"
+    summary = f"Checked {counted(checked['apps'], 'app')} and {counted(checked['entries'], 'storage entry')}"
     if not findings:
         context.console.header(f"{summary}: no problems")
         return 0
-    context.console.header(f"{summary}: {_count(len(findings), 'problem')}")
+    context.console.header(f"{summary}: {counted(len(findings), 'problem')}")
     rows = [(f.code, ",".join(f.apps) or "-", f.entry or "-", f.detail) for f in findings]
     context.console.lines("       " + line for line in columnize([("Code", "Apps", "Entry", "Detail"), *rows]))
     repairable = sum(1 for finding in findings if finding.repair)
     if repairable:
         context.console.detail(f"storage:repair fixes {repairable} of them (see what it would do: --dry-run)")
     return 1
-
-
-def _count(number: int, noun: str) -> str:
-    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-    return f"{number} {noun if number == 1 else plural}"
 
 
 def repair(context: Context, args: ParsedArgs) -> None:
