@@ -443,6 +443,7 @@ def test_an_interrupted_restore_is_rolled_back_or_finished_from_its_journal(dokk
     )
     assert not staging.exists() and not journal.exists() and metadata(entry) == before
     # Killed right after the exchange: the next run finishes (keeps the previous content, cleans up).
+    journal.parent.mkdir(parents=True)  # the last journal gone, its folder went too
     staging.mkdir()
     previous = staging / "uploads"
     previous.mkdir()

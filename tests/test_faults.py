@@ -260,9 +260,9 @@ def test_a_user_who_may_not_write_the_state(readable_package):
         assert setup.returncode == 0, setup.stderr
         create = as_nobody(readable_package, variables, "apps:create", "second")
         assert create.stdout == ""
-        assert one_error_line(create) == (
-            f" !     The state database {roots}/lib/pydokku.db is read-only: attempt to write a readonly database;"
-            " make it writable (chattr -i, chmod, mount rw)\n"
+        assert one_error_line(create) == (  # 0600: no other user reads it, let alone writes
+            f" !     The state database {roots}/lib/pydokku.db is readable by its owner only (it holds config"
+            " values): run dokku as root, or through sudo\n"
         )
         assert subprocess.run(
             [str(DOKKU_BIN), "--quiet", "apps:list"], env={**os.environ, **variables}, capture_output=True,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
 
 import pytest
 
@@ -182,8 +184,8 @@ def test_container_spec_renders_the_same_container_for_the_cli_and_the_api():
         labels={"com.dokku.app-name": "app"}, binds=["/a b:/c:ro"], init=True, restart="on-failure:10",
         options=["--restart=always"],
     )  # fmt: skip
-    assert spec.cli_args() == [
-        "--env=A=1", "--env=B=2", "--restart=on-failure:10", "--restart=always", "-v", "/a b:/c:ro", "--init",
+    assert spec.cli_args() == [  # the environment travels apart (engine.cli_environment)
+        "--restart=on-failure:10", "--restart=always", "-v", "/a b:/c:ro", "--init",
         "--label=com.dokku.app-name=app", "--name=app.web.1.upcoming-1", "sha256:abc", "/bin/sh", "-c", "run",
     ]  # fmt: skip
     assert spec.api_body() == {
@@ -194,6 +196,26 @@ def test_container_spec_renders_the_same_container_for_the_cli_and_the_api():
                        "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 10}},
         "Cmd": ["/bin/sh", "-c", "run"],
     }  # fmt: skip
+
+
+def test_the_cli_gets_the_environment_off_its_command_line():
+    from pydokku.engine import cli_environment
+    from pydokku.errors import DokkuError
+
+    with cli_environment({"B": "two words", "A": "1", "KEY": "-----BEGIN\nKEY-----"}) as (args, fds, environ):
+        [fd] = fds
+        assert args == ["--env-file", f"/dev/fd/{fd}", "--env=KEY"]
+        with open(f"/dev/fd/{fd}") as file:
+            assert file.read() == "A=1\nB=two words\n"
+        assert stat.S_IMODE(os.fstat(fd).st_mode) == 0o600 and os.fstat(fd).st_nlink == 0  # no name on disk
+        assert environ is not None and environ["KEY"] == "-----BEGIN\nKEY-----"
+    with pytest.raises(OSError):
+        os.fstat(fd)
+    with cli_environment({}) as nothing:
+        assert nothing == ([], (), None)
+    with pytest.raises(DokkuError, match="The value of DOCKER_HOST holds a line break"), \
+            cli_environment({"DOCKER_HOST": "a\nb"}):  # fmt: skip
+        pass
 
 
 @pytest.mark.parametrize(

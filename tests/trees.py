@@ -22,6 +22,7 @@ def make_tree(root: Path, *, small_files: int = 0, big_bytes: int = 0) -> None:
     os.chown(root / "docs" / "a.txt", 1000, 2000)
     (root / "bin").mkdir()
     (root / "bin" / "tool").write_text("#!/bin/sh\n")
+    os.chown(root / "bin" / "tool", 1000, 1000)  # a setuid file of root would lose its bit (archive.check_tree)
     os.chmod(root / "bin" / "tool", 0o4755)
     (root / "link").symlink_to("docs/a.txt")
     (root / "dangling").symlink_to("does/not/exist")

@@ -16,7 +16,9 @@
  * Every directory is opened relative to its parent's descriptor with O_NOFOLLOW, and every entry is
  * examined and changed relative to its directory's descriptor with AT_SYMLINK_NOFOLLOW: a symbolic
  * link is changed itself, never its target, and a directory swapped for a link during the walk is not
- * entered. Entries on another file system are neither changed nor entered. Entries that already have
+ * entered. Entries on another file system, or on another mount of the same one (a bind mount: its mount
+ * id, from statx, differs), are neither changed nor entered. A tree nested deeper than MAX_DEPTH is an
+ * error naming where, never a subtree silently left out. Entries that already have
  * the owner are left alone. A non-directory with more than one link is left alone and counted: its
  * other names may live outside the tree. The walk runs without the GIL.
  *
@@ -32,9 +34,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define MAX_DEPTH 1024
+
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000
+#endif
 
 typedef struct {
     unsigned long long inode, disk_bytes, apparent_bytes;
@@ -45,7 +55,10 @@ typedef struct {
     uid_t uid;
     gid_t gid;
     dev_t device;
+    unsigned long long mount_id; /* the root's mount: a bind mount of the same file system has another */
+    int has_mount_id;
     int descend;
+    int too_deep;          /* the walk stopped at MAX_DEPTH: said, never dropped */
     unsigned long long examined, changed, hard_linked, other_filesystem;
     unsigned long long disk_bytes, apparent_bytes, files, directories;
     Linked *linked;        /* measured non-directories with other names */
@@ -119,6 +132,35 @@ static int visit(Walk *walk, int directory_fd, const char *name, const struct st
     return 0;
 }
 
+/* lstat an entry relative to its directory, and whether it is the root of another mount: st_dev is the
+ * same across a bind mount of the same file system, so the mount id (or the mount-root attribute) says. */
+static int examine(Walk *walk, int directory_fd, const char *name, struct stat *st, int *other_mount) {
+    struct statx sx;
+    *other_mount = 0;
+    if (statx(directory_fd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BASIC_STATS | STATX_MNT_ID, &sx) != 0) {
+        if (errno != ENOSYS) {
+            return -1;
+        }
+        return fstatat(directory_fd, name, st, AT_SYMLINK_NOFOLLOW);
+    }
+    memset(st, 0, sizeof(*st));
+    st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+    st->st_ino = sx.stx_ino;
+    st->st_mode = sx.stx_mode;
+    st->st_nlink = sx.stx_nlink;
+    st->st_uid = sx.stx_uid;
+    st->st_gid = sx.stx_gid;
+    st->st_size = (off_t)sx.stx_size;
+    st->st_blocks = (blkcnt_t)sx.stx_blocks;
+    if ((sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+        *other_mount = 1;
+    }
+    if (walk->has_mount_id && (sx.stx_mask & STATX_MNT_ID) && sx.stx_mnt_id != walk->mount_id) {
+        *other_mount = 1;
+    }
+    return 0;
+}
+
 /* Walk the open directory `fd` (closed here); `length` is strlen of its path in walk->path. */
 static int walk_directory(Walk *walk, int fd, size_t length, int depth) {
     DIR *directory = fdopendir(fd);
@@ -144,7 +186,8 @@ static int walk_directory(Walk *walk, int fd, size_t length, int depth) {
             continue;
         }
         struct stat st;
-        if (fstatat(dirfd(directory), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        int other_mount;
+        if (examine(walk, dirfd(directory), name, &st, &other_mount) != 0) {
             if (errno == ENOENT) {
                 continue; /* removed while we walked */
             }
@@ -154,7 +197,7 @@ static int walk_directory(Walk *walk, int fd, size_t length, int depth) {
             return -1;
         }
         walk->examined++;
-        if (st.st_dev != walk->device) {
+        if (st.st_dev != walk->device || other_mount) {
             walk->other_filesystem++;
             continue;
         }
@@ -169,6 +212,7 @@ static int walk_directory(Walk *walk, int fd, size_t length, int depth) {
         }
         if (depth >= MAX_DEPTH) {
             walk->error = ELOOP;
+            walk->too_deep = 1;
             remember(walk, length, name);
             closedir(directory);
             return -1;
@@ -208,6 +252,11 @@ static int walk_root(Walk *walk, const char *root) {
             close(fd);
         }
     } else {
+        struct statx sx;
+        if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID)) {
+            walk->mount_id = sx.stx_mnt_id;
+            walk->has_mount_id = 1;
+        }
         walk->device = st.st_dev;
         walk->examined = 1;
         if (visit(walk, fd, NULL, &st) == 0) {
@@ -217,6 +266,18 @@ static int walk_root(Walk *walk, const char *root) {
         }
     }
     Py_END_ALLOW_THREADS
+    if (walk->too_deep) {
+        PyObject *where = PyUnicode_DecodeFSDefault(walk->path);
+        PyObject *error = where == NULL ? NULL
+                                        : PyObject_CallFunction(PyExc_OSError, "isO", ELOOP,
+                                                                "directories nested too deeply to walk", where);
+        if (error != NULL) {
+            PyErr_SetObject(PyExc_OSError, error);
+        }
+        Py_XDECREF(error);
+        Py_XDECREF(where);
+        return -1;
+    }
     if (result != 0 || walk->error != 0) {
         errno = walk->error;
         PyErr_SetFromErrnoWithFilename(PyExc_OSError, walk->path);

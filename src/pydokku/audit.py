@@ -25,10 +25,13 @@ REDACTED = "<redacted>"
 KINDS = (None, "app", "apps", "entry", "entries", "app-entry", "state")
 # Commands whose KEY=VALUE arguments carry values to hide (config, backend credentials).
 KEY_VALUES = frozenset({"config:set", "storage:backup-auth"})
-URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/:@\s]*:)[^@/\s]+(?=@)")
-# `-e KEY=VALUE` inside one argument (docker options are given as one string).
+# Properties whose value may hold a password (an sftp command with `sshpass -p …`), hidden whole.
+SECRET_PROPERTIES = {"storage:backup-set": frozenset({"sftp-command", "passphrase"})}
+# A password in a URL (`scheme://user:pw@`) or in an sftp address (`sftp:user:pw@host:`).
+URL_PASSWORD = re.compile(r"(?P<head>(?:[A-Za-z][A-Za-z0-9+.-]*://|\bsftp:(?://)?)[^/:@\s]*:)[^@/\s]+(?=@)")
+# `-e KEY=VALUE` (or `-eKEY=VALUE`, `--env=KEY=VALUE`) inside one argument (docker options are one string).
 ENV_OPTION = re.compile(
-    r"(?P<head>(?:^|\s)(?:-e|--env)(?:\s+|=))"
+    r"(?P<head>(?:^|\s)(?:-e|--env)(?:\s+|=)?)"
     r"(?:\"(?P<double>[^=\s\"]+)=[^\"]*\"|'(?P<single>[^=\s']+)=[^']*'|(?P<bare>[^=\s]+)=\S*)"
 )
 
@@ -49,9 +52,11 @@ def actor(environ: Mapping[str, str]) -> str:
 def redact(command: str, args: list[str], parsed: ParsedArgs) -> list[str]:
     shown: list[str] = []
     env_value = False  # the argument after `-e`/`--env` is KEY=VALUE
+    secret_value = False  # the value of a property that may hold a password
     for arg in args:
-        hide = env_value or (command in KEY_VALUES and "=" in arg and not arg.startswith("-"))
+        hide = env_value or secret_value or (command in KEY_VALUES and "=" in arg and not arg.startswith("-"))
         env_value = arg in ("-e", "--env")
+        secret_value = command in SECRET_PROPERTIES and arg in SECRET_PROPERTIES[command]
         if hide:
             shown.append(_hidden(arg))
             continue
@@ -109,4 +114,7 @@ class Audit:
 
     def line(self, exit_code: int) -> str:
         """The event as one syslog line."""
-        return f"{self.actor} dokku {' '.join([self.command, *self.args])} (exit {exit_code})"
+        from pydokku.text import shown_word
+
+        words = " ".join(shown_word(word) for word in [self.command, *self.args])
+        return f"{shown_word(self.actor)} dokku {words} (exit {exit_code})"

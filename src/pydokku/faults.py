@@ -67,6 +67,17 @@ def _describe_sqlite(error: sqlite3.Error, database: str) -> str:
             f"The state database {database} is corrupt ({text}); restore it from a backup"
             " (`sqlite3 .recover` may salvage its rows)"
         )
+    if "unable to open" in text and _unreadable(database):
+        return (
+            f"The state database {database} is readable by its owner only (it holds config values): run dokku"
+            " as root, or through sudo"
+        )
     if "unable to open" in text:
         return f"Unable to open the state database {database}: {text}; check that its folder exists and is writable"
     return f"The state database {database} failed: {text}"
+
+
+def _unreadable(database: str) -> bool:
+    import os
+
+    return os.path.exists(database) and not os.access(database, os.R_OK)

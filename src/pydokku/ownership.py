@@ -75,18 +75,10 @@ class Progress:
             self._stream.flush()
 
 
-def _unescape_mountinfo(field: bytes) -> str:
-    """mountinfo writes space, tab, newline and backslash as `\\ooo`; the rest is the path's bytes."""
-    if b"\\" in field:
-        parts = field.split(b"\\")
-        field = parts[0] + b"".join(bytes([int(part[:3], 8)]) + part[3:] for part in parts[1:])
-    return os.fsdecode(field)
-
-
 def _mounts_below(root: str) -> bool:
-    prefix = os.path.realpath(root).rstrip("/") + "/"
-    with open("/proc/self/mountinfo", "rb") as mountinfo:
-        return any(_unescape_mountinfo(line.split(b" ", 5)[4]).startswith(prefix) for line in mountinfo)
+    from pydokku.treewalk import mount_points_below
+
+    return bool(mount_points_below(root))
 
 
 def _run_with_progress(command: list[str], progress: Progress) -> subprocess.CompletedProcess[bytes]:
@@ -205,9 +197,14 @@ def chown_tree(root: str, uid: int, gid: int, progress: Progress | None = None) 
     _chown_one(root, root_stat, uid, gid, None, result)
     if not stat.S_ISDIR(root_stat.st_mode):
         return result
+    from pydokku.treewalk import mount_points_below
+
+    mounts = mount_points_below(root)
+    real_root = os.path.realpath(root)
     try:
         for dirpath, dirnames, filenames, dir_fd in os.fwalk(root, follow_symlinks=False, onerror=_raise):
             walk = _Walk(dirpath, dir_fd, root_stat.st_dev, uid, gid, result)
+            walk.mounts = {point for point in mounts if os.path.dirname(point) == real_root + dirpath[len(root) :]}
             dirnames[:] = [name for name in dirnames if walk.visit(name)]
             for name in filenames:
                 walk.visit(name)
@@ -225,7 +222,7 @@ def _raise(error: OSError) -> None:
 class _Walk:
     """One directory of the walk: entries are examined relative to its descriptor."""
 
-    __slots__ = ("device", "dir_fd", "dirpath", "gid", "result", "uid")
+    __slots__ = ("device", "dir_fd", "dirpath", "gid", "mounts", "result", "uid")
 
     def __init__(self, dirpath: str, dir_fd: int, device: int, uid: int, gid: int, result: ChownResult) -> None:
         self.dirpath = dirpath
@@ -234,6 +231,7 @@ class _Walk:
         self.uid = uid
         self.gid = gid
         self.result = result
+        self.mounts: set[str] = set()  # mount points in this directory (bind mounts share st_dev)
 
     def visit(self, name: str) -> bool:
         """Fix one entry's owner; False when it must not be descended into (gone, other file system)."""
@@ -244,7 +242,7 @@ class _Walk:
         except OSError as error:
             raise DokkuError(f"Unable to set directory ownership: {self.dirpath}/{name}: {error.strerror}") from error
         self.result.examined += 1
-        if entry.st_dev != self.device:
+        if entry.st_dev != self.device or any(os.path.basename(point) == name for point in self.mounts):
             self.result.other_filesystem += 1
             return False
         _chown_one(name, entry, self.uid, self.gid, self.dir_fd, self.result, self.dirpath)

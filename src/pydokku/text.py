@@ -25,6 +25,18 @@ def shell_quote(word: str) -> str:
     return shlex.quote(word)
 
 
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\", "'": "\\'"}
+
+
+def shown_word(word: str) -> str:
+    """A word as one line shows it: as it is, unless it holds control characters, which are escaped as the
+    shell would read them back (`$'a\\nb'`), so that no argument can forge a line of its own."""
+    if not has_control_characters(word):
+        return word
+    escaped = "".join(_ESCAPES.get(c) or (f"\\x{ord(c):02x}" if c < " " or c == "\x7f" else c) for c in word)
+    return f"$'{escaped}'"
+
+
 def human_bytes(count: int) -> str:
     """`1536` → `1.5 KiB`: sizes as people read them."""
     value = float(count)

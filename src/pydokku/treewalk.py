@@ -21,14 +21,37 @@ WORKERS = min(os.cpu_count() or 1, 4)  # subdirectories walked at once
 WAIT_STEP = 0.5  # seconds between the waiting thread's calls of `waiting` (a progress line)
 
 
+def _unescape_mountinfo(field: bytes) -> str:
+    """mountinfo writes space, tab, newline and backslash as `\\ooo`; the rest is the path's bytes."""
+    if b"\\" in field:
+        parts = field.split(b"\\")
+        field = parts[0] + b"".join(bytes([int(part[:3], 8)]) + part[3:] for part in parts[1:])
+    return os.fsdecode(field)
+
+
+def mount_points_below(root: str) -> frozenset[str]:
+    """Every mount point strictly below `root` (as this process sees them), bind mounts of the same file
+    system included, which st_dev cannot tell: the walkers never enter one."""
+    prefix = os.path.realpath(root).rstrip("/") + "/"
+    with open("/proc/self/mountinfo", "rb") as mountinfo:
+        points = (_unescape_mountinfo(line.split(b" ", 5)[4]) for line in mountinfo)
+        return frozenset(point for point in points if point.startswith(prefix))
+
+
 def subdirectories(root: str) -> list[os.DirEntry[str]]:
-    """The root's direct subdirectories on its own file system (links are not directories here)."""
+    """The root's direct subdirectories on its own file system and mount (links are not directories here)."""
     device = os.lstat(root).st_dev
+    mounts = mount_points_below(root)
+    real_root = os.path.realpath(root)
     with os.scandir(root) as listing:
         found = []
         for entry in listing:
             try:
-                if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_dev == device:
+                if (
+                    entry.is_dir(follow_symlinks=False)
+                    and entry.stat(follow_symlinks=False).st_dev == device
+                    and os.path.join(real_root, entry.name) not in mounts
+                ):
                     found.append(entry)
             except OSError:
                 continue  # gone since it was listed
@@ -54,7 +77,7 @@ def in_parallel(subtrees: list[str], walk: Callable[[str], None], waiting: Calla
             except (FileNotFoundError, NotADirectoryError):
                 continue
             except OSError as failure:
-                if failure.errno != errno.ELOOP:
+                if failure.errno != errno.ELOOP or failure.filename != subtree:  # not the subtree swapped for a link
                     failures.append(failure)
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(WORKERS, len(pending)))]
@@ -127,6 +150,8 @@ def _measure_in_python(root: str, size: TreeSize, linked: dict[int, tuple[int, i
     if not stat.S_ISDIR(root_stat.st_mode):
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), root)
     device = root_stat.st_dev
+    mounts = mount_points_below(root)
+    real_root = os.path.realpath(root)
     size.disk_bytes += root_stat.st_blocks * 512
     size.apparent_bytes += root_stat.st_size
     size.directories += 1
@@ -138,7 +163,7 @@ def _measure_in_python(root: str, size: TreeSize, linked: dict[int, tuple[int, i
                     found = entry.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     continue
-                if found.st_dev != device:
+                if found.st_dev != device or real_root + entry.path[len(root) :] in mounts:
                     size.other_filesystem += 1
                     continue
                 if stat.S_ISDIR(found.st_mode):

@@ -63,6 +63,94 @@ class Container:
         self.mounts = mounts or []  # as the engine lists them: Type, Source or Name, Destination
 
 
+# The exit statuses of `docker run` for its own failures (125: the run could not start, 126: the command
+# could not be invoked, 127: it was not found), each said by a `docker: …` line on its stderr.
+DOCKER_RUN_FAILURES = (125, 126, 127)
+
+
+class _StderrRelay:
+    """The stderr of an attached `docker run`, passed on as it comes (from a thread: a prompt without a
+    line break shows at once), except what the CLI says of its own failure (`docker: …`), held back so
+    that it becomes one ` !     ` line instead of Docker's raw text and usage advice."""
+
+    def __init__(self, fd: int) -> None:
+        import threading
+
+        self._fd = fd
+        self.held = bytearray()
+        self._thread = threading.Thread(target=self._relay, daemon=True)
+        self._thread.start()
+
+    def _relay(self) -> None:
+        import sys
+
+        while data := os.read(self._fd, 65536):
+            if self.held or data.startswith(b"docker: "):
+                self.held += data
+                continue
+            sys.stderr.flush()
+            sink = getattr(sys.stderr, "buffer", None)  # bytes as they came (a character may span two reads)
+            if sink is not None:
+                sink.write(data)
+                sink.flush()
+            else:
+                sys.stderr.write(data.decode(errors="replace"))
+
+    def finish(self) -> None:
+        self._thread.join()
+
+    def outcome(self, code: int) -> int:
+        """The run's exit status, or a DokkuError for Docker's own failure."""
+        import sys
+
+        said = self.held.decode(errors="replace")
+        if code in DOCKER_RUN_FAILURES and said:
+            detail = docker_error(said.removeprefix("docker: "))
+            if "Cannot connect to the Docker daemon" in said:
+                raise EngineUnavailable(f"Unable to reach the Docker engine: {detail}")
+            raise DokkuError(f"docker run failed: {detail}")
+        if said:
+            sys.stderr.write(said)
+            sys.stderr.flush()
+        return code
+
+
+# What the docker CLI itself reads from its environment: an app's value must not steer it.
+_CLI_VARIABLES = frozenset({"PATH", "HOME", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
+                            "no_proxy"})  # fmt: skip
+
+
+@contextlib.contextmanager
+def cli_environment(
+    env: dict[str, str] | None,
+) -> Iterator[tuple[list[str], tuple[int, ...], dict[str, str] | None]]:
+    """A container's environment for the docker CLI, never on its command line (which any local user
+    reads in /proc): one-line values in an anonymous 0600 file the CLI reads (`--env-file /dev/fd/N`,
+    gone when closed), values with line breaks (which that file cannot hold) in the CLI's own environment,
+    which only its user can read, named by `--env KEY`. Yields the arguments, the descriptors to pass and
+    the CLI's environment (None: this one)."""
+    if not env:
+        yield [], (), None
+        return
+    lines, passed = [], {}
+    for key, value in sorted(env.items()):
+        if "\n" not in value and "\r" not in value:
+            lines.append(f"{key}={value}\n")
+            continue
+        if key.startswith("DOCKER_") or key in _CLI_VARIABLES:
+            raise DokkuError(f"The value of {key} holds a line break, which the docker CLI cannot be given")
+        passed[key] = value
+    fd = os.open(os.environ.get("TMPDIR") or "/tmp", os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    try:
+        data = memoryview("".join(lines).encode("utf-8", "surrogateescape"))
+        while data:
+            data = data[os.write(fd, data) :]
+        args = ["--env-file", f"/dev/fd/{fd}", *(f"--env={key}" for key in passed)]
+        yield args, (fd,), ({**os.environ, **passed} if passed else None)
+    finally:
+        os.close(fd)
+
+
 class Engine:
     def __init__(self, trace: TextIO | None = None, binary: str | None = None, host: str | None = None) -> None:
         self._trace = trace
@@ -79,11 +167,14 @@ class Engine:
             self._trace.write("+ " + " ".join(shell_quote(word) for word in command) + "\n")
         return command
 
-    def _run(self, *args: str, stdin: str | None = None) -> str:
+    def _run(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
         import subprocess  # here, not at the top: deploys of apps without docker options start no process
 
         try:
-            done = subprocess.run(self._command(list(args)), input=stdin, capture_output=True, text=True, check=False)
+            with cli_environment(env) as (env_args, fds, environ):
+                command = self._command([*args[:2], *env_args, *args[2:]])
+                done = subprocess.run(command, input=stdin, capture_output=True, text=True, check=False,
+                                      pass_fds=fds, env=environ)  # fmt: skip
         except FileNotFoundError as error:
             raise EngineUnavailable(f"Unable to run {self._binary}: the Docker CLI is not installed") from error
         if done.returncode != 0:
@@ -135,15 +226,16 @@ class Engine:
 
         return subprocess.Popen(self._command(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
-    def create(self, args: list[str]) -> str:
-        """`docker container create ARGS…`; returns the new container's id."""
-        return self._run("container", "create", *args).strip()
+    def create(self, args: list[str], env: dict[str, str] | None = None) -> str:
+        """`docker container create ARGS…` with the environment `env` (never on the command line); returns
+        the new container's id."""
+        return self._run("container", "create", *args, env=env).strip()
 
     def create_container(self, spec: ContainerSpec) -> str:
         """Create a planned container: through the docker CLI when it carries user options (which are
         CLI flags), else through the Engine API (no CLI process); returns its id."""
         if spec.options:
-            return self.create(spec.cli_args())
+            return self.create(spec.cli_args(), spec.env)
         created = self._post("/containers/create", {"name": spec.name}, spec.api_body())
         return str(created["Id"])
 
@@ -153,11 +245,13 @@ class Engine:
         output = self._run("image", "build", "--quiet", "--tag", tag, *options, "-", stdin=dockerfile)
         return output.strip().splitlines()[-1]
 
-    def run_detached(self, args: list[str]) -> str:
-        """`docker container run --detach ARGS…`; returns the container id."""
-        return self._run("container", "run", *args).strip()
+    def run_detached(self, args: list[str], env: dict[str, str] | None = None) -> str:
+        """`docker container run --detach ARGS…` with the environment `env`; returns the container id."""
+        return self._run("container", "run", *args, env=env).strip()
 
-    def run_attached(self, args: list[str], name: str, stop_timeout: int = 10, ttl: int = 0) -> int:
+    def run_attached(
+        self, args: list[str], name: str, stop_timeout: int = 10, ttl: int = 0, env: dict[str, str] | None = None
+    ) -> int:
         """`docker container run ARGS…` (which names the container `name`) with this process's terminal;
         returns its exit status. The container never outlives this command: SIGINT, SIGTERM or SIGHUP
         stop it (SIGTERM, then removal after `stop_timeout` seconds), and a watchdog removes it when
@@ -178,13 +272,21 @@ class Engine:
         with self.watched(name, ttl):
             previous = {signum: signal.signal(signum, stop) for signum in caught}
             try:
-                process = subprocess.Popen(self._command(["container", "run", *args]))
+                with cli_environment(env) as (env_args, fds, environ):
+                    process = subprocess.Popen(self._command(["container", "run", *env_args, *args]), pass_fds=fds,
+                                               env=environ, stderr=subprocess.PIPE)  # fmt: skip
+                assert process.stderr is not None
+                relay = _StderrRelay(process.stderr.fileno())
                 while True:
                     try:
-                        return process.wait(timeout=0.2)
+                        code = process.wait(timeout=0.2)
+                        break
                     except subprocess.TimeoutExpired:
                         if stopping and time.monotonic() - stopping[0] > stop_timeout:
                             self.remove(name)
+                relay.finish()
+                process.stderr.close()
+                return relay.outcome(code)
             except FileNotFoundError as error:
                 raise EngineUnavailable(f"Unable to run {self._binary}: the Docker CLI is not installed") from error
             finally:
@@ -266,6 +368,11 @@ class Engine:
 
     def volume(self, name: str) -> dict[str, Any] | None:
         return self._missing_is_none(f"/volumes/{_segment(name)}")  # type: ignore[no-any-return]
+
+    def create_volume(self, name: str) -> dict[str, Any]:
+        """A local-driver volume (disaster recovery brings one back); returns it as the engine describes it."""
+        created: dict[str, Any] = self._post("/volumes/create", None, {"Name": name})
+        return created
 
     def labelled_volumes(self, label: str) -> list[dict[str, Any]]:
         """Every volume carrying the label (whatever its value)."""

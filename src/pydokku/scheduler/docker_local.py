@@ -508,12 +508,12 @@ def run(
     args = ["--rm", *(["--detach"] if detached else ["--interactive"]), *(["--tty"] if tty and not detached else [])]
     args += spec.cli_args()
     if detached:
-        engine.run_detached(args)
+        engine.run_detached(args, spec.env)
         if ttl:
             engine.expire(name, ttl)
         context.console.line(name)
         return 0
-    return engine.run_attached(args, name, runtime.stop_timeout, ttl)
+    return engine.run_attached(args, name, runtime.stop_timeout, ttl, spec.env)
 
 
 def _run_container(context: Context, app_name: str, run: str) -> Container:

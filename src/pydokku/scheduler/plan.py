@@ -82,10 +82,6 @@ def mount_args(specs: list[str]) -> list[str]:
     return [arg for spec in specs for arg in ("-v", spec)]
 
 
-def env_args(env: dict[str, str]) -> list[str]:
-    return [f"--env={key}={value}" for key, value in sorted(env.items())]
-
-
 def container_command(command: str | None) -> list[str]:
     """A Procfile command runs through the image's shell, as on Heroku; None keeps the image's own."""
     return [] if command is None else ["/bin/sh", "-c", command]
@@ -166,10 +162,9 @@ class ContainerSpec:
         self.options = options  # the user's docker options, as CLI arguments
 
     def cli_args(self) -> list[str]:
-        """`docker container create` arguments; the user's options follow the restart policy, so a
-        --restart among them wins."""
+        """`docker container create` arguments, without the environment (the engine passes `env` off the
+        command line); the user's options follow the restart policy, so a --restart among them wins."""
         return [
-            *env_args(self.env),
             *([f"--restart={self.restart}"] if self.restart else []),
             *self.options,
             *mount_args(self.binds),

@@ -79,6 +79,40 @@ class Transaction:
         self._connection.execute("COMMIT")
 
 
+# Config values and repository addresses live in the database: only its owner may read it. SQLite gives
+# its -wal and -shm files the database file's mode when it creates them.
+PRIVATE = 0o600
+SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _keep_private(path: str) -> None:
+    """Create the database file 0600 before SQLite does (it would take the umask's 0644), and take group
+    and other permissions off one left readable by an earlier version (with its side files)."""
+    if not _make_private(path, os.O_CREAT):
+        return
+    for suffix in SIDE_FILES:
+        if os.path.exists(path + suffix):
+            _make_private(path + suffix, 0)
+
+
+def _make_private(path: str, create: int) -> bool:
+    """chmod 0600 (never through a link); True when it was not already. A file this process may not open
+    or change is left to SQLite, whose error says why."""
+    try:
+        fd = os.open(path, os.O_RDONLY | create | os.O_CLOEXEC | os.O_NOFOLLOW, PRIVATE)
+    except OSError:
+        return False
+    try:
+        if os.fstat(fd).st_mode & 0o077 == 0:
+            return False
+        os.fchmod(fd, PRIVATE)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
 class Store:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
@@ -93,6 +127,7 @@ class Store:
             raise DokkuError(f"DOKKU_STATE_BUSY_TIMEOUT must be a number of seconds, not {timeout!r}") from None
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)
+            _keep_private(path)
             connection = sqlite3.connect(path, timeout=seconds, isolation_level=None)
             connection.execute("PRAGMA foreign_keys = ON")
             migrate(connection)

@@ -44,7 +44,7 @@ class Secrets:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._path(scope))
             return
-        _write_private(self._path(scope), json.dumps(kept, sort_keys=True).encode())
+        write_private(self._path(scope), json.dumps(kept, sort_keys=True).encode())
 
     def replace(self, scope: str, kind: str, values: dict[str, str]) -> None:
         """Replace one part of a scope's secrets (`credentials`, `passphrase`, a server); an empty dict removes it."""
@@ -66,17 +66,18 @@ class Secrets:
 
         path = self.generated_key_file(repository)
         if not os.path.exists(path):
-            _write_private(path, (secrets.token_urlsafe(32) + "\n").encode(), replace=False)
+            write_private(path, (secrets.token_urlsafe(32) + "\n").encode(), replace=False)
         return path
 
 
-def _write_private(path: str, data: bytes, *, replace: bool = True) -> None:
+def write_private(path: str, data: bytes, *, replace: bool = True, mode: int = 0o600) -> None:
+    """Write a file only root can read (0600, or `mode`), in a 0700 folder, atomically."""
     directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     os.chmod(directory, 0o700)
     os.chmod(os.path.dirname(directory), 0o700)
     temporary = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
     try:
         os.write(fd, data)
         os.fsync(fd)

@@ -8,6 +8,7 @@ from datetime import UTC
 
 from pydokku.errors import DokkuError
 from pydokku.store import events, properties
+from pydokku.text import shown_word
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -68,9 +69,8 @@ def list_events(context: Context, args: ParsedArgs) -> None:
         return
     for event in found:
         code = "killed or still running" if event.exit_code is None else f"exit {event.exit_code}"
-        context.console.line(
-            f"{_stamp(event.at)} {event.actor} dokku {' '.join([event.command, *event.args])} ({code})"
-        )
+        words = " ".join(shown_word(word) for word in [event.command, *event.args])
+        context.console.line(f"{_stamp(event.at)} {shown_word(event.actor)} dokku {words} ({code})")
 
 
 def _mirror(context: Context, on: bool) -> None:

@@ -17,6 +17,7 @@ from pydokku.text import only
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
@@ -117,10 +118,27 @@ def scale(context: Context, args: ParsedArgs) -> None:
         scheduler.deploy(context, app_name)
 
 
+# Dokku's scheduler-inspect shows these variables as they are and every other value as XXXXXX.
+SHOWN_ENV_PREFIXES = ("CACHE_PATH=", "DOCKER_", "DOKKU_", "DYNO=", "PATH=", "PORT=", "USER=")
+
+
 def inspect(context: Context, args: ParsedArgs) -> None:
     with context.store.read() as tx:
         app = apps.require(tx, args.positional(0))
-    context.console.line(json.dumps(scheduler.inspect(context, app.name), indent=4))
+    details = [_sanitized(detail) for detail in scheduler.inspect(context, app.name)]
+    context.console.line(json.dumps(details, sort_keys=True, indent=4))
+
+
+def _sanitized(detail: dict[str, Any]) -> dict[str, Any]:
+    """Config values masked in a container's (`Config.Env`) or a swarm service's environment."""
+    holders = [detail.get("Config"), ((detail.get("Spec") or {}).get("TaskTemplate") or {}).get("ContainerSpec")]
+    for holder in holders:
+        if isinstance(holder, dict) and isinstance(holder.get("Env"), list):
+            holder["Env"] = [
+                item if item.startswith(SHOWN_ENV_PREFIXES) else f"{item.partition('=')[0]}=XXXXXX"
+                for item in map(str, holder["Env"])
+            ]
+    return detail
 
 
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")

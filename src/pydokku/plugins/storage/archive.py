@@ -21,8 +21,12 @@ from pydokku.errors import DokkuError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    import threading
+    from collections.abc import Callable, Iterator
     from typing import IO
+
+    from pydokku.console import Console
+    from pydokku.plugins.storage.tarend import TarEnd
 
 TAR_FLAGS = ("--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls")
 COMPRESSORS = {"zstd": ["zstd", "-q", "-T0", "-3"], "gzip": ["gzip", "-c"], "none": []}
@@ -112,49 +116,94 @@ def _check_tar(code: int, errors: bytes, what: str) -> None:
         raise DokkuError(f"tar failed during the {what}: {text or f'exit status {code}'}")
 
 
-def extract(in_fd: int, staging: str) -> None:
+def extract(in_fd: int, staging: str) -> list[str]:
     """Extract the tar stream on `in_fd` (plain, zstd or gzip) into the empty directory `staging`;
-    raise DokkuError naming why the archive is refused."""
+    raise DokkuError naming why the archive is refused. The stream passes through here on its way to
+    tar, followed header by header (tarend): a stream cut short, or whose decompressor failed, is
+    refused even where GNU tar would exit 0. Returns what check_tree cleared."""
+    from pydokku.plugins.storage.tarend import TarEnd
+
     first = os.read(in_fd, CHUNK)
     if not first:
         raise DokkuError("The archive is empty: nothing was read from standard input")
     decompressor = next((command for magic, command in DECOMPRESSORS.items() if first.startswith(magic)), [])
     tar = ["tar", "-x", *TAR_FLAGS, "--delay-directory-restore", "-C", staging, "-f", "-"]
+    end = TarEnd()
     with _scratch() as error_file:  # not a pipe: tar's warnings must never block the stream
         try:
+            extractor = subprocess.Popen(tar, stdin=subprocess.PIPE, stderr=error_file)
+            unpacker = None
             if decompressor:
                 unpacker = subprocess.Popen(
                     decompressor, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
                 )
-                assert unpacker.stdout is not None and unpacker.stdin is not None
-                extractor = subprocess.Popen(tar, stdin=unpacker.stdout, stderr=error_file)
-                unpacker.stdout.close()
-                feed = unpacker.stdin
-            else:
-                unpacker = None
-                extractor = subprocess.Popen(tar, stdin=subprocess.PIPE, stderr=error_file)
-                assert extractor.stdin is not None
-                feed = extractor.stdin
         except FileNotFoundError as error:
             raise DokkuError(f"Unable to import: {error.filename} is not installed") from error
+        assert extractor.stdin is not None
         try:
-            _pump(first, in_fd, feed.fileno())
-        except BrokenPipeError:
-            pass  # the reader stopped early: its exit status says why
+            if unpacker is None:
+                _follow(_chunks(first, in_fd), end, extractor.stdin.fileno())
+            else:
+                assert unpacker.stdin is not None and unpacker.stdout is not None
+                feeder = _feed_in_background(first, in_fd, unpacker.stdin)
+                _follow(_chunks(b"", unpacker.stdout.fileno()), end, extractor.stdin.fileno())
+                unpacker.stdout.close()
+                feeder.join()
         finally:
-            feed.close()
+            extractor.stdin.close()
         code = extractor.wait()
         errors = _read(error_file).decode(errors="replace")
-    # tar stops at the end-of-archive marker, and the decompressor may then fail to write the padding after
-    # it (a broken pipe): only a failure that also cut tar short means the stream was damaged.
-    if unpacker is not None and unpacker.wait() != 0 and code != 0:
+    if unpacker is not None and unpacker.wait() != 0:
         raise DokkuError(f"The archive could not be decompressed with {decompressor[0]}")
     if "Removing leading" in errors:  # GNU tar strips a leading `/` or `../` (from names and link targets)
         raise DokkuError("The archive has member names or link targets that start with '/' or '..'; refusing it")
     if code != 0:
         reason = "; ".join(line.removeprefix("tar: ") for line in errors.strip().splitlines()[:3])
         raise DokkuError(f"tar refused the archive: {reason or f'exit status {code}'}")
-    check_tree(staging)
+    if end.state:
+        raise DokkuError(f"The archive is incomplete: {end.state}; refusing it")
+    return check_tree(staging)
+
+
+def _chunks(first: bytes, fd: int) -> Iterator[bytes]:
+    if first:
+        yield first
+    while data := os.read(fd, CHUNK):
+        yield data
+
+
+def _follow(chunks: Iterator[bytes], end: TarEnd, out_fd: int) -> None:
+    """Write the stream to tar, following its headers; after the end-of-archive marker only the record's
+    padding is left: it is read (a sender must not see its pipe close early) but no longer written, and
+    tar, which stops reading at the marker, may be gone."""
+    for data in chunks:
+        if end.ended:
+            continue
+        end.feed(data)
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(out_fd, view) :]
+        except BrokenPipeError:
+            if not end.ended:
+                return  # tar stopped early: its exit status says why
+
+
+def _feed_in_background(first: bytes, in_fd: int, sink: IO[bytes]) -> threading.Thread:
+    """Standard input to the decompressor from a thread, while this one reads what it gives."""
+    import threading
+
+    def feed() -> None:
+        try:
+            _pump(first, in_fd, sink.fileno())
+        except BrokenPipeError:
+            pass  # the decompressor stopped: its exit status says why
+        finally:
+            sink.close()
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    return thread
 
 
 def _pump(first: bytes, in_fd: int, out_fd: int) -> None:
@@ -175,13 +224,25 @@ def _pump(first: bytes, in_fd: int, out_fd: int) -> None:
             view = view[os.write(out_fd, view) :]
 
 
-def check_tree(root: str) -> None:
-    """Refuse a staged tree holding device nodes, fifos, sockets, or symlinks that lead outside it."""
+def check_tree(root: str) -> list[str]:
+    """The one policy for a tree that came from outside (an archive, a snapshot) before it may become an
+    entry's content: refuse device nodes, fifos, sockets, symlinks that lead outside it, and sparse files
+    whose holes, filled, would not fit in the file system's free space; take the setuid and setgid bits
+    off files of root (a way to root for whoever can run them on this host), and return those files."""
+    from pydokku.text import human_bytes
+
+    top = os.lstat(root)
+    if not stat.S_ISDIR(top.st_mode):
+        raise DokkuError("The archive's top is not a directory; refusing it")
     real_root = os.path.realpath(root)
+    holes = 0
+    seen: set[int] = set()
+    privileged: list[str] = []
     for directory, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
             path = os.path.join(directory, name)
-            mode = os.lstat(path).st_mode
+            found = os.lstat(path)
+            mode = found.st_mode
             shown = os.path.relpath(path, root)
             if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
                 raise DokkuError(f"The archive holds a device node, fifo or socket ({shown}); refusing it")
@@ -192,6 +253,47 @@ def check_tree(root: str) -> None:
                     raise DokkuError(
                         f"The archive holds a symlink leading outside it ({shown} -> {target}); refusing it"
                     )
+                continue
+            root_owned = (mode & stat.S_ISUID and found.st_uid == 0) or (mode & stat.S_ISGID and found.st_gid == 0)
+            if root_owned and not stat.S_ISDIR(mode):  # a setgid directory only passes its group on
+                privileged.append(path)
+            if stat.S_ISREG(mode) and found.st_ino not in seen:
+                seen.add(found.st_ino)
+                holes += max(0, found.st_size - found.st_blocks * 512)
+    if holes:
+        space = os.statvfs(root)
+        free = space.f_bavail * space.f_frsize
+        if holes > free:
+            raise DokkuError(
+                f"The archive holds sparse files whose holes ({human_bytes(holes)}) exceed the"
+                f" {human_bytes(free)} free on this file system; refusing it"
+            )
+    for path in privileged:  # regular files of the staged tree, which no one else writes to
+        os.chmod(path, stat.S_IMODE(os.lstat(path).st_mode) & ~(stat.S_ISUID | stat.S_ISGID))
+    return [os.path.relpath(path, root) for path in privileged]
+
+
+def privileges_text(cleared: list[str]) -> str:
+    """What check_tree took off, as one line ("" when nothing)."""
+    if not cleared:
+        return ""
+    shown = ", ".join(cleared[:5]) + (f" and {len(cleared) - 5} more" if len(cleared) > 5 else "")
+    return f"Cleared the setuid/setgid bit of {len(cleared)} file(s) owned by root: {shown}"
+
+
+def match_root(staging: str, previous: str, mode: int, owner: tuple[int, int] | None) -> None:
+    """Give a staging directory the entry root's mode and owner (the previous root's, else the entry's
+    own) before anything is extracted: an archive without a `./` member keeps them, one with it sets its
+    own."""
+    try:
+        found = os.lstat(previous)
+    except FileNotFoundError:
+        found = None
+    if found is not None and stat.S_ISDIR(found.st_mode):
+        mode, owner = stat.S_IMODE(found.st_mode), (found.st_uid, found.st_gid)
+    if owner is not None:
+        os.chown(staging, *owner, follow_symlinks=False)
+    os.chmod(staging, mode)
 
 
 def staging_beside(directory: str, purpose: str) -> str:
@@ -201,6 +303,27 @@ def staging_beside(directory: str, purpose: str) -> str:
     parent, base = os.path.split(directory.rstrip("/"))
     os.makedirs(parent, mode=0o755, exist_ok=True)
     return tempfile.mkdtemp(prefix=f".{base}.{purpose}-", dir=parent)
+
+
+def stale_staging(directory: str, purpose: str) -> list[str]:
+    """Staging directories of `directory` left by an import (or restore) that was killed: only to be
+    trusted as stale under the entry's lock."""
+    parent, base = os.path.split(directory.rstrip("/"))
+    prefix = f".{base}.{purpose}-"
+    try:
+        names = os.listdir(parent)
+    except FileNotFoundError:
+        return []
+    found = (os.path.join(parent, name) for name in names if name.startswith(prefix))
+    return sorted(path for path in found if not os.path.islink(path) and os.path.isdir(path))
+
+
+def remove_stale_staging(console: Console, directory: str, purpose: str) -> None:
+    import shutil
+
+    for path in stale_staging(directory, purpose):
+        shutil.rmtree(path)
+        console.detail(f"Removed {path}, left by an interrupted {purpose}")
 
 
 def set_aside(previous: str, directory: str, *, discard: bool) -> str:

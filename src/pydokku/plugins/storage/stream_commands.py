@@ -100,8 +100,11 @@ def import_stream(context: Context, args: ParsedArgs) -> None:
         raise DokkuError("Refusing to read an archive from a terminal; redirect standard input from a file or a pipe")
     entry, users = _entry(context, args.positional(0))
     from pydokku.locks import entry_lock
+    from pydokku.plugins.storage.backup.quiesce import interrupts_raise
 
-    with entry_lock(context, entry.name):  # not while a backup reads it or a restore replaces it
+    # Under the entry's lock (not while a backup reads it or a restore replaces it), with SIGTERM and
+    # SIGHUP unwinding like Ctrl-C, so that the staging directory is removed however the import ends.
+    with entry_lock(context, entry.name), interrupts_raise():
         _import_into(context, args, entry, users)
 
 
@@ -118,9 +121,11 @@ def _import_into(context: Context, args: ParsedArgs, entry: Entry, users: list[s
         raise DokkuError(
             f'storage entry "{entry.name}" is not empty ({directory}); pass --replace to replace its content'
         )
+    archive.remove_stale_staging(context.console, directory, "import")
     staging = archive.staging_beside(directory, "import")
     try:
-        archive.extract(sys.stdin.fileno(), staging)
+        archive.match_root(staging, directory, int(entry.mode or "755", 8), None)
+        cleared = archive.extract(sys.stdin.fileno(), staging)
         if not exists:
             os.rename(staging, directory)
         else:
@@ -132,6 +137,8 @@ def _import_into(context: Context, args: ParsedArgs, entry: Entry, users: list[s
         raise
     console = context.console
     console.header(f"Imported into storage entry {entry.name} ({directory})")
+    if cleared:
+        console.detail(archive.privileges_text(cleared))
     kept = archive.set_aside(staging, directory, discard=args.has("discard-previous")) if exists else ""
     if kept:
         console.detail(f"Previous content kept in {kept}")
@@ -151,7 +158,7 @@ def _import_volume(context: Context, args: ParsedArgs, entry: Entry, volume: str
 
     staging = volume_io.scratch(context, f"{entry.name}.import")
     try:
-        archive.extract(sys.stdin.fileno(), staging)
+        cleared = archive.extract(sys.stdin.fileno(), staging)
         kept = volume_io.replace(
             context, volume, staging, replace_content=args.has("replace"), discard=args.has("discard-previous")
         )
@@ -159,5 +166,7 @@ def _import_volume(context: Context, args: ParsedArgs, entry: Entry, volume: str
         shutil.rmtree(staging, ignore_errors=True)
     console = context.console
     console.header(f"Imported into storage entry {entry.name} (docker volume {volume})")
+    if cleared:
+        console.detail(archive.privileges_text(cleared))
     if kept:
         console.detail(volume_io.kept_text(kept, entry.name))

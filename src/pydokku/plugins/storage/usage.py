@@ -43,7 +43,7 @@ class Usage:
     __slots__ = (
         "apparent_bytes", "cached", "directories", "disk_bytes", "files", "filesystem_bytes", "free_bytes",
         "host_path", "last_snapshot_at", "measured_at", "name", "other_filesystem", "problem",
-        "state",
+        "state", "walk_failed",
     )  # fmt: skip
 
     def __init__(self, entry: Entry, last_snapshot_at: int) -> None:
@@ -57,6 +57,7 @@ class Usage:
         self.measured_at = 0
         self.cached = False
         self.last_snapshot_at = last_snapshot_at
+        self.walk_failed = False  # its tree could not be walked whole: the command fails (no figure is partial)
 
     def as_json(self, now: int) -> dict[str, object]:
         shown: dict[str, object] = {"state": self.state}
@@ -227,6 +228,7 @@ def _walk(usage: Usage, path: str) -> dict[str, int] | None:
         size = measure(path)
     except OSError as error:
         usage.state, usage.problem = UNREADABLE, f"{error.filename or path}: {error.strerror}"
+        usage.walk_failed = True
         return None
     return {
         "disk_bytes": size.disk_bytes, "apparent_bytes": size.apparent_bytes, "files": size.files,
@@ -280,7 +282,7 @@ def select(tx: Tx, names: list[str], app_name: str | None) -> list[Entry]:
 
 def usage(context: Context, args: ParsedArgs) -> None:
     """storage:usage [<name>...|--app <app>|--all] [--refresh] [--format text|json]: largest first."""
-    from pydokku.console import columnize, list_format
+    from pydokku.console import list_format
 
     fmt = list_format(args.value("format"))
     names = args.positionals
@@ -295,7 +297,18 @@ def usage(context: Context, args: ParsedArgs) -> None:
     if fmt == "json":
         shown = [{"name": u.name, "host_path": u.host_path, **u.as_json(now)} for u in found]
         context.console.line(json.dumps(shown, indent=2, ensure_ascii=False))
-        return
+    else:
+        _table(context, found, now)
+    failed = [u for u in found if u.walk_failed]
+    if failed:
+        raise DokkuError(
+            f"Unable to measure {counted(len(failed), 'storage entry')}: {'; '.join(u.problem for u in failed)}"
+        )
+
+
+def _table(context: Context, found: list[Usage], now: int) -> None:
+    from pydokku.console import columnize
+
     if not found:
         context.console.header("No storage entries registered")
         return

@@ -11,10 +11,16 @@ Codes (stable: scripts match on them):
   duplicate-docker-option  a docker-options `-v` at a container path an attachment already mounts
   mount-drift              a running container (or swarm service) whose mounts differ from what the next
                            deploy gives it
+  linked-path              an entry's host path is a symbolic link (backups read where it leads; imports and
+                           restores refuse to write through it)
+  held-containers          containers an interrupted backup or restore stopped or paused, not resumed yet
+  stale-staging            a staging directory an interrupted import or restore left beside its entry
 
-storage:repair creates missing directories (with their mode, and their owner inside the storage root),
-re-owns directories inside the storage root, and forgets dead legacy entries (records only: the data
-stays). It never deletes anything; the rest is listed with what to do.
+storage:repair creates missing directories (with their mode, and their owner inside the storage root; never
+through a symbolic link below the entry), re-owns directories inside the storage root, forgets dead legacy
+entries (records only: the data stays), starts or unpauses held containers, and removes stale staging
+directories (ours, never the entry's data), each under the entry's lock. It never deletes anything else;
+the rest is listed with what to do.
 """
 
 from __future__ import annotations
@@ -45,8 +51,12 @@ ORPHAN_DIRECTORY = "orphan-directory"
 ORPHAN_VOLUME = "orphan-volume"
 DUPLICATE_OPTION = "duplicate-docker-option"
 DRIFT = "mount-drift"
+LINKED_PATH = "linked-path"
+HELD = "held-containers"
+STALE_STAGING = "stale-staging"
 
-CREATE, CHOWN, FORGET = "create", "chown", "forget"  # what storage:repair does about a finding
+# What storage:repair does about a finding.
+CREATE, CHOWN, FORGET, RESUME, REMOVE = "create", "chown", "forget", "resume", "remove"
 DEFAULT_MODE = "0755"
 
 
@@ -54,10 +64,11 @@ class Finding:
     """One problem: its code, the apps and entry it concerns, the path (or volume), what is wrong, and
     what storage:repair does about it ("" when it leaves it to the operator)."""
 
-    __slots__ = ("apps", "code", "detail", "entry", "mode", "owner", "path", "repair")
+    __slots__ = ("apps", "base", "code", "detail", "entry", "mode", "owner", "path", "repair")
 
     def __init__(self, code: str, path: str, detail: str, *, apps: list[str] | None = None, entry: str = "",
-                 repair: str = "", owner: tuple[int, int] | None = None, mode: str = "") -> None:  # fmt: skip
+                 repair: str = "", owner: tuple[int, int] | None = None, mode: str = "",
+                 base: str = "") -> None:  # fmt: skip
         self.code = code
         self.path = path
         self.detail = detail
@@ -66,6 +77,7 @@ class Finding:
         self.repair = repair
         self.owner = owner
         self.mode = mode
+        self.base = base  # create: the entry's own directory, below which no link is followed
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -105,6 +117,8 @@ class Check:
         for app in self.apps:
             self._duplicate_options(app, self.mounts[app.id])
         self._drift()
+        self._entry_paths()
+        self._held()
         if self.whole:
             self._dead_legacy()
             self._orphan_directories()
@@ -144,7 +158,7 @@ class Check:
             mode = entry.mode or DEFAULT_MODE
             self.findings.append(Finding(
                 MISSING_PATH, host, f"{host} does not exist (a deploy refuses to start without it)", apps=users,
-                entry=entry.name, repair=CREATE, owner=owner if inside else None, mode=mode,
+                entry=entry.name, repair=CREATE, owner=owner if inside else None, mode=mode, base=entry.host_path,
             ))  # fmt: skip
             return
         except OSError:
@@ -181,6 +195,49 @@ class Check:
             return chown_owner(chown, self.context.engine.userns_offset())  # asked once per engine
         except DokkuError:
             return None  # a value from before the presets were checked: nothing to compare with
+
+    def _checked_entries(self) -> list[Entry]:
+        """The entries this verification covers whose data is a directory on this host."""
+        from pydokku.plugins.storage.entries import is_volume
+
+        return [
+            entry for entry in self.entries
+            if (self.whole or entry.id in self.mounted_entry_ids) and not entry.node
+            and entry.scheduler != "docker-swarm" and not is_volume(entry.host_path)
+        ]  # fmt: skip
+
+    def _entry_paths(self) -> None:
+        """Entry paths that are links, and staging directories interrupted imports and restores left."""
+        from pydokku.plugins.storage import archive
+        from pydokku.plugins.storage.backup.journal import Journal
+
+        for entry in self._checked_entries():
+            host = entry.host_path
+            if os.path.islink(host):
+                target = os.path.realpath(host)
+                self.findings.append(Finding(
+                    LINKED_PATH, host, f"{host} is a symbolic link to {target}: backups read {target}; imports and"
+                    " restores refuse to write through it (make it the directory itself, or storage:set"
+                    f" {entry.name} path {target})", entry=entry.name,
+                ))  # fmt: skip
+                continue
+            purposes = ["import"] + ([] if Journal(self.context, "restores", entry.name).load() else ["restore"])
+            for purpose in purposes:
+                for path in archive.stale_staging(host, purpose):
+                    self.findings.append(Finding(
+                        STALE_STAGING, path, f"{path} was left by an interrupted {purpose} of {entry.name}",
+                        entry=entry.name, repair=REMOVE, base=host, mode=purpose,
+                    ))  # fmt: skip
+
+    def _held(self) -> None:
+        from pydokku.plugins.storage.backup import quiesce
+
+        for entry_name, held in quiesce.left_behind(self.context):
+            if self.whole or any(e.name == entry_name for e in self._checked_entries()):
+                self.findings.append(Finding(
+                    HELD, entry_name, f"{held}, held by an interrupted {quiesce.held_by(self.context, entry_name)}"
+                    f" of {entry_name}, are not running", entry=entry_name, repair=RESUME,
+                ))  # fmt: skip
 
     def _duplicate_options(self, app: AppRow, mounts: AppMounts) -> None:
         for phase in ("deploy", "run"):
@@ -226,11 +283,14 @@ class Check:
             listing = sorted(os.scandir(root), key=lambda item: item.name)
         except OSError:
             return
+        staging = tuple(f"{path}.{purpose}-" for path in named for purpose in ("import", "restore"))
         for item in listing:
             if not item.is_dir(follow_symlinks=False):
                 continue
             if any(path == item.path or path.startswith(item.path + "/") for path in named):
                 continue
+            if os.path.join(root, item.name.removeprefix(".")).startswith(staging):
+                continue  # an entry's staging directory: stale-staging says it
             self.findings.append(Finding(
                 ORPHAN_DIRECTORY, item.path, f"{item.path} is under the storage root but no storage entry names it;"
                 f" adopt it (dokku storage:create {item.name} {item.path}) or remove it yourself",
@@ -338,7 +398,7 @@ def repair(context: Context, args: ParsedArgs) -> None:
 
 
 def _fix(context: Context, fixable: list[Finding], dry_run: bool) -> None:
-    from pydokku.plugins.storage import disk, say_hard_links
+    from pydokku.plugins.storage import say_hard_links
     from pydokku.store import storage as storage_store
 
     say = context.console.detail
@@ -350,7 +410,7 @@ def _fix(context: Context, fixable: list[Finding], dry_run: bool) -> None:
             if dry_run:
                 say(f"Would create {made}")
                 continue
-            disk.make_directory(finding.path)
+            _make_missing(finding)
             os.chmod(finding.path, int(finding.mode, 8))
             if finding.owner:
                 os.chown(finding.path, *finding.owner, follow_symlinks=False)
@@ -363,6 +423,8 @@ def _fix(context: Context, fixable: list[Finding], dry_run: bool) -> None:
 
             say(f"Setting the owner of {finding.path} to {owner}")
             say_hard_links(context.console, set_tree_owner(finding.path, *finding.owner))
+        elif finding.repair in (RESUME, REMOVE):
+            _clear_left_behind(context, finding, dry_run)
     for finding in forget:
         say(f"{'Would forget' if dry_run else 'Forgetting'} {finding.entry} (its data, if any, stays: {finding.path})")
     if forget and not dry_run:
@@ -371,3 +433,42 @@ def _fix(context: Context, fixable: list[Finding], dry_run: bool) -> None:
                 entry = storage_store.entry(tx, finding.entry)
                 if entry is not None and not storage_store.attachments_of_entry(tx, entry.id):
                     storage_store.delete_entry(tx, entry.id)
+
+
+def _make_missing(finding: Finding) -> None:
+    """A missing mounted directory: the entry's own directory (its parents as they are), then the subpath
+    below it one component at a time, never through a symbolic link (which could lead out of the entry)."""
+    from pydokku.plugins.storage import disk
+
+    base = finding.base.rstrip("/")
+    if not base or not finding.path.startswith(base + "/"):
+        disk.make_directory(finding.path)
+        return
+    disk.make_directory(base)
+    disk.make_subpath(finding.entry, base, finding.path[len(base) + 1 :])
+
+
+def _clear_left_behind(context: Context, finding: Finding, dry_run: bool) -> None:
+    """Held containers resumed, or a stale staging directory removed, under the entry's lock (a running
+    backup, import or restore is waited for: then there may be nothing left to do)."""
+    import shutil
+
+    from pydokku.locks import entry_lock
+    from pydokku.plugins.storage import archive
+    from pydokku.plugins.storage.backup import quiesce
+
+    say = context.console.detail
+    if finding.repair == RESUME:
+        if dry_run:
+            say(f"Would start the containers held for {finding.entry}")
+            return
+        with entry_lock(context, finding.entry):
+            quiesce.resume_left_behind(context, finding.entry, quiet=True)
+        return
+    if dry_run:
+        say(f"Would remove {finding.path}")
+        return
+    with entry_lock(context, finding.entry):
+        if finding.path in archive.stale_staging(finding.base, finding.mode):  # mode: the staging's purpose
+            shutil.rmtree(finding.path)
+            say(f"Removed {finding.path}")

@@ -35,7 +35,11 @@ class Journal:
         os.replace(temporary, self.path)
 
     def remove(self) -> None:
+        import contextlib
+
         os.unlink(self.path)
+        with contextlib.suppress(OSError):  # when it was the last: a finished operation leaves nothing
+            os.rmdir(os.path.dirname(self.path))
 
     def text(self, key: str) -> str:
         return str(self.state.get(key) or "")

@@ -78,6 +78,38 @@ def resume_left_behind(context: Context, entry: str, *, quiet: bool = False) -> 
         context.console.warn(f"Resumed {', '.join(resumed)}, held by an interrupted {held_by} of storage entry {entry}")
 
 
+def left_behind(context: Context) -> list[tuple[str, str]]:
+    """Entries whose held containers were not resumed (a backup or restore was killed), each with the
+    names of those still stopped or paused."""
+    import os
+
+    folder = os.path.join(context.paths.lib_root, "data", KIND)
+    try:
+        names = sorted(name.removesuffix(".json") for name in os.listdir(folder) if name.endswith(".json"))
+    except FileNotFoundError:
+        return []
+    found = []
+    for entry in names:
+        journal = Journal(context, KIND, entry)
+        if not journal.load():
+            continue
+        containers = journal.state.get("containers")
+        held = []
+        for container_id in containers if isinstance(containers, list) else []:
+            state = context.engine.inspect(str(container_id)) or {}
+            if (state.get("State") or {}).get("Paused") or not (state.get("State") or {}).get("Running", True):
+                held.append(str(state.get("Name", container_id)).lstrip("/"))
+        if held:
+            found.append((entry, ", ".join(held)))
+    return found
+
+
+def held_by(context: Context, entry: str) -> str:
+    journal = Journal(context, KIND, entry)
+    journal.load()
+    return journal.text("by") or "backup"
+
+
 def _resume(context: Context, journal: Journal) -> list[str]:
     """Unpause (or start) the journal's containers that are still held; their names."""
     engine = context.engine

@@ -52,7 +52,7 @@ def _global_values(tx: Tx, context: Context) -> dict[str, str]:
     values["backup-passphrase"] = _passphrase_text(resolved)
     values["backup-credentials"] = " ".join(sorted(Secrets(context.paths.lib_root).read(GLOBAL).get("credentials", {})))
     values["backup-location"] = _location_text(resolved.repository, context.paths.storage_root)
-    return values
+    return _masked(values)
 
 
 def _entry_values(tx: Tx, context: Context, entry: Entry) -> dict[str, str]:
@@ -74,7 +74,22 @@ def _entry_values(tx: Tx, context: Context, entry: Entry) -> dict[str, str]:
     values["backup-last-summary"] = status.summary
     values["backup-last-error"] = status.error
     values["backup-last-error-time"] = _stamp(status.error_at)
+    return _masked(values)
+
+
+def _masked(values: dict[str, str]) -> dict[str, str]:
+    """Passwords in repository addresses and sftp commands are never shown (restic masks them too)."""
+    for key, value in values.items():
+        if key.endswith("-sftp-command") and value:
+            values[key] = backup_settings.masked_command(value)
+        elif key.endswith("-repository") or key == "backup-last-error":
+            values[key] = backup_settings.masked(value) if key.endswith("-repository") else _masked_in(value)
     return values
+
+
+def _masked_in(text: str) -> str:
+    """Every repository address inside a message, masked."""
+    return " ".join(backup_settings.masked(word) for word in text.split(" "))
 
 
 def _passphrase_text(resolved: Resolved) -> str:

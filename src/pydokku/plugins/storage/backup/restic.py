@@ -13,7 +13,7 @@ import os
 import subprocess
 
 from pydokku.errors import DokkuError
-from pydokku.plugins.storage.backup.settings import is_local, local_path
+from pydokku.plugins.storage.backup.settings import is_local, local_path, masked
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ NO_REPOSITORY = "Is there a repository at the following location?"
 # Passed through to restic from our own environment: what ssh and rclone need to find their way.
 PASSED_THROUGH = ("PATH", "HOME", "TMPDIR", "SSH_AUTH_SOCK", "LANG", "LC_ALL")
 ENTRY_TAG = "entry:"
+VOLUME_TAG = "volume:"  # a docker volume's snapshot: its name, for disaster recovery
 APP_TAG = "app:"
 
 
@@ -42,6 +43,9 @@ class Outcome:
         """restic's own words for what went wrong: its `Fatal:` line, else its last lines."""
         lines = [line.strip() for line in self.stderr.splitlines() if line.strip()]
         fatal = [line.removeprefix("Fatal: ") for line in lines if line.startswith("Fatal: ")]
+        if any(line.startswith("There were ") and line.endswith(" errors") for line in fatal):
+            # `restore` counts the files it could not write: the first ones say why (a full disk, …).
+            fatal = [*fatal, *(line for line in lines if line.startswith("ignoring error for "))][:3]
         return "; ".join(fatal or lines[-3:]) or f"restic exited with status {self.code}"
 
 
@@ -54,6 +58,11 @@ class Restic:
     @property
     def repository(self) -> str:
         return self.settings.repository
+
+    @property
+    def shown(self) -> str:
+        """The repository as messages name it: its password masked."""
+        return masked(self.settings.repository)
 
     def _environment(self) -> dict[str, str]:
         env = {key: os.environ[key] for key in PASSED_THROUGH if key in os.environ}
@@ -71,8 +80,25 @@ class Restic:
     def _command(self, args: tuple[str, ...]) -> list[str]:
         options = ["--compression", self.settings.computed["compression"]]
         if self.settings.computed["sftp-command"]:
-            options += ["-o", f"sftp.command={self.settings.computed['sftp-command']}"]
+            # It may hold a password: restic gets a root-only script that runs it, never the command itself.
+            options += ["-o", f"sftp.command={self._sftp_script()}"]
         return ["restic", *options, *args]
+
+    def _sftp_script(self) -> str:
+        """`$DOKKU_LIB_ROOT/secrets/backup/sftp-<hash>` (0700 in a 0700 folder): `exec` of the sftp-command,
+        its words quoted so that the shell reads them as restic would have split them."""
+        import hashlib
+        import shlex
+
+        from pydokku.store.secrets import Secrets, write_private
+
+        command = self.settings.computed["sftp-command"]
+        words = shlex.split(command)
+        script = f"#!/bin/sh\nexec {shlex.join(words)}\n".encode()
+        path = os.path.join(Secrets(self.paths.lib_root).directory, f"sftp-{hashlib.sha256(script).hexdigest()[:16]}")
+        if not os.path.exists(path):
+            write_private(path, script, mode=0o700)
+        return path
 
     def _check_usable(self) -> None:
         if self.repository.startswith("s3:") and not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} <= set(
@@ -80,12 +106,12 @@ class Restic:
         ):
             # Without them restic asks the cloud's instance metadata service, off this host.
             raise DokkuError(
-                f"The s3 repository {self.repository} needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY:"
+                f"The s3 repository {self.shown} needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY:"
                 " set them with storage:backup-auth"
             )
         if not self.settings.passphrase and not os.path.exists(self.settings.key_file):
             raise DokkuError(
-                f"No passphrase is known for the backup repository {self.repository}; set it with"
+                f"No passphrase is known for the backup repository {self.shown}; set it with"
                 " storage:backup-set <entry>|--global passphrase <passphrase>"
             )
 
@@ -119,7 +145,7 @@ class Restic:
     def checked(self, *args: str, what: str, cwd: str | None = None) -> Outcome:
         outcome = self.run(*args, cwd=cwd)
         if outcome.code != 0:
-            raise DokkuError(f"Unable to {what} in {self.repository}: {outcome.failure()}")
+            raise DokkuError(f"Unable to {what} in {self.shown}: {outcome.failure()}")
         return outcome
 
     # -- the repository -----------------------------------------------------------------------------
@@ -142,19 +168,19 @@ class Restic:
             from pydokku.store.secrets import Secrets
 
             generated = Secrets(self.paths.lib_root).generate_key(self.repository)
-        self.console.header(f"Initialising the backup repository {self.repository}")
+        self.console.header(f"Initialising the backup repository {self.shown}")
         if is_local(self.repository):
             os.makedirs(os.path.dirname(local_path(self.repository).rstrip("/")), mode=0o700, exist_ok=True)
         try:
             outcome = self.run("init")
             if outcome.code != 0:
-                raise DokkuError(f"Unable to create the backup repository {self.repository}: {outcome.failure()}")
+                raise DokkuError(f"Unable to create the backup repository {self.shown}: {outcome.failure()}")
         except BaseException:
             if generated:  # a passphrase is only ever generated for a repository that came to be
                 os.unlink(generated)
             raise
         if generated:
-            self.console.warn(f"Generated the passphrase of backup repository {self.repository}, kept in {generated}")
+            self.console.warn(f"Generated the passphrase of backup repository {self.shown}, kept in {generated}")
             self.console.warn(
                 "Keep a copy of it away from this host: without it, no backup in this repository can be restored"
             )

@@ -12,8 +12,10 @@ container, in steps the next write resumes (volume_io).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import stat
 import time
 
 from pydokku.errors import DokkuError
@@ -59,7 +61,7 @@ def _restore_one(context: Context, name: str, snapshot: str, target: str | None,
         entry, resolved, users = _load(context, name)
         restic = Restic(context.paths, resolved, context.console)
         if restic.exists_locally() is False:
-            raise DokkuError(f"There are no backups in {restic.repository} yet")
+            raise DokkuError(f"There are no backups in {restic.shown} yet")
         if target is not None:
             _restore_to(context, restic, name, snapshot, target)
             return
@@ -68,28 +70,57 @@ def _restore_one(context: Context, name: str, snapshot: str, target: str | None,
 
 def _restore_all(context: Context, *, discard: bool) -> None:
     """Disaster recovery: the latest snapshot of every entry found in the global repository, into each
-    entry that is missing or empty (one with content is left alone, and said so)."""
+    entry that is missing or empty (one with content, or a non-empty directory where an entry comes back,
+    is left alone, and said so). Every entry it can is restored; the end says which could not be."""
     from pydokku.plugins.storage.backup.restic import entry_of
-    from pydokku.plugins.storage.stream_commands import NotOnThisHost, content_directory
 
     _, resolved, _ = _load(context, "")
     restic = Restic(context.paths, resolved, context.console)
     if restic.exists_locally() is False:
-        raise DokkuError(f"There are no backups in {restic.repository} yet")
+        raise DokkuError(f"There are no backups in {restic.shown} yet")
     names = sorted({entry_of(snapshot) for snapshot in restic.snapshots(None)} - {""})
     if not names:
-        raise DokkuError(f"There are no backups of storage entries in {restic.repository}")
+        raise DokkuError(f"There are no backups of storage entries in {restic.shown}")
+    failed = []
     for name in names:
-        entry, _, _ = _load(context, name)
         try:
-            directory = content_directory(context, entry) if entry is not None else ""
-        except NotOnThisHost as far:
-            context.console.warn(far.message)
-            continue
-        if directory and os.path.isdir(directory) and os.listdir(directory):
-            context.console.header(f"Leaving storage entry {name} as it is: {directory} is not empty")
-            continue
-        _restore_one(context, name, "latest", None, discard=discard)
+            _restore_if_empty(context, restic, name, discard=discard)
+        except DokkuError as error:
+            context.console.warn(error.message)
+            failed.append(name if _valid_name(name) else json.dumps(name))
+    if failed:
+        raise DokkuError(f"{len(failed)} of {len(names)} storage entries could not be restored: {', '.join(failed)}")
+
+
+def _restore_if_empty(context: Context, restic: Restic, name: str, *, discard: bool) -> None:
+    from pydokku.plugins.storage.stream_commands import NotOnThisHost, content_directory
+
+    if not _valid_name(name):  # a tag read from the repository is checked like a name typed by the operator
+        raise DokkuError(
+            f"A snapshot in {restic.shown} names storage entry {json.dumps(name)}, which is no valid entry name;"
+            " it was skipped"
+        )
+    entry, _, _ = _load(context, name)
+    try:
+        if entry is not None:
+            directory = content_directory(context, entry)
+        else:
+            directory = _recreated(context, restic, name).directory
+    except NotOnThisHost as far:
+        context.console.warn(far.message)
+        return
+    if directory and (os.path.islink(directory) or (os.path.isdir(directory) and os.listdir(directory))):
+        context.console.header(f"Leaving storage entry {name} as it is: {directory} is not empty")
+        return
+    _restore_one(context, name, "latest", None, discard=discard)
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        _check_entry_name(name)
+    except DokkuError:
+        return False
+    return True
 
 
 def _check_entry_name(name: str) -> None:
@@ -112,6 +143,10 @@ def _load(context: Context, name: str) -> tuple[Entry | None, Resolved, list[str
 
 
 def _check_target(target: str) -> None:
+    from pydokku.text import has_control_characters
+
+    if has_control_characters(target):
+        raise DokkuError(f"--to cannot contain control characters: {json.dumps(target)}")
     if not target.startswith("/") or ".." in target.split("/"):
         raise DokkuError(f"--to must be an absolute path without '..': {target}")
     if os.path.islink(target) or (os.path.exists(target) and not os.path.isdir(target)):
@@ -121,16 +156,28 @@ def _check_target(target: str) -> None:
 
 
 def _restic_restore(restic: Restic, name: str, snapshot: str, staging: str) -> tuple[str, str]:
+    console = restic.console
     """Restore into `staging`; return the snapshot's id and the one directory it holds."""
     selector = ["latest", "--tag", ENTRY_TAG + name] if snapshot == "latest" else [_snapshot_of(restic, name, snapshot)]
     outcome = restic.checked("restore", *selector, "--target", staging, what=f"restore storage entry {name}")
     restored = outcome.stdout.partition("<Snapshot ")[2].partition(" ")[0]
     children = os.listdir(staging)
-    if len(children) != 1 or not os.path.isdir(os.path.join(staging, children[0])):
+    # lstat, not isdir: a snapshot whose top is a symlink must never become the entry (it would lead out).
+    if len(children) != 1 or not stat.S_ISDIR(os.lstat(os.path.join(staging, children[0])).st_mode):
         raise DokkuError(
             f"Snapshot {restored or snapshot} does not hold one directory; it was not made by storage:backup"
         )
-    return restored, os.path.join(staging, children[0])
+    tree = os.path.join(staging, children[0])
+    try:
+        cleared = archive.check_tree(tree)  # the same policy as storage:import
+    except DokkuError as refused:
+        raise DokkuError(
+            f"Snapshot {restored or snapshot} of storage entry {name} was not restored:"
+            + refused.message.removeprefix("The archive").replace("; refusing it", "")
+        ) from None
+    if cleared:
+        console.detail(archive.privileges_text(cleared))
+    return restored, tree
 
 
 def _snapshot_of(restic: Restic, name: str, snapshot: str) -> str:
@@ -164,16 +211,20 @@ def _restore_entry(
     console = context.console
     journal = Journal(context, "restores", name)
     if journal.load():
+        # An interrupted restore first (finished, or rolled back); then what was asked, unless that was
+        # the very snapshot just finished.
         finished = recover(context, journal)
-        if finished and snapshot in ("latest", journal.text("snapshot")[: len(snapshot)]):
+        if finished and snapshot != "latest" and journal.text("snapshot").startswith(snapshot):
             return
+        journal = Journal(context, "restores", name)
     try:
         directory = content_directory(context, entry) if entry is not None else ""
     except NotOnThisHost as far:
         _restore_volume(context, restic, name, far.volume, users, snapshot, discard=discard)
         return
-    host_path = entry.host_path if entry is not None else _recreated_path(context, restic, name)
-    directory = directory or host_path
+    recreated = _recreated(context, restic, name) if entry is None else None
+    host_path = entry.host_path if entry is not None else recreated.host_path  # type: ignore[union-attr]
+    directory = directory or recreated.directory  # type: ignore[union-attr]
     if os.path.islink(directory):
         raise DokkuError(f"{directory} is a symbolic link; refusing to restore through it")
     exists = os.path.isdir(directory)
@@ -186,7 +237,7 @@ def _restore_entry(
     staging = archive.staging_beside(directory, "restore")
     journal.state = {"entry": name, "directory": directory, "staging": staging, "discard": discard}
     journal.save(phase="restoring", snapshot=snapshot)
-    console.header(f"Restoring storage entry {name} from {restic.repository} ({snapshot})")
+    console.header(f"Restoring storage entry {name} from {restic.shown} ({snapshot})")
     try:
         restored, tree = _restic_restore(restic, name, snapshot, staging)
     except BaseException:
@@ -225,7 +276,7 @@ def _restore_volume(
         )
     console = context.console
     staging = volume_io.scratch(context, f"{name}.restore")
-    console.header(f"Restoring storage entry {name} from {restic.repository} ({snapshot}) into docker volume {volume}")
+    console.header(f"Restoring storage entry {name} from {restic.shown} ({snapshot}) into docker volume {volume}")
     try:
         restored, tree = _restic_restore(restic, name, snapshot, staging)
         stop_holders(context, name, users, volume)
@@ -277,20 +328,52 @@ def _inode(path: str) -> int | None:
         return None
 
 
-def _recreated_path(context: Context, restic: Restic, name: str) -> str:
-    """Disaster recovery onto empty state: where an entry that no longer exists comes back. A named
-    entry at its default path; a legacy entry (a `host:container` mount) at the path it was named after."""
+class _Recreated:
+    """Where an entry that no longer exists comes back: its host path (a directory, or a docker volume's
+    name) and the directory its content goes to."""
+
+    __slots__ = ("directory", "host_path")
+
+    def __init__(self, host_path: str, directory: str) -> None:
+        self.host_path = host_path
+        self.directory = directory
+
+
+def _recreated(context: Context, restic: Restic, name: str) -> _Recreated:
+    """Disaster recovery onto empty state: a named entry at its default path; a legacy entry (a
+    `host:container` mount) at the path it was named after, or, for a docker volume, in the volume it was
+    named after (created again when missing)."""
     from pydokku.plugins.storage import entries
     from pydokku.store.schema import legacy_entry_name
 
+    snapshots = restic.snapshots(name)
+    if not snapshots:
+        raise DokkuError(f'storage entry "{name}" does not exist, and {restic.shown} holds no backup of it')
     if not name.startswith(entries.LEGACY_PREFIX):
         entries.check_name(name)
-        return os.path.join(context.paths.storage_root, name)
-    snapshots = restic.snapshots(name)
+        path = os.path.join(context.paths.storage_root, name)
+        return _Recreated(path, path)
     paths = [str(path) for s in snapshots[-1:] for path in (s.get("paths") or [])]  # type: ignore[attr-defined]
-    if len(paths) != 1 or legacy_entry_name(paths[0]) != name:
-        raise DokkuError(f'storage entry "{name}" does not exist, and no backup of it says where it was')
-    return paths[0]
+    if len(paths) == 1 and legacy_entry_name(paths[0]) == name:
+        return _Recreated(paths[0], paths[0])
+    volume = _volume_of(snapshots[-1:], paths)
+    if volume and legacy_entry_name(volume) == name:
+        found = context.engine.volume(volume) or context.engine.create_volume(volume)
+        return _Recreated(volume, str(found.get("Mountpoint", "")))
+    where = f" (docker volume {volume}, at {paths[0]})" if volume else ""
+    raise DokkuError(f'storage entry "{name}"{where} does not exist, and no backup of it says where it was')
+
+
+def _volume_of(snapshots: list[dict[str, object]], paths: list[str]) -> str:
+    """The docker volume a snapshot was taken of: its `volume:` tag, else a local volume's mount point
+    (`…/volumes/<name>/_data`) as its path."""
+    from pydokku.plugins.storage.backup.restic import VOLUME_TAG, tags_of
+
+    tagged = [tag.removeprefix(VOLUME_TAG) for s in snapshots for tag in tags_of(s) if tag.startswith(VOLUME_TAG)]
+    if tagged:
+        return tagged[0]
+    parts = paths[0].rstrip("/").split("/") if len(paths) == 1 else []
+    return parts[-2] if len(parts) >= 3 and parts[-1] == "_data" and parts[-3] == "volumes" else ""
 
 
 def _record_entry(context: Context, name: str, host_path: str) -> None:

@@ -32,6 +32,40 @@ CRON_MACROS = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly
 CREDENTIAL_NAME_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
+MASK = "***"  # as restic masks a repository's password
+
+
+def masked(repository: str) -> str:
+    """A repository address as it may be shown: the password of a URL (`rest:http://user:pw@host/`) or of
+    an sftp address (`sftp:user:pw@host:/path`) masked, as restic does."""
+    import re
+
+    return re.sub(r"^(sftp:(?://)?[^:@/]*:|.*?://[^:@/]*:)[^@/]*@", rf"\g<1>{MASK}@", repository)
+
+
+def masked_command(command: str) -> str:
+    """An sftp-command as it may be shown: a password given to it (`sshpass -p pw`, `-ppw`, `password=pw`,
+    a URL's) masked."""
+    import re
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return MASK
+    shown = []
+    masked_one = not (words and words[0].endswith("sshpass"))  # sshpass's own `-p`, the first one
+    for index, word in enumerate(words):
+        if not masked_one and index and words[index - 1] == "-p":
+            word, masked_one = MASK, True
+        elif not masked_one and word.startswith("-p") and len(word) > 2:
+            word, masked_one = "-p" + MASK, True
+        word = re.sub(r"(?i)(pass(?:word)?=)\S*", rf"\g<1>{MASK}", word)
+        word = re.sub(r"(://[^:@/\s]*:)[^@/\s]*@", rf"\g<1>{MASK}@", word)
+        shown.append(word if MASK in word else shlex.quote(word))
+    return " ".join(shown)
+
+
 def default_repository(paths: Paths) -> str:
     return os.path.join(paths.lib_root, "data", "backups")
 

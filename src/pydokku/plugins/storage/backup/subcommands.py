@@ -9,9 +9,10 @@ import time
 
 from pydokku.console import list_format
 from pydokku.errors import DokkuError
+from pydokku.plugins.storage import entries
 from pydokku.plugins.storage.backup import restic as restic_driver
 from pydokku.plugins.storage.backup import settings as backup_settings
-from pydokku.plugins.storage.backup.restic import APP_TAG, ENTRY_TAG, NO_REPOSITORY, Restic
+from pydokku.plugins.storage.backup.restic import APP_TAG, ENTRY_TAG, NO_REPOSITORY, VOLUME_TAG, Restic
 from pydokku.store import backups as backup_store
 from pydokku.store import storage as storage_store
 from pydokku.store.secrets import GLOBAL, Secrets, entry_scope
@@ -77,13 +78,17 @@ def set_property(context: Context, args: ParsedArgs) -> None:
         backup_settings.check(key, value)
     console = context.console
     if key == "passphrase":
+        if context.audit is not None:
+            context.audit.acts = True  # a secret changes outside the database: the event says so
         Secrets(context.paths.lib_root).replace(_secret_scope(entry), "passphrase", {"value": value} if value else {})
         console.header(f"{'Setting' if value else 'Unsetting'} the backup passphrase of {_described(entry)}")
         return
     with context.store.write() as tx:
         entry_id = _require_entry(tx, entry.name).id if entry is not None else None
         backup_store.put(tx, entry_id, key, value or None)
-    console.header(f"Setting {key} to {value}" if value else f"Unsetting {key}")
+    shown = backup_settings.masked(value) if key == "repository" else value
+    shown = backup_settings.masked_command(value) if key == "sftp-command" and value else shown
+    console.header(f"Setting {key} to {shown}" if value else f"Unsetting {key}")
     if key == "schedule" or key in backup_settings.RETENTION:
         from pydokku.plugins.storage.backup import schedule
 
@@ -194,10 +199,13 @@ def _snapshot(context: Context, entry: Entry) -> None:
     restic = Restic(context.paths, resolved, context.console)
     console = context.console
     volume = ""
+    linked = ""
     try:
         directory = content_directory(context, entry)
-        if not os.path.isdir(directory):
-            raise DokkuError(f'storage entry "{entry.name}" host path {directory} does not exist')
+        if os.path.islink(directory):  # restic would store the link itself: back up what it leads to
+            linked, directory = directory, os.path.realpath(directory)
+        if not os.path.isdir(directory) or os.path.islink(directory):
+            raise DokkuError(f'storage entry "{entry.name}" host path {linked or directory} does not exist')
     except NotOnThisHost as far:  # copied out through a container into a folder of ours, then backed up
         volume = far.volume
         directory = volume_io.scratch_path(context, f"{entry.name}.backup")
@@ -205,9 +213,14 @@ def _snapshot(context: Context, entry: Entry) -> None:
     if existing is False:
         restic.initialise()
     shown = f"docker volume {volume}, read through a container" if volume else directory
-    console.header(f"Backing up storage entry {entry.name} ({shown}) to {restic.repository}")
+    if linked:
+        shown = f"{linked}, a symbolic link to {directory}"
+    console.header(f"Backing up storage entry {entry.name} ({shown}) to {restic.shown}")
     parent, base = os.path.split(directory.rstrip("/"))
-    tags = [arg for tag in [ENTRY_TAG + entry.name, *(APP_TAG + app for app in users)] for arg in ("--tag", tag)]
+    named = [ENTRY_TAG + entry.name, *(APP_TAG + app for app in users)]
+    if entries.is_volume(entry.host_path):
+        named.append(VOLUME_TAG + entry.host_path)
+    tags = [arg for tag in named for arg in ("--tag", tag)]
     command = ("backup", "--json", "--host", socket.gethostname(), *tags, base)
     progress = _Progress(console.err)
     try:
@@ -226,7 +239,7 @@ def _snapshot(context: Context, entry: Entry) -> None:
     summary = progress.summary
     now = int(time.time())
     if outcome.code not in (0, 3) or summary is None:
-        message = f"Unable to back up storage entry {entry.name} to {restic.repository}: {outcome.failure()}"
+        message = f"Unable to back up storage entry {entry.name} to {restic.shown}: {outcome.failure()}"
         with context.store.write() as tx:
             backup_store.record_error(tx, _require_entry(tx, entry.name).id, message, now)
         raise DokkuError(message)
@@ -320,7 +333,7 @@ def backup_list(context: Context, args: ParsedArgs) -> None:
         return
     from pydokku.console import columnize
 
-    console.section(f"Backups of storage entry {entry.name} in {restic.repository}", always=True)
+    console.section(f"Backups of storage entry {entry.name} in {restic.shown}", always=True)
     if not shown:
         console.detail("No backups yet", always=True)
         return
@@ -380,12 +393,12 @@ def verify(context: Context, args: ParsedArgs) -> None:
         repositories.setdefault(resolved.repository, (resolved, []))[1].append(entry.name)
     failed = []
     console = context.console
-    for repository, (resolved, names) in repositories.items():
+    for resolved, names in repositories.values():
         restic = Restic(context.paths, resolved, console)
         if restic.exists_locally() is False:
-            console.header(f"No backup repository yet at {repository} (storage entries: {', '.join(names)})")
+            console.header(f"No backup repository yet at {restic.shown} (storage entries: {', '.join(names)})")
             continue
-        console.header(f"Checking the backup repository {repository} (storage entries: {', '.join(names)})")
+        console.header(f"Checking the backup repository {restic.shown} (storage entries: {', '.join(names)})")
         outcome = restic.run("check", *(["--read-data"] if args.has("read-data") else []))
         lines = [line for line in (outcome.stdout + outcome.stderr).splitlines() if _worth_showing(line)]
         if outcome.code == 0:
@@ -393,7 +406,7 @@ def verify(context: Context, args: ParsedArgs) -> None:
             continue
         for line in lines:
             console.warn(line)
-        failed.append(repository)
+        failed.append(restic.shown)
     if failed:
         raise DokkuError(f"Backup repository check failed: {', '.join(failed)}")
 
