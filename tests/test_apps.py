@@ -192,6 +192,20 @@ def test_clone_copies_config_options_and_mounts(dokku, app, host_dir):
     assert dokku("--quiet", "storage:list", app).out == f"{host_dir}:/app/storage\n"
 
 
+def test_clone_keeps_the_scale_and_the_ps_properties(dokku, app):
+    assert dokku("ps:scale", "--skip-deploy", app, "web=2", "worker=1").code == 0
+    assert dokku("ps:set", app, "restart-policy", "always").code == 0
+    assert dokku("ps:set", app, "stop-timeout-seconds", "30").code == 0
+    assert dokku("apps:clone", app, "copy").code == 0
+    for name in (app, "copy"):
+        assert dokku("ps:scale", name, "--format", "json").out == '[{"process_type":"web","quantity":2},' \
+            '{"process_type":"worker","quantity":1}]\n'  # fmt: skip
+        assert dokku("ps:report", name, "--ps-restart-policy").out == "always\n"
+        assert dokku("ps:report", name, "--ps-stop-timeout-seconds").out == "30\n"
+    assert dokku("ps:scale", "--skip-deploy", "copy", "web=1").code == 0  # independent records
+    assert '"quantity":2' in dokku("ps:scale", app, "--format", "json").out
+
+
 def test_clone_onto_an_existing_app(dokku, app, env):
     dokku("apps:create", "copy")
     before = env.snapshot()
@@ -206,12 +220,13 @@ def test_report(dokku, app, env):
     result = dokku("apps:report", app)
     created = json.loads(dokku("apps:report", app, "--format", "json").out)["app-created-at"]
     assert result.out == (
-        "=====> node-js-app app information\n"
-        f"       App created at:                {created}\n"
+        "=====> node-js-app app information\n"  # padded to the longest key, --app-global-disable-autocreation
+        f"       App created at:                  {created}\n"
         "       App deploy source:\n"
         "       App deploy source metadata:\n"
-        f"       App dir:                       {env.dokku_root / app}\n"
-        "       App locked:                    false\n"
+        f"       App dir:                         {env.dokku_root / app}\n"
+        "       App global disable autocreation:\n"
+        "       App locked:                      false\n"
     )
     assert dokku("apps:report", app, "--app-dir").out == f"{env.dokku_root / app}\n"
 

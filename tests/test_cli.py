@@ -35,7 +35,7 @@ Additional commands:
     storage:migrate [<app>|--all]                                                                Moves the volumes of an app's docker options into storage entries
     storage:mount <app> <host-dir:container-dir>|<name> [--container-dir <path>]                 Create a new bind mount, or mount a storage entry
     storage:move <name>... --to-node <hostname> [--discard-source] [--replace-target]            Moves storage entries on a swarm node to another node, with the apps that mount them
-    storage:repair [<app>|--all] [--dry-run]                                                     Fixes what storage:verify finds that is safe to fix; never deletes anything
+    storage:repair [<app>|--all] [--dry-run] [--discard-previous [--older-than <age>]]           Fixes what storage:verify finds that is safe to fix; deletes previous copies only when asked
     storage:report [<app>] [<flag>] [--global]                                                   Displays a storage report for one or more apps
     storage:set <name> <property> [<value>]                                                      Sets or clears a property of a storage entry
     storage:unmount <app> <host-dir:container-dir>|<name> [--container-dir <path>]               Remove an existing bind mount, or unmount a storage entry

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 
@@ -90,9 +92,17 @@ def test_report_flags(dokku, app):
         " !     Invalid flag passed, valid flags:"
         " --docker-options-build, --docker-options-deploy, --docker-options-run\n"
     )
-    assert dokku("docker-options:report", app, "--format", "json").out == (
-        '{"docker-options-build":"","docker-options-deploy":"","docker-options-run":""}\n'
-    )
+    assert json.loads(dokku("docker-options:report", app, "--format", "json").out) == {
+        "build": "", "deploy": "", "run": "", "build-list": [], "deploy-list": [], "run-list": [],
+        "docker-options-build": "", "docker-options-deploy": "", "docker-options-run": "",
+    }  # fmt: skip
+    # Dokku's shape: the stripped keys, the prefixed ones, and a -list array beside each stripped key
+    assert dokku("docker-options:add", app, "deploy", "-v /a:/b", "--label 'x=a b'").code == 0
+    assert dokku("docker-options:add", "--process", "web", app, "deploy", "--shm-size 256m").code == 0
+    shown = json.loads(dokku("docker-options:report", app, "--format", "json").out)
+    assert (shown["deploy"], shown["docker-options-deploy"]) == ("-v /a:/b --label 'x=a b'",) * 2
+    assert shown["deploy-list"] == ["-v /a:/b", "--label 'x=a b'"]
+    assert (shown["deploy.web"], shown["deploy.web-list"]) == ("--shm-size 256m", ["--shm-size 256m"])
 
 
 def list_options(dokku, app, phase, *process) -> str:
@@ -140,6 +150,17 @@ def test_process_scoped_options(dokku, app):
     assert list_options(dokku, "copy", "deploy") == "-v /logs:/logs\n"
 
 
+def test_a_process_typed_among_the_options_is_lifted_out_as_dokku(dokku, app):
+    """Dokku HEAD's docker-options.bats "lifts misplaced --process out of option content"."""
+    assert dokku("docker-options:add", app, "deploy", "--link", "foo", "--process", "web").code == 0
+    assert list_options(dokku, app, "deploy", "web") == "--link foo\n"
+    assert list_options(dokku, app, "deploy") == ""
+    assert dokku("docker-options:add", app, "deploy", "--shm-size 256m --process=worker").code == 0
+    assert list_options(dokku, app, "deploy", "worker") == "--shm-size 256m\n"
+    assert dokku("docker-options:remove", app, "deploy", "--link foo", "--process", "web").code == 0
+    assert list_options(dokku, app, "deploy", "web") == ""
+
+
 def test_process_option_errors_change_nothing(dokku, app, env):
     before = env.snapshot()
     cases = [
@@ -153,6 +174,14 @@ def test_process_option_errors_change_nothing(dokku, app, env):
         (("docker-options:list", app, "--phase", "boot"), " !     Phase must be one of [build deploy run]\n"),
         (("docker-options:list", app, "--phase", "run", "--process", "web"),
          ' !     --process is only supported for the deploy phase, got "run"\n'),
+        (("docker-options:add", app, "deploy", "--link foo", "--process"), " !     --process requires a value\n"),
+        (("docker-options:add", app, "deploy", "--link foo", "--process", "web", "worker"),
+         " !     --process accepts a single value, got 2\n"),
+        (("docker-options:add", app, "deploy", "--process=web x"),
+         " !     --process=value cannot be followed by additional tokens\n"),
+        (("docker-options:add", app, "deploy", "--link foo --process="), " !     --process value must not be empty\n"),
+        (("docker-options:add", app, "build", "--link foo --process web"),
+         ' !     --process is only supported for the deploy phase, got "build"\n'),
     ]  # fmt: skip
     for argv, err in cases:
         result = dokku(*argv)
@@ -243,7 +272,7 @@ def test_a_volume_whose_host_path_does_not_exist_yet_is_accepted_with_a_warning(
     result = dokku("docker-options:add", app, "deploy,run", "-v /nonexistent/logs:/logs")
     assert (result.code, result.out) == (0, "")
     assert result.err == (
-        " !     Host path /nonexistent/logs does not exist yet; create it (storage:ensure-directory) before the app"
-        " is deployed: a deploy refuses to start without it\n"
+        " !     Host path /nonexistent/logs does not exist yet; create it before the app is deployed (dokku"
+        " storage:repair node-js-app, or mkdir -p /nonexistent/logs): a deploy refuses to start without it\n"
     )
     assert dokku("docker-options:add", app, "build", "-v /nonexistent/build:/build").err == ""

@@ -83,9 +83,13 @@ def test_scale_shares_the_mount(dokku, deployed):
     for name in names[1:]:
         assert in_container(name, "cat /data/shared") == "shared"
     assert dokku("ps:scale", deployed).out == (
-        f"-----> Scaling for {deployed}\nproctype: qty\n--------: ---\ntask:  0\nweb:  3\nworker:  1\n"
+        f"-----> Scaling for {deployed}\nproctype: qty\n--------: ---\ntask: 0\nweb:  3\nworker: 1\n"
+    )  # Dokku pads "<type>:" to 5 columns
+    assert dokku("--quiet", "ps:scale", deployed).out == "task: 0\nweb:  3\nworker: 1\n"
+    assert dokku("ps:scale", deployed, "--format", "json").out == (
+        '[{"process_type":"task","quantity":0},{"process_type":"web","quantity":3},'
+        '{"process_type":"worker","quantity":1}]\n'
     )
-    assert dokku("ps:scale", deployed, "--format", "json").out == '{"task":0,"web":3,"worker":1}\n'
     # After web, process types start two at a time (parallel-schedule-count); web is deployed first.
     dokku("scheduler-docker-local:set", deployed, "parallel-schedule-count", "2")
     result = dokku("ps:scale", deployed, "web=1", "worker=2")
@@ -212,7 +216,7 @@ def test_stop_and_start(dokku, deployed):
     started = dokku("ps:start", deployed)
     assert started.err == " !     App has been detected as not running, releasing\n"
     assert running(deployed) == [f"{deployed}.web.1"]
-    assert dokku("ps:start", deployed).out == f"-----> App {deployed} already running\n"
+    assert dokku("ps:start", deployed).err == f" !     App {deployed} already running\n"
 
 
 def test_report_and_inspect(dokku, deployed):
@@ -412,6 +416,20 @@ def test_unreachable_engine_changes_nothing(dokku, app, env, monkeypatch, images
         " unix:///nonexistent/docker.sock. Is the docker daemon running?\n"
     )
     assert env.snapshot() == before
+
+
+def test_run_with_the_engine_unreachable_is_one_line_like_every_command(dokku_process, deployed):
+    for args in (
+        ("run", deployed, "true"),
+        ("run", deployed, "sh", "-c", "exit 3"),
+        ("run:detached", deployed, "true"),
+    ):
+        result = dokku_process(*args, extra_env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+        assert (result.code, result.out) == (1, ""), args
+        assert result.err == (
+            " !     Unable to reach the Docker engine: Cannot connect to the Docker daemon at"
+            " unix:///nonexistent/docker.sock. Is the docker daemon running?\n"
+        ), args
 
 
 def test_bad_checks_wait_stops_the_deploy_before_any_container(dokku, deployed):

@@ -33,9 +33,15 @@ def test_selected_raw_vs_computed_vs_global(dokku, app):
     assert dokku("scheduler:set", "--global", "selected").code == 0
     global_values = report(dokku, "--global")
     assert global_values == {
-        "scheduler-computed-selected": "docker-local", "scheduler-computed-shell": "",
-        "scheduler-global-selected": "", "scheduler-global-shell": "",
-    }  # fmt: skip
+        "scheduler-computed-selected": "docker-local",
+        "scheduler-computed-shell": "",
+        "scheduler-global-selected": "",
+        "scheduler-global-shell": "",
+        "computed-selected": "docker-local",
+        "computed-shell": "",
+        "global-selected": "",
+        "global-shell": "",
+    }  # fmt: skip  (Dokku 0.38: stripped keys and prefixed ones)
     assert "scheduler-selected" not in global_values
 
 

@@ -7,6 +7,8 @@ import os
 
 import pytest
 
+from conftest import docker
+
 PATHS_MESSAGE = " !     Storage path must be two valid paths divided by colon.\n"
 VOLUME_MESSAGE = (
     " !     Volume name must be two characters or more. Volume name must not contain invalid characters."
@@ -131,11 +133,46 @@ def test_a_missing_host_path_is_accepted_with_a_warning(dokku, app, env):
     result = dokku("storage:mount", app, "/nonexistent/dir:/app/storage")
     assert (result.code, result.out) == (0, "")
     assert result.err == (
-        " !     Host path /nonexistent/dir does not exist yet; create it (storage:ensure-directory) before the app"
-        " is deployed: a deploy refuses to start without it\n"
+        " !     Host path /nonexistent/dir does not exist yet; create it before the app is deployed (dokku"
+        " storage:repair node-js-app, or mkdir -p /nonexistent/dir): a deploy refuses to start without it\n"
     )
     assert not os.path.exists("/nonexistent/dir")
     assert dokku("--quiet", "storage:list", app).out == "/nonexistent/dir:/app/storage\n"
+
+
+def test_the_missing_host_path_advice_works_as_printed(dokku, app, tmp_path):
+    missing = tmp_path / "later" / "dir"
+    warned = dokku("storage:mount", app, f"{missing}:/app/storage").err
+    assert f"(dokku storage:repair {app}, or mkdir -p {missing})" in warned
+    repaired = dokku("storage:repair", app)
+    assert repaired.code == 0, repaired.err
+    assert missing.is_dir()
+
+
+def test_a_missing_volume_gets_the_same_one_line_warning(dokku, app, engine):
+    name = f"pydokku-test-absent-{os.urandom(3).hex()}"
+    result = dokku("storage:mount", app, f"{name}:/data")
+    assert (result.code, result.out, result.err) == (0, "", f" !     Docker volume {name} does not exist yet; the app's"
+                                                    " first deploy creates it empty (restore its data into it first"
+                                                    " if it was lost)\n")  # fmt: skip
+    assert docker("volume", "ls", "--quiet", "--filter", f"name={name}") == ""  # nothing created
+
+
+def test_a_second_mount_of_an_entry_with_another_owner_is_refused(dokku, app, env):
+    assert dokku("storage:create", "shared").code == 0
+    assert dokku("apps:create", "other").code == 0
+    assert dokku("storage:mount", app, "shared", "--container-dir", "/a", "--volume-chown", "heroku").code == 0
+    # remounting the same attachment with another owner rewrites it: no conflict with itself
+    assert dokku("storage:mount", app, "shared", "--container-dir", "/a", "--volume-chown", "herokuish").code == 0
+    before = env.snapshot()
+    refused = dokku("storage:mount", "other", "shared", "--container-dir", "/b", "--volume-chown", "paketo")
+    assert (refused.code, refused.out, refused.err) == (1, "", ' !     storage entry "shared" is already mounted with'
+                                                       " --volume-chown herokuish (app node-js-app at /a); a directory"
+                                                       " has one owner: mount it with the same --volume-chown, or"
+                                                       " without one\n")  # fmt: skip
+    assert env.snapshot() == before
+    assert dokku("storage:mount", "other", "shared", "--container-dir", "/b", "--volume-chown", "32767").code == 0
+    assert dokku("storage:mount", "other", "shared", "--container-dir", "/c").code == 0
 
 
 @pytest.mark.parametrize(
@@ -246,12 +283,12 @@ def test_mounts_added_with_docker_options_are_storage(dokku, app, host_dir):
     assert dokku("storage:unmount", app, f"{host_dir}:/app/storage").code == 0
     assert dokku("--quiet", "storage:list", app).out == ""
     # Other options stay, in their order.
-    report = dokku("docker-options:report", app, "--format", "json").out
-    assert json.loads(report) == {
-        "docker-options-build": "",
-        "docker-options-deploy": "",
-        "docker-options-run": "--label a=1 --label b=2",
-    }
+    report = json.loads(dokku("docker-options:report", app, "--format", "json").out)
+    assert (report["docker-options-run"], report["run-list"]) == (
+        "--label a=1 --label b=2",
+        ["--label a=1", "--label b=2"],
+    )
+    assert (report["docker-options-deploy"], report["deploy-list"]) == ("", [])
 
 
 def test_anonymous_volume_from_docker_options(dokku, app):

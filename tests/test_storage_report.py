@@ -139,7 +139,7 @@ def test_report_invalid_flag(dokku, app):
 
 def test_report_json(dokku, app, mounted):
     result = dokku("storage:report", app, "--format", "json")
-    attachment = {
+    attachment = {  # exactly Dokku's nine keys (HEAD test "build/deploy/run mounts raw"): no usage figures
         "container-path": "/app/storage", "entry-name": legacy_entry_name(str(mounted)), "host-path": str(mounted),
         "phases": "deploy,run", "process-type": "_default_", "readonly": "false", "subpath": "", "volume-chown": "",
         "volume-options": "",
@@ -149,11 +149,6 @@ def test_report_json(dokku, app, mounted):
         "deploy-mounts": f"-v {mounted}:/app/storage",
         "run-mounts": f"-v {mounted}:/app/storage",
     }
-    shown = json.loads(result.out)
-    free = shown["storage-attachment.1.free-bytes"]
-    usage = {"usage-state": "measured", "used-bytes": "4096", "files": "0", "free-bytes": free, "last-snapshot-at": ""}
-    assert free.isdigit()
-    attachment.update(usage)
     expected = {
         **{f"attachment.1.{key}": value for key, value in attachment.items()},
         **mounts,

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
+import subprocess
 import uuid
 
 import pytest
 
-from conftest import docker
+from conftest import DOKKU_BIN, docker
 from pydokku.store.schema import legacy_entry_name
 
 # Verify asks the engine (containers, volumes), and a whole-host check sees every labelled volume on it, such
@@ -115,7 +117,7 @@ def test_repair_dry_run_changes_nothing_and_repair_fixes_what_it_says(dokku, env
     dry = dokku("storage:repair", "--dry-run")
     assert (dry.code, dry.err) == (0, "")
     left = [
-        "-----> Left as they are (storage:repair never deletes anything):",
+        "-----> Left as they are (storage:repair never deletes anything unless asked):",
         f"       wrong-owner: {planted['outside']} is owned by 0:0, its entry (chown paketo) asks for 2000:2000;"
         f" it is outside the storage root ({root}): change it yourself",
         f"       duplicate-docker-option: docker-options (deploy) -v {planted['dup']}:/media mounts /media, which the"
@@ -232,3 +234,55 @@ def test_the_app_user_a_deploy_gave_the_mount_is_the_owner_expected(dokku, env, 
     assert dokku("storage:repair").code == 0
     assert (os.stat(path).st_uid, os.stat(path).st_gid) == given
     assert codes(dokku) == []
+
+
+def test_previous_copies_are_listed_and_removed_only_when_asked(dokku, env, tmp_path):
+    assert dokku("storage:create", "docs").code == 0
+    entry = env.storage_root / "docs"
+    (entry / "old.txt").write_text("old")
+    source = tmp_path / "new"
+    source.mkdir()
+    (source / "new.txt").write_text("new")
+    archive = subprocess.run(["tar", "-c", "-C", str(source), "."], capture_output=True, check=True).stdout
+    imported = subprocess.run([str(DOKKU_BIN), "storage:import", "docs", "--replace"], input=archive,
+                              capture_output=True, env={**os.environ, **env.variables}, check=False)  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    (kept,) = [p for p in env.storage_root.iterdir() if p.name.startswith("docs.previous-")]
+
+    found = json.loads(dokku("storage:verify", "--format", "json").out)["problems"]
+    assert [(f["code"], f["entry"], f["path"], f["repairable"]) for f in found] == [
+        ("previous-copy", "docs", str(kept), False)
+    ]  # not an orphan-directory whose advice (storage:create docs.previous-…) would be refused
+    assert re.fullmatch(
+        rf"{kept} is the previous content of docs \([\d.]+ KiB, 1 file\), kept \d+s ago by an import or restore;"
+        r" storage:repair --discard-previous removes it",
+        found[0]["detail"],
+    ), found[0]["detail"]
+    listed = dokku("storage:repair")
+    assert listed.out.startswith("-----> Left as they are (storage:repair never deletes anything unless asked):\n")
+    assert kept.exists()
+
+    # asked: a typed confirmation (a wrong answer changes nothing); --older-than keeps younger copies
+    refused = dokku("storage:repair", "--discard-previous", stdin="no\n")
+    assert (refused.code, refused.err.splitlines()[-1]) == (1, " !     Confirmation did not match test. Aborted.")
+    assert f"This command will destroy 1 previous copy: {kept}." in refused.err
+    assert kept.exists()
+    young = dokku("--force", "storage:repair", "--discard-previous", "--older-than", "7d")
+    assert young.code == 0 and kept.exists(), young.out
+    would = dokku("storage:repair", "--discard-previous", "--dry-run")
+    assert f"       Would remove {kept}\n" in would.out and kept.exists()
+    removed = dokku("storage:repair", "--discard-previous", stdin="discard-previous\n")
+    assert removed.code == 0, removed.err
+    assert f"       Removed {kept}\n" in removed.out
+    assert not kept.exists() and (entry / "new.txt").read_text() == "new"
+
+
+def test_repair_older_than_needs_discard_previous_and_an_age(dokku):
+    cases = {
+        ("--older-than", "7d"): " !     --older-than only applies with --discard-previous\n",
+        ("--discard-previous", "--older-than", "soon"): " !     Invalid --older-than value: soon (expected an age"
+        " such as 7d, 12h, 30m or 90s)\n",
+    }
+    for args, message in cases.items():
+        result = dokku("storage:repair", *args)
+        assert (result.code, result.out, result.err) == (1, "", message)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import DOKKU_BIN
-from swarm import BASE_IMAGE, MANAGER, NODE_STORE, REGISTRY, SHARED, cluster_up, job_on, on
+from swarm import BASE, BASE_IMAGE, MANAGER, NODE_STORE, REGISTRY, SHARED, cluster_up, job_on, on
 
 LOOP = "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"
 
@@ -229,18 +229,37 @@ def test_wrong_set_ups_are_clear_errors_that_change_nothing(swarm, swarm_app, do
         (("scheduler-docker-swarm:set", swarm_app, "node", "node3"),
          f'App {swarm_app} is pinned to node "node3", but storage entry "{swarm_app}-a" lives on node "node2"'),
     ]  # fmt: skip
+
+    def state() -> tuple[list[str], list[str]]:
+        """All but what a failed deploy records: what it started from (Dokku's deploy-source-set), its event."""
+        rows, files = env.snapshot()
+        return [row for row in rows if "deploy-source" not in row and not row.startswith('INSERT INTO "events"')], files
+
     for setting, message in cases:
         assert dokku(*setting).code == 0
-        before = env.snapshot()
+        before = state()
         result = dokku("git:from-image", swarm_app, swarm.v1)
         assert result.code == 1 and message in result.err, result.err
-        assert env.snapshot() == before
+        assert state() == before
         assert not on(1, "service", "ls", "--quiet", "--filter", f"label=com.dokku.app-name={swarm_app}")
         assert dokku(*setting[:3]).code == 0  # unset again
 
     assert dokku("registry:set", "--global", "server").code == 0
     result = dokku("git:from-image", swarm_app, swarm.v1)
     assert f"App {swarm_app} uses the docker-swarm scheduler, whose nodes pull images from a registry" in result.err
+
+    # a storage root or helper image the nodes do not have: the error names the setting that fixes it
+    for key, value, advice in (
+        ("storage-root", "/srv/pydokku-no-such-root", "dokku scheduler-docker-swarm:set --global storage-root <path>"),
+        ("helper-image", f"{REGISTRY}/pydokku-no-such:1", "dokku scheduler-docker-swarm:set --global helper-image"),
+    ):
+        assert dokku("scheduler-docker-swarm:set", "--global", key, value).code == 0
+        before = env.snapshot()
+        refused = dokku("storage:create", f"{swarm_app}-c", "--scheduler", "docker-swarm", "--node", "node2")
+        assert refused.code == 1 and advice in refused.err, refused.err
+        assert env.snapshot() == before
+        assert dokku("scheduler-docker-swarm:set", "--global", "storage-root", str(NODE_STORE)).code == 0
+        assert dokku("scheduler-docker-swarm:set", "--global", "helper-image", BASE_IMAGE).code == 0
 
 
 def test_docker_options_without_a_service_counterpart_are_refused_at_add(swarm, swarm_app, dokku):
@@ -373,12 +392,18 @@ def test_storage_move_refusals_are_clear_and_change_nothing(swarm, swarm_app, do
     assert on(1, "service", "ls", "--quiet") == services
 
 
-def test_an_interrupted_storage_move_leaves_the_app_running_on_the_old_node(swarm, swarm_app, dokku, env):
-    entry = f"{swarm_app}-data"
+def app_with_data_on_node2(dokku, swarm, app: str, size: int) -> str:  # type: ignore[no-untyped-def]
+    """The app deployed with an entry on node2 mounted at /data, holding a file of `size` bytes: the entry."""
+    entry = f"{app}-data"
     assert dokku("storage:create", entry, "--scheduler", "docker-swarm", "--node", "node2").code == 0
-    assert dokku("storage:mount", swarm_app, entry, "--container-dir", "/data").code == 0
-    assert dokku("git:from-image", swarm_app, swarm.v1).code == 0
-    assert dokku("run", swarm_app, "sh", "-c", "head -c 300000000 /dev/zero > /data/big").code == 0
+    assert dokku("storage:mount", app, entry, "--container-dir", "/data").code == 0
+    assert dokku("git:from-image", app, swarm.v1).code == 0
+    assert dokku("run", app, "sh", "-c", f"head -c {size} /dev/zero > /data/big").code == 0
+    return entry
+
+
+def test_an_interrupted_storage_move_leaves_the_app_running_on_the_old_node(swarm, swarm_app, dokku, env):
+    entry = app_with_data_on_node2(dokku, swarm, swarm_app, 300000000)
     move = subprocess.Popen([str(DOKKU_BIN), "storage:move", entry, "--to-node", "node3"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     assert move.stdout is not None
@@ -398,6 +423,104 @@ def test_an_interrupted_storage_move_leaves_the_app_running_on_the_old_node(swar
     assert moved.code == 0, moved.err
     assert "Copied 2 entries, 300000000 bytes" in moved.out
     assert job_on("node3", f"ls -A /st; wc -c < /st/{entry}/big")[1].count(".pydokku-move") == 0
+
+
+def moving(entry: str, stop_when) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
+    """A storage:move of the entry to node3, killed outright once `stop_when()` holds."""
+    move = subprocess.Popen([str(DOKKU_BIN), "storage:move", entry, "--to-node", "node3"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    wait_until(lambda: stop_when() or move.poll() is not None, timeout=120)
+    move.kill()
+    move.communicate(timeout=30)
+    assert move.returncode == -signal.SIGKILL
+    return move
+
+
+def move_journals(env) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    folder = env.lib_root / "data" / "moves"
+    return [json.loads(path.read_text()) for path in folder.glob("*.json")] if folder.exists() else []
+
+
+def storage_jobs() -> list[str]:
+    return on(1, "service", "ls", "--format", "{{.Name}}", "--filter",
+              "label=com.dokku.container-type=storage-job").split()  # fmt: skip
+
+
+def test_a_move_killed_once_its_commit_job_started_is_finished_by_the_next_move(swarm, swarm_app, dokku, env):
+    entry = app_with_data_on_node2(dokku, swarm, swarm_app, 3000000)
+    moving(entry, lambda: any(name.startswith("storage-move-commit-") for name in storage_jobs()))
+    assert [e["step"] for journal in move_journals(env) for e in journal["entries"]] == ["verified"]
+    assert "       Node:             node2\n" in dokku("storage:info", entry).out  # the record still has the source
+    found = dokku("storage:verify", "--format", "json")
+    assert [(f["code"], f["entry"], f["repairable"]) for f in json.loads(found.out)["problems"]] == [
+        ("interrupted-move", entry, True)
+    ], found.out
+    assert "the next storage:move or storage:repair finishes it" in json.loads(found.out)["problems"][0]["detail"]
+
+    moved = dokku("storage:move", entry, "--to-node", "node3")
+    assert moved.code == 0, moved.err
+    assert moved.out.startswith(f"-----> Finishing the interrupted move of storage entry {entry} to node node3\n")
+    assert f"       The verified copy of {NODE_STORE}/{entry} is in place on node node3\n" in moved.out
+    assert f"       Starting {swarm_app} on node node3\n" in moved.out
+    assert "Moving storage entry" not in moved.out  # what was asked is what it finished
+    assert "       Node:             node3\n" in dokku("storage:info", entry).out
+    assert [(node, state) for node, state, _ in tasks(f"{swarm_app}-web")] == [("node3", "running")]
+    assert in_tasks(f"{swarm_app}-web", "wc -c < /data/big") == [("node3", "3000000")]
+    assert job_on("node3", f"ls -A /st | grep -c {entry}.pydokku-move") == ("failed 1", "0")
+    assert job_on("node2", f"wc -c < /st/{entry}/big") == ("complete 0", "3000000")  # the source copy stays
+    assert storage_jobs() == [] and move_journals(env) == []
+    assert json.loads(dokku("storage:verify", "--format", "json").out)["problems"] == []
+
+
+def test_a_move_killed_while_copying_is_undone_by_repair(swarm, swarm_app, dokku, env):
+    entry = app_with_data_on_node2(dokku, swarm, swarm_app, 300000000)
+    moving(entry, lambda: any(name.startswith("storage-move-from-") for name in storage_jobs()))
+    assert tasks(f"{swarm_app}-web") == []  # stopped for the copy, and left so
+    found = json.loads(dokku("storage:verify", "--format", "json").out)["problems"]
+    assert [(f["code"], f["entry"]) for f in found] == [("interrupted-move", entry)]
+    assert found[0]["detail"].endswith(
+        "the next storage:move or storage:repair undoes it (not every copy was verified)"
+    )
+
+    repaired = dokku("storage:repair")
+    assert repaired.code == 0, repaired.err
+    assert f"-----> Undoing the interrupted move of storage entry {entry} to node node3\n" in repaired.out
+    assert "       Removed its job storage-move-" in repaired.out
+    assert f"       Started {swarm_app} again, on the node its data is on\n" in repaired.out
+    assert [(node, state) for node, state, _ in tasks(f"{swarm_app}-web")] == [("node2", "running")]
+    assert "       Node:             node2\n" in dokku("storage:info", entry).out
+    assert job_on("node3", f"ls -A /st | grep -c {entry}") == ("failed 1", "0")
+    assert storage_jobs() == [] and move_journals(env) == []
+
+
+def test_a_move_to_a_node_without_room_says_so_and_changes_nothing(swarm, swarm_app, dokku, env):
+    """The target's storage root is a 1 MiB tmpfs (mounted inside node3's own mount namespace)."""
+    small = f"{NODE_STORE}/small-{swarm_app}"
+    assert job_on("node2", f"mkdir /st/small-{swarm_app}")[0] == "complete 0"
+    assert job_on("node3", f"mkdir /st/small-{swarm_app}")[0] == "complete 0"
+    node3 = ["nsenter", f"--mount=/proc/{(BASE / '3' / 'docker.pid').read_text().strip()}/ns/mnt", "--"]
+    subprocess.run([*node3, "mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small], check=True)
+    try:
+        assert dokku("scheduler-docker-swarm:set", "--global", "storage-root", small).code == 0
+        entry = f"{swarm_app}-data"
+        assert dokku("storage:create", entry, "--scheduler", "docker-swarm", "--node", "node2").code == 0
+        assert dokku("storage:mount", swarm_app, entry, "--container-dir", "/data").code == 0
+        assert dokku("git:from-image", swarm_app, swarm.v1).code == 0
+        assert dokku("run", swarm_app, "sh", "-c", "head -c 3000000 /dev/zero > /data/big").code == 0
+        moved = dokku("storage:move", entry, "--to-node", "node3")
+        free = re.search(r"the file system there has (\d+) bytes free\n", moved.err)
+        assert free and int(free.group(1)) <= 1048576, moved.err
+        assert (moved.code, moved.err) == (
+            1,
+            f" !     Unable to copy {small}/{entry} to node node3: the copy needs"
+            f" 3000000 bytes and the file system there has {free.group(1)} bytes free\n",
+        )
+        assert moved.out.endswith(f"       Started {swarm_app} again, on the node its data is on\n"), moved.out
+        assert [(node, state) for node, state, _ in tasks(f"{swarm_app}-web")] == [("node2", "running")]
+        assert job_on("node3", f"ls -A /st/small-{swarm_app}") == ("complete 0", "")
+        assert storage_jobs() == [] and move_journals(env) == []
+    finally:
+        subprocess.run([*node3, "umount", small], check=True)
 
 
 def test_swarm_entries_are_changed_on_their_node_and_never_read_from_this_host(swarm, swarm_app, dokku, env):

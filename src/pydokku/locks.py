@@ -25,6 +25,19 @@ class Lock:
     def __exit__(self, *exc: object) -> None:
         os.close(self._fd)
 
+    def taken_now(self) -> bool:
+        """Take the lock only if no one holds it (True: held until __exit__)."""
+        import fcntl
+
+        os.makedirs(os.path.dirname(self._path), exist_ok=True)
+        self._fd = os.open(self._path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            return False
+        return True
+
 
 def app_lock(context: Context, app: str) -> Lock:
     """One deploy, stop or removal of an app at a time; others wait for it."""

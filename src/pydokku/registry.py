@@ -97,7 +97,12 @@ PLUGINS: tuple[Plugin, ...] = (
     Plugin("events", "Manage event logging", "pydokku.plugins.events.commands"),
     Plugin("git", "Manage app deploys", "pydokku.plugins.git.commands"),
     Plugin("logs", "Manage log integration for an app", "pydokku.plugins.logs.commands"),
-    Plugin("ps", "List and manage the processes of an app", "pydokku.plugins.ps.commands"),
+    Plugin(
+        "ps",
+        "List and manage the processes of an app",
+        "pydokku.plugins.ps.commands",
+        {APP_CLONE: "pydokku.plugins.ps:copy_app"},
+    ),
     Plugin(
         "registry",
         "Manage registry settings for an app",

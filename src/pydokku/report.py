@@ -22,10 +22,30 @@ if TYPE_CHECKING:
 
     # Given the apps to report on, the report values of each, by app name.
     Collector = Callable[[Tx, list[AppRow], Context], dict[str, dict[str, str]]]
-    # What a report shows of an app's values in one format.
-    Shape = Callable[[dict[str, str]], dict[str, str]]
+    # What a report's JSON shows of an app's values (given the app's name, and them).
+    Shape = Callable[[str, dict[str, str]], dict[str, object]]
 
 LABEL_WIDTH = 31
+GLOBAL = "--global"  # the subject of a global report's heading, as Dokku names it
+
+
+def trimmed(report_type: str, *, legacy: bool = True) -> Shape:
+    """Dokku's report JSON (TrimPrefix): each `<report_type>-` key without that prefix, and with it too
+    while Dokku emits the legacy keys (EmitLegacyPrefix); other keys as they are."""
+    prefix = f"{report_type}-"
+
+    def shape(_: str, values: dict[str, str]) -> dict[str, object]:
+        shown: dict[str, object] = {}
+        for key, value in values.items():
+            if key.startswith(prefix):
+                shown[key.removeprefix(prefix)] = value
+                if legacy:
+                    shown[key] = value
+            else:
+                shown[key] = value
+        return shown
+
+    return shape
 
 
 class ReportRequest:
@@ -68,12 +88,20 @@ def run(
     collect: Collector,
     json_values: Shape | None = None,
     engine_values: Callable[[Context, dict[str, dict[str, str]]], None] | None = None,
+    global_collect: Callable[[Tx], dict[str, str]] | None = None,
 ) -> int:
     """Resolve the apps (one, or all), collect their values in one read, add what the engine says
-    (with no transaction open), render them."""
+    (with no transaction open), render them. With --global (a report that has one), the global values."""
     from pydokku.plugins import apps
 
     request = ReportRequest.from_args(args)
+    if global_collect is not None and args.has("global"):
+        if request.app:
+            raise DokkuError("--global cannot be combined with an app")
+        with context.store.read() as tx:
+            global_values = global_collect(tx)
+        render(context.console, title, GLOBAL, global_values, request, json_values)
+        return 0
     with context.store.read() as tx:
         targets = apps.report_targets(tx, request.app)
         values = collect(tx, targets, context)
@@ -105,7 +133,7 @@ def render(
     if request.json:
         import json
 
-        shown = json_values(values) if json_values is not None else values
+        shown = json_values(subject, values) if json_values is not None else values
         console.line(json.dumps(dict(sorted(shown.items())), separators=(",", ":"), ensure_ascii=False))
         return
     console.section(f"{subject} {title} information")
@@ -151,14 +179,7 @@ class Scoped:
             for app in targets
         }
 
-    def report(self, context: Context, args: ParsedArgs, title: str) -> int:
+    def report(self, context: Context, args: ParsedArgs, title: str, json_values: Shape | None = None) -> int:
         """`<plugin>:report [<app>]`, or `--global`: the global and computed values alone."""
-        if not args.has("global"):
-            return run(context, args, title, self.collect)
-        request = ReportRequest.from_args(args)
-        if request.app:
-            raise DokkuError("--global cannot be combined with an app")
-        with context.store.read() as tx:
-            _, global_values = self.values(tx, None)
-        render(context.console, title, "global", self.rows({}, global_values, ""), request)
-        return 0
+        return run(context, args, title, self.collect, json_values or trimmed(self.plugin),
+                   global_collect=lambda tx: self.rows({}, self.values(tx, None)[1], ""))  # fmt: skip

@@ -46,6 +46,16 @@ def layered(tx: Tx, app_id: int, plugin: str, defaults: Mapping[str, str]) -> di
     return {**defaults, **properties.get_global(tx, plugin), **properties.get_all(tx, app_id, plugin)}
 
 
+def global_report_values(tx: Tx, plugin: str, defaults: Mapping[str, str]) -> dict[str, str]:
+    """`<plugin>:report --global`: the global value and the one in effect for an app without its own."""
+    global_values = properties.get_global(tx, plugin)
+    values = {}
+    for key, default in defaults.items():
+        values[f"{plugin}-global-{key}"] = global_values.get(key, "")
+        values[f"{plugin}-computed-{key}"] = global_values.get(key) or default
+    return values
+
+
 def report_values(tx: Tx, app_id: int, plugin: str, defaults: Mapping[str, str]) -> dict[str, str]:
     """Dokku 0.38's three report values per property: the app's own (`<plugin>-<key>`), the global one
     (`<plugin>-global-<key>`) and the one in effect (`<plugin>-computed-<key>`); "" when not set."""

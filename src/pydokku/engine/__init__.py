@@ -41,9 +41,9 @@ _NOISE = ("DEPRECATED", "See 'docker", "Run 'docker", "Install the buildx", "   
 
 
 def docker_error(stderr: str) -> str:
-    """Docker's own words for why a command failed, without the CLI's advice around them."""
+    """Docker's own words for why a command failed, without the CLI's name and advice around them."""
     lines = [line.strip() for line in stderr.splitlines() if line.strip() and not line.startswith(_NOISE)]
-    return " ".join(lines)
+    return " ".join(lines).removeprefix("docker: ")
 
 
 class Container:
@@ -105,7 +105,7 @@ class _StderrRelay:
 
         said = self.held.decode(errors="replace")
         if code in DOCKER_RUN_FAILURES and said:
-            detail = docker_error(said.removeprefix("docker: "))
+            detail = docker_error(said)
             if "Cannot connect to the Docker daemon" in said:
                 raise EngineUnavailable(f"Unable to reach the Docker engine: {detail}")
             raise DokkuError(f"docker run failed: {detail}")

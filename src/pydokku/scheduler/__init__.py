@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pydokku.context import Context
     from pydokku.engine import Container, Engine
     from pydokku.engine.swarm import Node
-    from pydokku.scheduler.docker_swarm import Moved
+    from pydokku.scheduler.docker_swarm import Copied
     from pydokku.store import Tx
     from pydokku.store.apps import AppRow
     from pydokku.store.releases import Release
@@ -215,14 +215,38 @@ def prepare_node_directory(context: Context, node: str, path: str, owner: tuple[
     return docker_swarm.prepare_directory(context, node, path, owner, mode)
 
 
-def move_node_directory(
-    context: Context, path: str, source: str, target: str, *, replace: bool, ready: Callable[[], None] | None
-) -> Moved:
-    """Copy a storage directory from one swarm node's disk to another's, verified (file count and bytes);
-    `ready` runs once the target is free, before the source is read."""
+def copy_node_directory(
+    context: Context, path: str, source: str, target: str, *, move: str, replace: bool,
+    ready: Callable[[], None] | None,
+) -> Copied:  # fmt: skip
+    """Copy a storage directory from one swarm node's disk to a hidden folder beside the same path on
+    another's, verified (file count and bytes); `ready` runs once the target is free, before the source is
+    read."""
     from pydokku.scheduler import docker_swarm
 
-    return docker_swarm.move_directory(context, path, source, target, replace=replace, ready=ready)
+    return docker_swarm.copy_directory(context, path, source, target, move=move, replace=replace, ready=ready)
+
+
+def place_node_directory(context: Context, path: str, target: str, *, move: str, stamp: str, replace: bool) -> str:
+    """Put a move's verified copy in place (finishing an interrupted one too); the suffix data it found
+    there was renamed with, or ""."""
+    from pydokku.scheduler import docker_swarm
+
+    return docker_swarm.place_directory(context, path, target, move=move, stamp=stamp, replace=replace)
+
+
+def undo_node_directory(context: Context, path: str, target: str, *, move: str, stamp: str, placed: bool) -> None:
+    """Take back what an interrupted move did on the target."""
+    from pydokku.scheduler import docker_swarm
+
+    docker_swarm.undo_directory(context, path, target, move=move, stamp=stamp, placed=placed)
+
+
+def remove_move_jobs(context: Context, move: str) -> list[str]:
+    """Remove the helper jobs an interrupted move left; their names."""
+    from pydokku.scheduler import docker_swarm
+
+    return docker_swarm.remove_move_jobs(context, move)
 
 
 def remove_node_directory(context: Context, node: str, path: str) -> None:

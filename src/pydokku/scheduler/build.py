@@ -38,22 +38,29 @@ def release_image(context: Context, app_name: str, source_image: str) -> bool:
 
 
 def rebuild(context: Context, app_name: str) -> None:
-    """Build the current release's source image again (with today's build options) and deploy it."""
+    """Build the current release's source image again (with today's build options) and deploy it; with no
+    release yet (its first deploy failed), the source that deploy started from."""
     with context.store.read() as tx:
-        release = current_release(tx, apps.require(tx, app_name))
-    if release is None:
+        app = apps.require(tx, app_name)
+        release, source = current_release(tx, app), apps.deploy_source(tx, app)
+    if release is not None:  # a failed later deploy left the last good one current: that is what runs
+        image, image_id = release.source_image, release.source_image_id
+    elif source is not None:
+        image, image_id = source.metadata, source.image_id
+    else:
         raise DokkuError(f"App {app_name} has not been deployed")
-    if scheduler.build_engine(context, app_name).image(release.source_image_id) is None:
-        raise DokkuError(f"The source image of {app_name} ({release.source_image}) is no longer on this host")
-    build_and_deploy(context, app_name, release.source_image, release.source_image_id)
+    if scheduler.build_engine(context, app_name).image(image_id) is None:
+        raise DokkuError(f"The source image of {app_name} ({image}) is no longer on this host")
+    build_and_deploy(context, app_name, image, image_id)
 
 
 def build_and_deploy(context: Context, app_name: str, source_image: str, source_image_id: str) -> None:
     """Build `source_image` into a release of the app (with its build options) and deploy it; the
     release becomes the current one only once its containers pass the checks."""
     engine, console = scheduler.build_engine(context, app_name), context.console
-    with context.store.read() as tx:
+    with context.store.write() as tx:
         app = apps.require(tx, app_name)
+        apps.set_deploy_source(tx, app, apps.DeploySource("docker-image", source_image, source_image_id))
         requested = build_options(tx, app)
         previous = current_release(tx, app)
     console.header(f"Building {app_name} from {source_image}")

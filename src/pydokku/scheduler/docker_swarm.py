@@ -184,7 +184,6 @@ def _give_owners(context: Context, mounts: list[Mount]) -> None:
     walked only when its root has another owner, links never followed). A shared volume's owner is its
     file service's."""
     done: set[tuple[str, str]] = set()
-    helper: tuple[Swarm, str] | None = None  # the manager and the job image, read once when needed
     for mount in mounts:
         owner = storage.chown_owner(mount.owner, None) if mount.owner else None
         if owner is None or (mount.node, mount.source) in done:
@@ -196,14 +195,10 @@ def _give_owners(context: Context, mounts: list[Mount]) -> None:
                 " a node (storage:create --scheduler docker-swarm --node) are re-owned"
             )
             continue
-        helper = helper or _storage_manager(context)
-        swarm, image = helper
-        parent_mount, base = _parent_mount(mount.source)
-        code, output = run_job(swarm, f"storage-own-{os.urandom(4).hex()}", image, mount.node, [parent_mount],
-                               ["sh", "-c", _OWN, "sh", base, f"{owner[0]}:{owner[1]}"])  # fmt: skip
-        if code != 0:
-            raise DokkuError(f"Unable to set the owner of {mount.source} on node {mount.node}: {output or code}")
-        if output:
+        changed = _script_job(context, f"storage-own-{os.urandom(4).hex()}", mount.node, mount.source, _OWN,
+                              f"{owner[0]}:{owner[1]}",
+                              failed=f"Unable to set the owner of {mount.source} on node {mount.node}")  # fmt: skip
+        if changed:
             context.console.detail(f"Setting ownership of {mount.source} on node {mount.node} to {owner[0]}:{owner[1]}")
 
 
@@ -558,7 +553,29 @@ def _job_status(swarm: Swarm, name: str) -> int | None:
     code = (status.get("ContainerStatus") or {}).get("ExitCode")
     if status["State"] in ("complete", "failed") and code is not None:
         return int(code)
-    raise DokkuError(f"{name} did not run: {task_problem(task, swarm.node_names())}")
+    problem = task_problem(task, swarm.node_names())
+    raise DokkuError(f"{name} did not run: {problem}{_setup_advice(name, problem)}")
+
+
+# What a helper job that never ran says when the swarm's storage set-up is wrong, and the setting that fixes it.
+_NO_ROOT = ("bind source path does not exist",)
+_NO_IMAGE = ("No such image", "pull access denied", "manifest unknown", "failed to resolve reference")
+
+
+def _setup_advice(name: str, problem: str) -> str:
+    if not name.startswith("storage-"):
+        return ""
+    if any(text in problem for text in _NO_ROOT):
+        return (
+            "; the storage root must exist on every node that holds data: create it there, or choose another"
+            " with dokku scheduler-docker-swarm:set --global storage-root <path>"
+        )
+    if any(text in problem for text in _NO_IMAGE):
+        return (
+            "; the helper image must be available to every node (in a registry they reach, or loaded on"
+            " them), or choose another with dokku scheduler-docker-swarm:set --global helper-image <image>"
+        )
+    return ""
 
 
 def _output(swarm: Swarm, name: str) -> str:
@@ -639,18 +656,9 @@ def _parent_mount(path: str, *, readonly: bool = False) -> tuple[dict[str, Any],
 def prepare_directory(context: Context, node: str, path: str, owner: tuple[int, int] | None, mode: str) -> bool:
     """Create a storage directory on a node's disk (through a job there: this host cannot see it) with
     its mode and owner; True when it was created. Its parent must exist on the node."""
-    swarm, image = _storage_manager(context)
-    mount, base = _parent_mount(path)
     owner_text = f"{owner[0]}:{owner[1]}" if owner else ""
-    try:
-        code, output = run_job(
-            swarm, f"storage-prepare-{os.urandom(4).hex()}", image, node, [mount],
-            ["sh", "-c", _PREPARE, "sh", base, mode, owner_text],
-        )  # fmt: skip
-    except DokkuError as error:
-        raise DokkuError(f"Unable to prepare {path} on node {node}: {error.message}") from error
-    if code != 0:
-        raise DokkuError(f"Unable to prepare {path} on node {node}: {output or f'exit status {code}'}")
+    output = _script_job(context, f"storage-prepare-{os.urandom(4).hex()}", node, path, _PREPARE, mode, owner_text,
+                         failed=f"Unable to prepare {path} on node {node}")  # fmt: skip
     return "created" in output.split()
 
 
@@ -666,9 +674,9 @@ _SEND = (
     ' if [ $tries -ge 300 ]; then echo "no connection to $2:$3" >&2; exit 8; fi; sleep 0.1; done'
 )
 # The target node: refuses a path that holds data (unless replacing), listens for the source (its nc keeps
-# a stdin that never ends: an ended one would close the connection), extracts into a hidden folder beside
-# the path and compares the counts. Each move has its own hidden folder (a job of an interrupted move may
-# linger a moment); older ones are unfinished moves' copies.
+# a stdin that never ends: an ended one would close the connection), refuses a copy larger than the free
+# space, extracts into a hidden folder beside the path and compares the counts. Each move has its own
+# hidden folder (a job of an interrupted move may linger a moment); older ones are unfinished moves' copies.
 _RECEIVE = (
     'cd /parent || exit 2; tmp=".$1.pydokku-move-$4";'
     ' if [ "$3" != replace ] && { [ -L "$1" ] || { [ -e "$1" ] && [ -n "$(ls -A "$1" 2>&1)" ]; }; }; then'
@@ -678,21 +686,37 @@ _RECEIVE = (
     "  read -r token entries bytes;"
     '  if [ "$token" != "$MOVE_TOKEN" ]; then'
     '   echo "a connection without the move\'s token was refused" >&2; exit 4; fi;'
-    '  if ! tar -x -C "$tmp" --numeric-owner; then rm -rf "$tmp"; exit 5; fi; cat >/dev/null;'
+    "  free=$(df -Pk . | awk 'NR == 2 {printf \"%.0f\", $4 * 1024}');"
+    '  if [ "$free" -lt "$bytes" ]; then rm -rf "$tmp"; cat >/dev/null;'
+    '   echo "the copy needs $bytes bytes and the file system there has $free bytes free" >&2; exit 7; fi;'
+    '  if ! tar -x -C "$tmp" --numeric-owner 2>/tmp/tar.err; then rm -rf "$tmp"; cat >/dev/null;'
+    '   echo "extracting the copy failed: $(tail -n 2 /tmp/tar.err | tr "\\n" " ")" >&2; exit 5; fi; cat >/dev/null;'
     f'  counts=$(cd "$tmp" && {{ {_COUNT}; }}); counts=$(echo $counts);'
     '  if [ "$counts" != "$entries $bytes" ]; then rm -rf "$tmp";'
     '   echo "the copy holds $counts (entries, bytes) where the source held $entries $bytes" >&2; exit 6; fi;'
     '  echo "verified $entries $bytes"; }'
 )
-# Only the command puts a verified copy in place (a job left running by an interrupted move never does):
-# an empty directory there is replaced, data there is renamed aside when replacing (never deleted).
-_COMMIT = (
-    'cd /parent || exit 2; tmp=".$1.pydokku-move-$4"; [ -d "$tmp" ] || exit 2;'
+# Only the command (or the next one, finishing an interrupted move) puts a verified copy in place: an empty
+# directory there is replaced, data there is renamed aside when replacing (never deleted). Run again after
+# an interruption, it finishes what it began (the copy already in place: nothing to do).
+_PLACE = (
+    'cd /parent || exit 2; tmp=".$1.pydokku-move-$4";'
+    ' if [ ! -d "$tmp" ]; then if [ -d "$1" ] && [ ! -L "$1" ]; then exit 0; fi;'
+    '  echo "the verified copy is not there any more" >&2; exit 2; fi;'
     ' if [ -L "$1" ] || [ -e "$1" ]; then'
     '  if [ ! -L "$1" ] && [ -z "$(ls -A "$1")" ]; then rmdir "$1";'
     '  elif [ "$3" = replace ]; then mv "$1" "$1.replaced-$2" && echo "replaced $2";'
     '  else echo "$1 already holds data there" >&2; exit 3; fi;'
     ' fi && mv "$tmp" "$1"'
+)
+# An interrupted move undone on the target: a copy it put in place goes back to its hidden folder ($3
+# "placed": only then can the path be the move's), what it renamed aside comes back, the hidden folder goes.
+_UNDO = (
+    'cd /parent || exit 2; tmp=".$1.pydokku-move-$4";'
+    ' if [ "$3" = placed ]; then'
+    '  if [ ! -e "$tmp" ] && [ -d "$1" ] && [ ! -L "$1" ]; then mv "$1" "$tmp" || exit 2; fi;'
+    '  if [ -e "$1.replaced-$2" ] && [ ! -e "$1" ] && [ ! -L "$1" ]; then mv "$1.replaced-$2" "$1" || exit 2; fi;'
+    ' fi; rm -rf "$tmp"'
 )
 _OWN = (
     'cd /parent || exit 2; if [ -L "$1" ] || [ ! -d "$1" ]; then echo "$1 is not a directory there" >&2; exit 2; fi;'
@@ -704,73 +728,117 @@ _REMOVE = (
 )
 
 
-class Moved:
-    """What a move copied (verified on the target) and where data it replaced went."""
+class Copied:
+    """What a move copied to the target, verified there: entries and bytes of regular files."""
 
-    def __init__(self, received: str, committed: str) -> None:
+    def __init__(self, received: str) -> None:
         words = received.split()
         if len(words) < 3 or words[-3] != "verified":
             raise DokkuError(f"The move's copy said: {received}")
         self.entries, self.bytes = int(words[-2]), int(words[-1])
-        # where data found at the path went (the path with this suffix), "" when there was none
-        self.replaced = f".replaced-{committed.split()[-1]}" if committed.startswith("replaced") else ""
 
 
-def move_directory(
-    context: Context, path: str, source: str, target: str, *, replace: bool, ready: Callable[[], None] | None
-) -> Moved:
-    """Copy a directory from one node's disk to the same path on another's: a job on the source sends it as
-    a tar stream straight to a job on the target, over the nodes' own network, which verifies it; a last job
-    puts it in place. The source is only read, from once `ready` returns (called when the target is found
-    free and listens: the caller stops what writes the data; with nothing to stop, both jobs start at once)."""
+def _said(swarm: Swarm, name: str, code: int) -> str:
+    """What a failed move job said (its own progress line aside), or its exit status."""
+    lines = [line for line in _output(swarm, name).splitlines() if line != "listening"]
+    return " ".join(lines) or f"exit status {code}"
+
+
+def copy_directory(
+    context: Context, path: str, source: str, target: str, *, move: str, replace: bool,
+    ready: Callable[[], None] | None,
+) -> Copied:  # fmt: skip
+    """Copy a directory from one node's disk to a hidden folder beside the same path on another's (named
+    by the move's id): a job on the source sends it as a tar stream straight to a job on the target, over
+    the nodes' own network, which verifies it. The source is only read, from once `ready` returns (called
+    when the target is found free and listens: the caller stops what writes the data; with nothing to
+    stop, both jobs start at once)."""
     swarm, image = _storage_manager(context)
     address = next((node.address for node in swarm.nodes() if node.hostname == target), "")
-    token, suffix = os.urandom(16).hex(), os.urandom(4).hex()
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())  # names data set aside on the target
+    token = os.urandom(16).hex()
     port = 20000 + int.from_bytes(os.urandom(2), "big") % 40000
-    receiver, sender = f"storage-move-to-{suffix}", f"storage-move-from-{suffix}"
+    receiver, sender = f"storage-move-to-{move}", f"storage-move-from-{move}"
     env = [f"MOVE_TOKEN={token}"]
     writable, base = _parent_mount(path)
     readonly, _ = _parent_mount(path, readonly=True)
-    mode = "replace" if replace else ""
-    receive = ["sh", "-c", _RECEIVE, "sh", base, str(port), mode, suffix]
+    receive = ["sh", "-c", _RECEIVE, "sh", base, str(port), "replace" if replace else "", move]
     send = ["sh", "-c", _SEND, "sh", base, address, str(port)]
     try:
         swarm.create_service(_job_spec(receiver, image, target, [writable], receive, env=env, host_network=True), "")
         while ready is not None and "listening" not in _output(swarm, receiver).split():
             if (code := _job_status(swarm, receiver)) is not None:
-                raise DokkuError(f"Unable to copy {path} to node {target}: {_output(swarm, receiver) or code}")
+                raise DokkuError(f"Unable to copy {path} to node {target}: {_said(swarm, receiver, code)}")
             time.sleep(POLL)
         if ready is not None:
             ready()
         swarm.create_service(_job_spec(sender, image, source, [readonly], send, env=env, host_network=True), "")
-        while (received := _job_status(swarm, receiver)) is None:
-            sent = _job_status(swarm, sender)
-            if sent not in (None, 0):
-                raise DokkuError(f"Unable to read {path} on node {source}: {_output(swarm, sender) or sent}")
-            time.sleep(POLL)
-        output = _output(swarm, receiver)
+        received = _received(swarm, receiver, sender, f"Unable to read {path} on node {source}")
         if received != 0:
-            raise DokkuError(f"Unable to copy {path} to node {target}: {output or f'exit status {received}'}")
+            raise DokkuError(f"Unable to copy {path} to node {target}: {_said(swarm, receiver, received)}")
+        return Copied(_output(swarm, receiver))
     finally:
         for name in (sender, receiver):
             swarm.remove_service(name)
-    code, committed = run_job(swarm, f"storage-move-commit-{suffix}", image, target, [writable],
-                              ["sh", "-c", _COMMIT, "sh", base, stamp, mode, suffix])  # fmt: skip
+
+
+def _received(swarm: Swarm, receiver: str, sender: str, unreadable: str) -> int:
+    """The receiver's exit status. A sender that fails first is the error only when the receiver does not
+    fail too within a moment (a receiver refusing the copy makes the sender fail: its reason is the one)."""
+    failed_at, sent = 0.0, None
+    while (received := _job_status(swarm, receiver)) is None:
+        if not failed_at:
+            sent = _job_status(swarm, sender)
+            failed_at = time.monotonic() if sent not in (None, 0) else 0.0
+        elif time.monotonic() - failed_at > 10:
+            raise DokkuError(f"{unreadable}: {_said(swarm, sender, sent or 1)}")
+        time.sleep(POLL)
+    return received
+
+
+def _script_job(context: Context, name: str, node: str, path: str, script: str, *args: str, failed: str) -> str:
+    """A script run by a job on a node with the path's parent at /parent (writable) and the path's base
+    name as its first argument; its output. A failure is `failed: <what it said>`."""
+    swarm, image = _storage_manager(context)
+    mount, base = _parent_mount(path)
+    try:
+        code, output = run_job(swarm, name, image, node, [mount], ["sh", "-c", script, "sh", base, *args])
+    except DokkuError as error:  # the job did not run (a node gone, its bind source missing)
+        raise DokkuError(f"{failed}: {error.message}") from error
     if code != 0:
-        raise DokkuError(f"Unable to put the copy of {path} in place on node {target}: {committed or code}")
-    return Moved(output, committed)
+        raise DokkuError(f"{failed}: {output or f'exit status {code}'}")
+    return output
+
+
+def place_directory(context: Context, path: str, target: str, *, move: str, stamp: str, replace: bool) -> str:
+    """Put a move's verified copy in place on the target (again after an interruption: it finishes); where
+    data it found at the path went (the path with this suffix), "" when there was none."""
+    placed = _script_job(context, f"storage-move-commit-{move}", target, path, _PLACE, stamp,
+                         "replace" if replace else "", move,
+                         failed=f"Unable to put the copy of {path} in place on node {target}")  # fmt: skip
+    return f".replaced-{stamp}" if placed.startswith("replaced") else ""
+
+
+def undo_directory(context: Context, path: str, target: str, *, move: str, stamp: str, placed: bool) -> None:
+    """Undo a move's copy on the target: its hidden folder removed; a copy it may have put in place
+    (`placed`) taken back, and what it renamed aside put back."""
+    _script_job(context, f"storage-move-undo-{move}", target, path, _UNDO, stamp, "placed" if placed else "", move,
+                failed=f"Unable to undo the copy of {path} on node {target}")  # fmt: skip
+
+
+def remove_move_jobs(context: Context, move: str) -> list[str]:
+    """The jobs an interrupted move left (a copy may still be running): removed, killed at once; their names."""
+    swarm, _ = _storage_manager(context)
+    names = [service["Spec"]["Name"] for service in swarm.services({plan.LABEL_CONTAINER_TYPE: "storage-job"})]
+    left = [name for name in names if name.startswith("storage-move-") and name.endswith(f"-{move}")]
+    for name in left:
+        swarm.remove_service(name)
+    return left
 
 
 def remove_directory(context: Context, node: str, path: str) -> None:
     """Remove a storage directory from a node's disk (asked for: storage:move --discard-source)."""
-    swarm, image = _storage_manager(context)
-    mount, base = _parent_mount(path)
-    code, output = run_job(
-        swarm, f"storage-remove-{os.urandom(4).hex()}", image, node, [mount], ["sh", "-c", _REMOVE, "sh", base]
-    )
-    if code != 0:
-        raise DokkuError(f"Unable to remove {path} on node {node}: {output or f'exit status {code}'}")
+    _script_job(context, f"storage-remove-{os.urandom(4).hex()}", node, path, _REMOVE,
+                failed=f"Unable to remove {path} on node {node}")  # fmt: skip
 
 
 def running_mounts(context: Context, app_names: list[str]) -> dict[str, list[Container]]:

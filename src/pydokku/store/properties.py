@@ -31,10 +31,21 @@ def put_global(tx: Tx, plugin: str, key: str, value: str | None) -> None:
         tx.execute("INSERT INTO global_properties (plugin, key, value) VALUES (?, ?, ?)", (plugin, key, value))
 
 
-def copy(tx: Tx, source_id: int, target_id: int) -> None:
+def copy(tx: Tx, plugin: str, source_id: int, target_id: int) -> None:
+    """The target's properties of a plugin become exactly the source's."""
+    tx.execute("DELETE FROM properties WHERE app_id = ? AND plugin = ?", (target_id, plugin))
     tx.execute(
-        "INSERT OR REPLACE INTO properties (app_id, plugin, key, value)"
-        " SELECT ?, plugin, key, value FROM properties WHERE app_id = ?",
+        "INSERT INTO properties (app_id, plugin, key, value) SELECT ?, plugin, key, value FROM properties"
+        " WHERE app_id = ? AND plugin = ?",
+        (target_id, source_id, plugin),
+    )
+
+
+def copy_scale(tx: Tx, source_id: int, target_id: int) -> None:
+    tx.execute("DELETE FROM process_scale WHERE app_id = ?", (target_id,))
+    tx.execute(
+        "INSERT INTO process_scale (app_id, process_type, quantity) SELECT ?, process_type, quantity"
+        " FROM process_scale WHERE app_id = ?",
         (target_id, source_id),
     )
 

@@ -21,8 +21,17 @@ NO_APPS = "You haven't deployed any applications yet"
 
 PLUGIN = "apps"
 DEPLOY_LOCK = "deploy-lock"  # apps:lock: when it was taken (unix time)
+# What the app was last deployed from, recorded when that deploy starts (Dokku's deploy-source-set
+# trigger): a deploy that failed can be built again (ps:rebuild). The image id is ours: a rebuild takes
+# the very bytes the deploy was asked for.
+DEPLOY_SOURCE, DEPLOY_SOURCE_METADATA, DEPLOY_SOURCE_IMAGE_ID = (
+    "deploy-source", "deploy-source-metadata", "deploy-source-image-id",
+)  # fmt: skip
 
-__all__ = ["NO_APPS", "AppRow", "check_unlocked", "is_locked", "report_targets", "require", "validate_name"]
+__all__ = [
+    "NO_APPS", "AppRow", "DeploySource", "check_unlocked", "deploy_source", "is_locked", "report_targets", "require",
+    "set_deploy_source", "validate_name",
+]  # fmt: skip
 
 
 def validate_name(name: str, *, empty_message: str = NO_APP) -> None:
@@ -59,3 +68,29 @@ def check_unlocked(tx: Tx, app: AppRow) -> None:
             f"{app.name} currently has a deploy lock in place. Exiting...\n"
             " !     Run 'apps:unlock' to release the existing deploy lock"
         )
+
+
+class DeploySource:
+    """What an app is deployed from: its kind (`docker-image`), what names it (the image), and the image's id."""
+
+    __slots__ = ("image_id", "kind", "metadata")
+
+    def __init__(self, kind: str, metadata: str, image_id: str) -> None:
+        self.kind = kind
+        self.metadata = metadata
+        self.image_id = image_id
+
+
+def set_deploy_source(tx: Tx, app: AppRow, source: DeploySource) -> None:
+    properties.put(tx, app.id, PLUGIN, DEPLOY_SOURCE, source.kind)
+    properties.put(tx, app.id, PLUGIN, DEPLOY_SOURCE_METADATA, source.metadata)
+    properties.put(tx, app.id, PLUGIN, DEPLOY_SOURCE_IMAGE_ID, source.image_id)
+
+
+def deploy_source(tx: Tx, app: AppRow) -> DeploySource | None:
+    """The source the app's last deploy started from (None: never deployed)."""
+    values = properties.get_all(tx, app.id, PLUGIN)
+    if not values.get(DEPLOY_SOURCE):
+        return None
+    return DeploySource(values[DEPLOY_SOURCE], values.get(DEPLOY_SOURCE_METADATA, ""),
+                        values.get(DEPLOY_SOURCE_IMAGE_ID, ""))  # fmt: skip

@@ -75,10 +75,10 @@ COMMANDS = (
     ),
     Command(
         "apps:report",
-        "apps:report [<app>] [<flag>]",
+        "apps:report [<app>|--global] [<flag>]",
         "Display report about an app",
         _H + "report_apps",
-        ArgSpec(flags=(Flag("format", takes_value=True),), info_flags=True, max_positionals=1),
+        ArgSpec((Flag("format", takes_value=True), Flag("global")), info_flags=True, max_positionals=1),
         audit=None,
     ),
 )

@@ -197,16 +197,25 @@ def clone(context: Context, args: ParsedArgs) -> None:
         scheduler.build_and_deploy(context, new, release.source_image, release.source_image_id)
 
 
+def _global_values(tx: Tx) -> dict[str, str]:
+    # Dokku's global disable-autocreation property: no command here creates an app on its own, so it is
+    # only reported.
+    return {"app-global-disable-autocreation": properties.get_global(tx, apps.PLUGIN).get("disable-autocreation", "")}
+
+
 def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
     collected = {}
+    shared = _global_values(tx)
     for app in targets:
-        release = scheduler.current_release(tx, app)  # releases come from images (git:from-image)
+        source = apps.deploy_source(tx, app)
+        release = scheduler.current_release(tx, app) if source is None else None  # deployed before it was recorded
         collected[app.name] = {
             "app-created-at": str(app.created_at),
-            "app-deploy-source": "docker-image" if release is not None else "",
-            "app-deploy-source-metadata": release.source_image if release is not None else "",
+            "app-deploy-source": source.kind if source else "docker-image" if release else "",
+            "app-deploy-source-metadata": source.metadata if source else release.source_image if release else "",
             "app-dir": str(context.paths.app_dir(app.name)),
             "app-locked": "true" if apps.is_locked(tx, app) else "false",
+            **shared,
         }
     return collected
 
@@ -238,4 +247,4 @@ def locked(context: Context, args: ParsedArgs) -> None:
 
 
 def report_apps(context: Context, args: ParsedArgs) -> int:
-    return report.run(context, args, "app", _collect)
+    return report.run(context, args, "app", _collect, json_values=report.trimmed("app"), global_collect=_global_values)

@@ -46,3 +46,24 @@ def option_groups(words: list[str]) -> list[str]:
             else:
                 extend([token])
     return [text if text is not None else " ".join(shell_quote(t) for t in tokens) for tokens, text in groups]
+
+
+def lift_processes(groups: list[str]) -> tuple[list[str], list[str]]:
+    """A `--process P` (or `--process=P`) typed among the options, after the app (Dokku's
+    SplitOptionString): lifted out of the option text; the remaining groups, and those processes."""
+    options, processes = [], []
+    for group in groups:
+        tokens = shlex.split(group)
+        if tokens[0] == "--process":
+            if len(tokens) < 2:
+                raise DokkuError("--process requires a value")
+            if len(tokens) > 2:
+                raise DokkuError(f"--process accepts a single value, got {len(tokens) - 1}")
+            processes.append(tokens[1])
+        elif tokens[0].startswith("--process="):
+            if len(tokens) > 1:
+                raise DokkuError("--process=value cannot be followed by additional tokens")
+            processes.append(tokens[0].removeprefix("--process="))
+        else:
+            options.append(group)
+    return options, processes

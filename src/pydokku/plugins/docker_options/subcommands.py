@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 from pydokku import report
 from pydokku.args import ParsedArgs
 from pydokku.context import Context
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
+from pydokku.plugins import scheduler as scheduler_plugin
 from pydokku.plugins.docker_options import PHASES, split_option
-from pydokku.plugins.docker_options.groups import option_groups
+from pydokku.plugins.docker_options.groups import lift_processes, option_groups
 from pydokku.store import Tx
 from pydokku.store import options as option_store
 from pydokku.store.options import DEFAULT_PROCESS_TYPE
@@ -29,6 +32,8 @@ def parse_phases(raw: str) -> list[str]:
 
 
 def _check_process(process_type: str, phases: list[str]) -> None:
+    if not process_type:
+        raise DokkuError("--process value must not be empty")
     if process_type == DEFAULT_PROCESS_TYPE:
         raise DokkuError(f'"{DEFAULT_PROCESS_TYPE}" is reserved and cannot be used as a --process value')
     for phase in phases:
@@ -42,14 +47,17 @@ class _Change:
     def __init__(self, tx: Tx, args: ParsedArgs, missing: str) -> None:
         self.app = apps.require(tx, args.positional(0))
         self.phases = parse_phases(args.positional(1))
-        self.processes = list(dict.fromkeys(args.lists.get("process", []))) or [DEFAULT_PROCESS_TYPE]
-        for process_type in args.lists.get("process", []):
-            _check_process(process_type, self.phases)
         words = args.positionals[2:]
         if not words or not "".join(words).strip():
             raise DokkuError(missing)
         self.text = " ".join(words)
-        self.groups = option_groups(words)
+        self.groups, lifted = lift_processes(option_groups(words))
+        if not self.groups:
+            raise DokkuError(missing)
+        asked = [*args.lists.get("process", []), *lifted]
+        for process_type in asked:
+            _check_process(process_type, self.phases)
+        self.processes = list(dict.fromkeys(asked)) or [DEFAULT_PROCESS_TYPE]
 
     def scopes(self) -> list[tuple[str, str]]:
         return [(phase, process_type) for phase in self.phases for process_type in self.processes]
@@ -75,14 +83,14 @@ def add(context: Context, args: ParsedArgs) -> None:
                 if (phase, process_type, group) not in present:
                     option_store.add(tx, change.app.id, phase, group, process_type)
         unknown = _unknown_processes(tx, change)
+        local = scheduler_plugin.selected(tx, change.app) == "docker-local"  # a swarm's volumes live on its nodes
     from pydokku.plugins.storage import warn_if_missing
 
     for spec in volumes:
-        warn_if_missing(context.console, spec)
+        warn_if_missing(context.console, spec, change.app.name, context.engine if local else None)
     for process_type in unknown:
         context.console.warn(
-            f"Process type {process_type} is not in the current release of {change.app.name};"
-            " the option applies once a release runs it"
+            f"Process type {json.dumps(process_type)} is not declared in the Procfile for {change.app.name}"
         )
 
 
@@ -159,17 +167,36 @@ def list_options(context: Context, args: ParsedArgs) -> None:
     context.console.lines(row.option for row in rows if (row.phase, row.process_type) == (phase, scope))
 
 
-def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
+REPORT_TYPE = "docker-options"  # the prefix of the report's keys
+
+
+def _options(tx: Tx, targets: list[apps.AppRow]) -> dict[str, dict[str, list[str]]]:
+    """Each app's options by report key: `docker-options-<phase>` (every phase, maybe empty) and
+    `docker-options-deploy.<process>` for each process type that has some, in the order they were added."""
     rows = option_store.list_for(tx, None if len(targets) > 1 else [a.id for a in targets])
-    values = {}
+    found = {}
     for app in targets:
         by_key: dict[str, list[str]] = {f"docker-options-{phase}": [] for phase in PHASES}
         for row in rows.get(app.id, []):
             scope = "" if row.process_type == DEFAULT_PROCESS_TYPE else f".{row.process_type}"
             by_key.setdefault(f"docker-options-{row.phase}{scope}", []).append(row.option)
-        values[app.name] = {key: " ".join(options) for key, options in by_key.items()}
-    return values
+        found[app.name] = by_key
+    return found
 
 
 def report_options(context: Context, args: ParsedArgs) -> int:
-    return report.run(context, args, "docker options", _collect)
+    """Text: each key's options joined by spaces. JSON (Dokku's): the keys with and without the plugin's
+    prefix, and beside each stripped one a `-list` array of the options themselves."""
+    listed: dict[str, dict[str, list[str]]] = {}
+
+    def collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, dict[str, str]]:
+        listed.update(_options(tx, targets))
+        return {app: {key: " ".join(options) for key, options in keys.items()} for app, keys in listed.items()}
+
+    def shape(app_name: str, values: dict[str, str]) -> dict[str, object]:
+        shown = report.trimmed(REPORT_TYPE)(app_name, values)
+        for key, options in listed[app_name].items():
+            shown[f"{key.removeprefix(REPORT_TYPE + '-')}-list"] = options
+        return shown
+
+    return report.run(context, args, "docker options", collect, json_values=shape)

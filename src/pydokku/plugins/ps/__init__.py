@@ -28,3 +28,9 @@ def settings(tx: Tx, app: AppRow) -> dict[str, str]:
     from pydokku.settings import layered
 
     return layered(tx, app.id, PLUGIN, DEFAULTS)
+
+
+def copy_app(tx: Tx, source: AppRow, target: AppRow) -> None:
+    """A clone gets the source's scale and ps properties (Dokku's PropertyClone and CloneAppData)."""
+    properties.copy(tx, PLUGIN, source.id, target.id)
+    properties.copy_scale(tx, source.id, target.id)

@@ -3,6 +3,7 @@ from pydokku.registry import Command
 
 _H = "pydokku.plugins.ps.subcommands:"
 _ALL = Flag("all")
+_PARALLEL = Flag("parallel", takes_value=True)
 
 COMMANDS = (
     Command(
@@ -15,27 +16,27 @@ COMMANDS = (
     ),
     Command(
         "ps:rebuild",
-        "ps:rebuild [--all|<app>]",
+        "ps:rebuild [--parallel count] [--all|<app>]",
         "Rebuilds an app from source",
         _H + "rebuild",
-        ArgSpec((_ALL,), max_positionals=1),
+        ArgSpec((_ALL, _PARALLEL), max_positionals=1),
         audit="app",
         acts=True,
     ),
     Command(
         "ps:report",
-        "ps:report [<app>] [<flag>]",
+        "ps:report [<app>|--global] [<flag>]",
         "Displays a process report for one or more apps",
         _H + "report_processes",
-        ArgSpec((Flag("format", takes_value=True),), info_flags=True, max_positionals=1),
+        ArgSpec((Flag("format", takes_value=True), Flag("global")), info_flags=True, max_positionals=1),
         audit=None,
     ),
     Command(
         "ps:restart",
-        "ps:restart [--all|<app>] [<process-name>]",
+        "ps:restart [--parallel count] [--all|<app>] [<process-name>]",
         "Restart an app",
         _H + "restart",
-        ArgSpec((_ALL,), max_positionals=2),
+        ArgSpec((_ALL, _PARALLEL), max_positionals=2),
         audit="app",
         acts=True,
     ),
@@ -58,19 +59,19 @@ COMMANDS = (
     ),
     Command(
         "ps:start",
-        "ps:start [--all|<app>]",
+        "ps:start [--parallel count] [--all|<app>]",
         "Start an app",
         _H + "start",
-        ArgSpec((_ALL,), max_positionals=1),
+        ArgSpec((_ALL, _PARALLEL), max_positionals=1),
         audit="app",
         acts=True,
     ),
     Command(
         "ps:stop",
-        "ps:stop [--all|<app>]",
+        "ps:stop [--parallel count] [--all|<app>]",
         "Stop an app",
         _H + "stop",
-        ArgSpec((_ALL,), max_positionals=1),
+        ArgSpec((_ALL, _PARALLEL), max_positionals=1),
         audit="app",
         acts=True,
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from pydokku import report, scheduler
 from pydokku.errors import DokkuError
@@ -24,14 +25,6 @@ if TYPE_CHECKING:
     from pydokku.store import Tx
 
 
-def _targets(context: Context, args: ParsedArgs) -> list[str]:
-    """The app named, or every app with --all; each must exist."""
-    with context.store.read() as tx:
-        if args.has("all"):
-            return [app.name for app in app_store.list_all(tx)]
-        return [apps.require(tx, args.positional(0)).name]
-
-
 def _deployed(context: Context, app_name: str) -> bool:
     with context.store.read() as tx:
         if deployed(tx, apps.require(tx, app_name)):
@@ -40,34 +33,122 @@ def _deployed(context: Context, app_name: str) -> bool:
     return False
 
 
-def _each_deployed(context: Context, args: ParsedArgs, action: Callable[[str], None]) -> None:
-    for app_name in _targets(context, args):
-        if _deployed(context, app_name):
-            action(app_name)
+def _against_apps(context: Context, args: ParsedArgs, command_name: str, action: Callable[[str], None]) -> None:
+    """The app named, or with --all every app, serially or --parallel N at a time, as Dokku's
+    RunCommandAgainstAllApps: each app's failure is reported and counted, and the count fails the command."""
+    if not args.has("all"):
+        with context.store.read() as tx:
+            app_name = apps.require(tx, args.positional(0)).name
+        action(app_name)
+        return
+    count = _parallel_count(args.value("parallel"))
+    if count < -1:
+        raise DokkuError(f"Invalid value {count} for --parallel flag")
+    if count == -1:
+        count = os.cpu_count() or 1
+        context.console.warn(f"Setting --parallel=-1 value to CPU count of {count}")
+    if count in (0, 1):
+        context.console.warn(f"Running {command_name} in serial mode")
+    with context.store.read() as tx:
+        names = [app.name for app in app_store.list_all(tx)]
+    if not names:
+        context.console.warn(apps.NO_APPS)
+        return
+    if count in (0, 1):
+        failed = 0
+        for app_name in names:
+            context.console.header(f"Running {command_name} against app {app_name}")
+            try:
+                action(app_name)
+            except DokkuError as error:
+                context.console.warn(f"Error running {command_name} against app {app_name}: {error.message}")
+                failed += 1
+        if failed:
+            raise DokkuError(f"{command_name} command returned {failed} errors")
+        return
+    failed = _in_parallel(context, command_name, names, count)
+    if failed:
+        raise DokkuError(f"Encountered {failed} errors during parallel run")
+
+
+def _parallel_count(value: str | None) -> int:
+    if value is None:
+        return 0
+    try:
+        return int(value)
+    except ValueError:
+        raise DokkuError(f'invalid value "{value}" for flag -parallel: parse error') from None
+
+
+def _in_parallel(context: Context, command_name: str, names: list[str], count: int) -> int:
+    """Each app's command in its own dokku process, `count` at a time (a deploy holds one app's lock and
+    its own connections); its output passes through, its error is reported once it ends. The failures."""
+    import subprocess
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    flags = [flag for flag, on in (("--quiet", context.flags.quiet), ("--trace", context.flags.trace),
+                                   ("--force", context.flags.force)) if on]  # fmt: skip
+
+    def one(app_name: str) -> bool:
+        context.console.header(f"Running command against {app_name}")
+        done = subprocess.run([sys.executable, "-m", "pydokku", *flags, f"ps:{command_name}", app_name],
+                              stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)  # fmt: skip
+        context.console.err.write(done.stderr)
+        context.console.err.flush()
+        if done.returncode == 0:
+            return True
+        said = [line for line in done.stderr.splitlines() if line.startswith(" !     ")]
+        error = said[-1].removeprefix(" !     ") if said else f"exit status {done.returncode}"
+        context.console.warn(f"Error running {command_name} against {app_name}: {error}")
+        return False
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return sum(1 for ok in pool.map(one, names) if not ok)
 
 
 def restart(context: Context, args: ParsedArgs) -> None:
     process = args.positional(0 if args.has("all") else 1) or None
-    _each_deployed(context, args, lambda app: scheduler.deploy(context, app, only=process))
+    if process and args.has("all"):
+        raise DokkuError("Unable to restart all apps when specifying a process name")
+
+    def restart_app(app_name: str) -> None:
+        if _deployed(context, app_name):
+            scheduler.deploy(context, app_name, only=process)
+
+    _against_apps(context, args, "restart", restart_app)
 
 
 def rebuild(context: Context, args: ParsedArgs) -> None:
-    _each_deployed(context, args, lambda app: scheduler.rebuild(context, app))
+    """Build each app from its recorded source: an app whose first deploy failed too."""
+
+    def rebuild_app(app_name: str) -> None:
+        with context.store.read() as tx:
+            app = apps.require(tx, app_name)
+            if apps.deploy_source(tx, app) is None and not deployed(tx, app):
+                context.console.warn(f"App {app_name} has not been deployed")
+                return
+        scheduler.rebuild(context, app_name)
+
+    _against_apps(context, args, "rebuild", rebuild_app)
 
 
 def stop(context: Context, args: ParsedArgs) -> None:
     def stop_app(app_name: str) -> None:
-        context.console.header(f"Stopping {app_name}")
-        scheduler.stop(context, app_name)
+        if _deployed(context, app_name):
+            context.console.header(f"Stopping {app_name}")
+            scheduler.stop(context, app_name)
 
-    _each_deployed(context, args, stop_app)
+    _against_apps(context, args, "stop", stop_app)
 
 
 def start(context: Context, args: ParsedArgs) -> None:
     def start_app(app_name: str) -> None:
+        if not _deployed(context, app_name):
+            return
         states = {c.state for c in scheduler.processes(context, app_name)}
         if states == {"running"}:
-            context.console.header(f"App {app_name} already running")
+            context.console.warn(f"App {app_name} already running")
             return
         if "running" in states:
             context.console.warn("App is running in mixed mode, releasing")
@@ -75,7 +156,7 @@ def start(context: Context, args: ParsedArgs) -> None:
             context.console.warn("App has been detected as not running, releasing")
         scheduler.deploy(context, app_name)
 
-    _each_deployed(context, args, start_app)
+    _against_apps(context, args, "start", start_app)
 
 
 def _parse_scale(pairs: list[str]) -> dict[str, int]:
@@ -103,11 +184,13 @@ def scale(context: Context, args: ParsedArgs) -> None:
         if not quantities:
             types = sorted(release.processes) if release else []
             shown = dict(sorted({**current_scale(tx, app, types), **properties.scale(tx, app.id)}.items()))
-            if fmt == "json":
-                console.line(json.dumps(shown, separators=(",", ":")))
+            if fmt == "json":  # Dokku's formations: [{"process_type": …, "quantity": …}], by process type
+                formations = [{"process_type": name, "quantity": count} for name, count in shown.items()]
+                console.line(json.dumps(formations, separators=(",", ":")))
                 return
             console.header(f"Scaling for {app_name}")
-            console.lines(["proctype: qty", "--------: ---", *(f"{name}:  {count}" for name, count in shown.items())])
+            heading = [] if console.quiet else ["proctype: qty", "--------: ---"]
+            console.lines([*heading, *(f"{f'{name}:':<5} {count}" for name, count in shown.items())])
             return
         unknown = sorted(set(quantities) - set(release.processes)) if release else []
         if unknown:
@@ -175,11 +258,6 @@ def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, 
     return values
 
 
-def _json_keys(values: dict[str, str]) -> dict[str, str]:
-    """Dokku 0.38.8's JSON for ps:report: each key without the `ps-` prefix, and with it."""
-    return {**{key.removeprefix("ps-"): value for key, value in values.items()}, **values}
-
-
 def _containers(context: Context, values: dict[str, dict[str, str]]) -> None:
     """What runs, from the engine: asked only for deployed apps."""
     for app_name, row in values.items():
@@ -195,4 +273,7 @@ def _containers(context: Context, values: dict[str, dict[str, str]]) -> None:
 
 
 def report_processes(context: Context, args: ParsedArgs) -> int:
-    return report.run(context, args, "ps", _collect, json_values=_json_keys, engine_values=_containers)
+    from pydokku.settings import global_report_values
+
+    return report.run(context, args, "ps", _collect, json_values=report.trimmed(PLUGIN), engine_values=_containers,
+                      global_collect=lambda tx: global_report_values(tx, PLUGIN, DEFAULTS))  # fmt: skip

@@ -6,10 +6,10 @@ _H = "pydokku.plugins.scheduler_docker_local.subcommands:"
 COMMANDS = (
     Command(
         "scheduler-docker-local:report",
-        "scheduler-docker-local:report [<app>] [<flag>]",
+        "scheduler-docker-local:report [<app>|--global] [<flag>]",
         "Displays a scheduler-docker-local report for one or more apps",
         _H + "report_settings",
-        ArgSpec((Flag("format", takes_value=True),), info_flags=True, max_positionals=1),
+        ArgSpec((Flag("format", takes_value=True), Flag("global")), info_flags=True, max_positionals=1),
         audit=None,
     ),
     Command(

@@ -33,10 +33,9 @@ def _collect(tx: Tx, targets: list[apps.AppRow], context: Context) -> dict[str, 
     return {app.name: settings_module.report_values(tx, app.id, PLUGIN, DEFAULTS) for app in targets}
 
 
-def _json_keys(values: dict[str, str]) -> dict[str, str]:
-    """Dokku 0.38.8's JSON for this report: the keys without the plugin's prefix, only."""
-    return {key.removeprefix(f"{PLUGIN}-"): value for key, value in values.items()}
-
-
 def report_settings(context: Context, args: ParsedArgs) -> int:
-    return report.run(context, args, "scheduler-docker-local", _collect, json_values=_json_keys)
+    # Dokku's JSON for this report: the keys without the plugin's prefix, only (no legacy keys).
+    return report.run(
+        context, args, "scheduler-docker-local", _collect, json_values=report.trimmed(PLUGIN, legacy=False),
+        global_collect=lambda tx: settings_module.global_report_values(tx, PLUGIN, DEFAULTS),
+    )  # fmt: skip

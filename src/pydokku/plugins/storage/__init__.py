@@ -22,6 +22,7 @@ from pydokku.store.schema import legacy_entry_name
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pydokku.console import Console
+    from pydokku.engine import Engine
     from pydokku.ownership import ChownResult
     from pydokku.scheduler.plan import Mount
     from pydokku.store import Tx
@@ -135,12 +136,29 @@ def check_container_path_free(
             raise DokkuError(f"Container path {spec.container} is already mounted by {other}; unmount that first.")
 
 
-def warn_if_missing(console: Console, spec: MountSpec) -> None:
-    """A host path may be mounted before it exists (provisioning tools create it later); say so."""
-    if spec.container and not spec.is_volume and not os.path.exists(spec.host):
+def warn_if_missing(console: Console, spec: MountSpec, app_name: str, engine: Engine | None) -> None:
+    """A host path (or volume) may be mounted before it exists (provisioning tools create it later); say
+    so, with a command that creates it. With no engine to ask (or none reachable), volumes go unchecked."""
+    if not spec.container:
+        return
+    if not spec.is_volume:
+        if not os.path.exists(spec.host):
+            console.warn(
+                f"Host path {spec.host} does not exist yet; create it before the app is deployed (dokku"
+                f" storage:repair {app_name}, or mkdir -p {spec.host}): a deploy refuses to start without it"
+            )
+        return
+    if engine is None:
+        return
+    name = spec.host.partition("/")[0]
+    try:
+        missing = engine.volume(name) is None
+    except DokkuError:
+        return
+    if missing:
         console.warn(
-            f"Host path {spec.host} does not exist yet; create it (storage:ensure-directory) before the app is"
-            " deployed: a deploy refuses to start without it"
+            f"Docker volume {name} does not exist yet; the app's first deploy creates it empty (restore its data"
+            " into it first if it was lost)"
         )
 
 

@@ -238,27 +238,33 @@ def check_tree(root: str) -> list[str]:
     holes = 0
     seen: set[int] = set()
     privileged: list[str] = []
-    for directory, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            path = os.path.join(directory, name)
-            found = os.lstat(path)
-            mode = found.st_mode
-            shown = os.path.relpath(path, root)
-            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
-                raise DokkuError(f"The archive holds a device node, fifo or socket ({shown}); refusing it")
-            if stat.S_ISLNK(mode):
-                target = os.readlink(path)
-                resolved = os.path.realpath(path)  # through every link on the way, as a reader would go
-                if target.startswith("/") or not (resolved + "/").startswith(real_root + "/"):
-                    raise DokkuError(
-                        f"The archive holds a symlink leading outside it ({shown} -> {target}); refusing it"
-                    )
-                continue
-            root_owned = (mode & stat.S_ISUID and found.st_uid == 0) or (mode & stat.S_ISGID and found.st_gid == 0)
-            if root_owned and not stat.S_ISDIR(mode):  # a setgid directory only passes its group on
-                privileged.append(path)
-            if stat.S_ISREG(mode) and found.st_ino not in seen:
-                seen.add(found.st_ino)
+    pending = [root]
+    while pending:  # scandir's file types spare a stat of each directory and link
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(entry.path)
+                    continue
+                if entry.is_symlink():
+                    target = os.readlink(entry.path)
+                    resolved = os.path.realpath(entry.path)  # through every link on the way, as a reader would go
+                    if target.startswith("/") or not (resolved + "/").startswith(real_root + "/"):
+                        shown = os.path.relpath(entry.path, root)
+                        raise DokkuError(
+                            f"The archive holds a symlink leading outside it ({shown} -> {target}); refusing it"
+                        )
+                    continue
+                found = entry.stat(follow_symlinks=False)
+                mode = found.st_mode
+                if not stat.S_ISREG(mode):
+                    shown = os.path.relpath(entry.path, root)
+                    raise DokkuError(f"The archive holds a device node, fifo or socket ({shown}); refusing it")
+                if (mode & stat.S_ISUID and found.st_uid == 0) or (mode & stat.S_ISGID and found.st_gid == 0):
+                    privileged.append(entry.path)  # a setgid directory only passes its group on: files only
+                if found.st_nlink > 1:
+                    if found.st_ino in seen:
+                        continue
+                    seen.add(found.st_ino)
                 holes += max(0, found.st_size - found.st_blocks * 512)
     if holes:
         space = os.statvfs(root)
@@ -326,6 +332,32 @@ def remove_stale_staging(console: Console, directory: str, purpose: str) -> None
         console.detail(f"Removed {path}, left by an interrupted {purpose}")
 
 
+# What an import --replace or an in-place restore kept of an entry: `<entry path>.previous-<local time>`,
+# `-2`, `-3`… after it when one was kept within the same second.
+PREVIOUS, PREVIOUS_STAMP = ".previous-", "%Y%m%d%H%M%S"
+
+
+def previous_copies(directory: str) -> list[tuple[str, int]]:
+    """The previous copies kept beside an entry's directory (never through a link), each with when it
+    was set aside (epoch seconds), oldest first."""
+    import re
+    import time
+
+    parent, base = os.path.split(directory.rstrip("/"))
+    pattern = re.compile(re.escape(base + PREVIOUS) + r"(\d{14})(?:-\d+)?")
+    try:
+        listed = os.scandir(parent)
+    except OSError:
+        return []
+    found = []
+    with listed:
+        for item in listed:
+            matched = pattern.fullmatch(item.name)
+            if matched and item.is_dir(follow_symlinks=False):
+                found.append((item.path, int(time.mktime(time.strptime(matched.group(1), PREVIOUS_STAMP)))))
+    return sorted(found, key=lambda copy: (copy[1], copy[0]))
+
+
 def set_aside(previous: str, directory: str, *, discard: bool) -> str:
     """What a swap left behind (the entry's previous content): removed when asked or empty, else kept
     beside the entry under a new name, never onto an earlier one. Returns the kept path, or ""."""
@@ -335,7 +367,7 @@ def set_aside(previous: str, directory: str, *, discard: bool) -> str:
     if discard or not os.listdir(previous):
         shutil.rmtree(previous)
         return ""
-    kept = base = f"{directory}.previous-{time.strftime('%Y%m%d%H%M%S')}"
+    kept = base = f"{directory}{PREVIOUS}{time.strftime(PREVIOUS_STAMP)}"
     number = 1
     while os.path.lexists(kept):
         number += 1

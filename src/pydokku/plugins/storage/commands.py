@@ -277,10 +277,13 @@ COMMANDS = (
     ),
     Command(
         "storage:repair",
-        "storage:repair [<app>|--all] [--dry-run]",
-        "Fixes what storage:verify finds that is safe to fix; never deletes anything",
+        "storage:repair [<app>|--all] [--dry-run] [--discard-previous [--older-than <age>]]",
+        "Fixes what storage:verify finds that is safe to fix; deletes previous copies only when asked",
         _V + "repair",
-        ArgSpec((Flag("all"), Flag("dry-run")), max_positionals=1),
+        ArgSpec(
+            (Flag("all"), Flag("dry-run"), Flag("discard-previous"), Flag("older-than", takes_value=True)),
+            max_positionals=1,
+        ),
         takes_app=False,
         audit="app",
         acts=True,

@@ -8,6 +8,7 @@ from pydokku import report
 from pydokku.console import list_format
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps, docker_options, scheduler_docker_swarm
+from pydokku.plugins import scheduler as scheduler_plugin
 from pydokku.plugins.docker_options import PHASES
 from pydokku.plugins.storage import (
     AppMounts,
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from pydokku.args import ParsedArgs
     from pydokku.context import Context
     from pydokku.store import Tx
-    from pydokku.store.storage import Attachment, Entry
+    from pydokku.store.storage import Attachment
 
 DIRECTORY_CHARACTERS = ASCII_ALNUM | frozenset("_-")  # Dokku's ^[A-Za-z0-9_-]+$
 
@@ -123,7 +124,8 @@ def mount(context: Context, args: ParsedArgs) -> None:
             )
         spec = parse(target)
         _mount_colon(tx, app, spec)
-    warn_if_missing(context.console, spec)
+        local = scheduler_plugin.selected(tx, app) == "docker-local"  # a swarm's volumes live on its nodes
+    warn_if_missing(context.console, spec, app.name, context.engine if local else None)
     from pydokku.plugins.storage.entry_commands import entries_changed
 
     entries_changed(context)
@@ -189,6 +191,28 @@ class _EntryMount:
         same = next((a for a in mounts.attachments if (a.entry.id, a.container_path, a.process_type) == identity), None)
         check_container_path_free(mounts, MountSpec(entry.host_path, self.container), self.process_type, ignore=same)
         self.readonly = args.has("volume-readonly")
+        self._check_one_owner(tx, same)
+
+    def _check_one_owner(self, tx: Tx, same: Attachment | None) -> None:
+        """One directory, one owner: a second mount of it asking for another owner would have every
+        deploy re-own the tree back and forth."""
+        from pydokku.plugins.storage import chown
+        from pydokku.store import apps as app_store
+
+        owner = chown.resolve(self.volume_chown).owner_id if self.volume_chown else None
+        if owner is None:
+            return
+        names = {app.id: app.name for app in app_store.list_all(tx)}
+        for other in storage_store.attachments_of_entry(tx, self.entry.id):
+            if (same is not None and other.id == same.id) or other.subpath != self.subpath or not other.volume_chown:
+                continue
+            theirs = chown.resolve(other.volume_chown).owner_id
+            if theirs is not None and theirs != owner:
+                raise DokkuError(
+                    f'storage entry "{self.name}" is already mounted with --volume-chown {other.volume_chown}'
+                    f" (app {names.get(other.app_id, '?')} at {other.container_path}); a directory has one owner:"
+                    " mount it with the same --volume-chown, or without one"
+                )
 
     def record(self, tx: Tx) -> str:
         """Write the attachment (every mount-time field, as given); the message to print."""
@@ -280,23 +304,17 @@ def _keys(index: int) -> tuple[str, ...]:
 def _attachment_values(index: int, attachment: Attachment) -> dict[str, str]:
     phases = ",".join(p for p in ("deploy", "run") if getattr(attachment, p))
     fields = (
-        attachment.entry.name, attachment.entry.host_path, attachment.container_path, phases,
+        attachment.entry.name, attachment.entry.host_path or attachment.entry.name, attachment.container_path, phases,
         attachment.process_type, attachment.subpath, str(attachment.readonly).lower(), attachment.volume_options,
         attachment.volume_chown,
     )  # fmt: skip
     return dict(zip(_keys(index), fields, strict=True))
 
 
-USAGE_FIELDS = ("usage-state", "used-bytes", "files", "free-bytes", "last-snapshot-at")
-
-
-def _collect(tx: Tx, targets: list[apps.AppRow], every_key: bool,
-             measured: list[tuple[str, int, Entry, int]]) -> dict[str, dict[str, str]]:  # fmt: skip
-    """The seed's three values per app, and the attachment values when they are shown: always in JSON
-    and for info flags, in text only for an app with a named attachment (the seed's layout otherwise).
-    With every key, the attachments to measure (app, index, entry, last snapshot) go to `measured`."""
-    from pydokku.store import backups as backup_store
-
+def _collect(tx: Tx, targets: list[apps.AppRow], every_key: bool) -> dict[str, dict[str, str]]:
+    """The seed's three values per app, and Dokku's nine values of each attachment when they are shown:
+    always in JSON and for info flags, in text only for an app with a named attachment (the seed's layout
+    otherwise). Usage figures are storage:usage's and storage:info's, never a report's."""
     mounts = app_mounts(tx, targets)
     values = {}
     for app in targets:
@@ -305,35 +323,8 @@ def _collect(tx: Tx, targets: list[apps.AppRow], every_key: bool,
         if every_key or any(is_named(attachment) for attachment in mounted.attachments):
             for index, attachment in enumerate(mounted.attachments, start=1):
                 app_values.update(_attachment_values(index, attachment))
-                if every_key:
-                    snapshot_at = backup_store.status(tx, attachment.entry.id).finished_at
-                    measured.append((app.name, index, attachment.entry, snapshot_at))
         values[app.name] = app_values
     return values
-
-
-def _usage_values(context: Context, values: dict[str, dict[str, str]],
-                  measured: list[tuple[str, int, Entry, int]]) -> None:  # fmt: skip
-    """Each measured attachment's usage (JSON and info flags only: walking trees is not for every report)."""
-    from pydokku.plugins.storage import usage
-
-    if not measured:
-        return
-    found = usage.usages(context, [(entry, snapshot_at) for _, _, entry, snapshot_at in measured])
-    for (app_name, index, _, _), used in zip(measured, found, strict=True):
-        figures = (
-            used.state, str(used.disk_bytes) if used.state == usage.MEASURED else "",
-            str(used.files) if used.state == usage.MEASURED else "",
-            "" if used.free_bytes is None else str(used.free_bytes),
-            usage.iso(used.last_snapshot_at) if used.last_snapshot_at else "",
-        )  # fmt: skip
-        keys = (f"{_ATTACHMENT}{index}.{field}" for field in USAGE_FIELDS)
-        values[app_name].update(zip(keys, figures, strict=True))
-
-
-def _json_aliases(values: dict[str, str]) -> dict[str, str]:
-    """Dokku 0.38's JSON has each key twice: `storage-build-mounts` and `build-mounts`."""
-    return {**{key.removeprefix("storage-"): value for key, value in values.items()}, **values}
 
 
 def report_storage(context: Context, args: ParsedArgs) -> int:
@@ -342,8 +333,7 @@ def report_storage(context: Context, args: ParsedArgs) -> int:
 
         return global_report(context, args)
     every_key = bool(args.info_flags) or args.value("format") == "json"
-    measured: list[tuple[str, int, Entry, int]] = []
     return report.run(
-        context, args, "storage", lambda tx, targets, _: _collect(tx, targets, every_key, measured),
-        json_values=_json_aliases, engine_values=lambda context, values: _usage_values(context, values, measured),
+        context, args, "storage", lambda tx, targets, _: _collect(tx, targets, every_key),
+        json_values=report.trimmed("storage"),
     )  # fmt: skip

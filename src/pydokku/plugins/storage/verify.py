@@ -15,12 +15,17 @@ Codes (stable: scripts match on them):
                            restores refuse to write through it)
   held-containers          containers an interrupted backup or restore stopped or paused, not resumed yet
   stale-staging            a staging directory an interrupted import or restore left beside its entry
+  interrupted-move         a storage:move that was killed: its copies, helper jobs and stopped apps wait
+  previous-copy            the previous content of an entry, kept beside it by an import --replace or an
+                           in-place restore
 
 storage:repair creates missing directories (with their mode, and their owner inside the storage root; never
 through a symbolic link below the entry), re-owns directories inside the storage root, forgets dead legacy
 entries (records only: the data stays), starts or unpauses held containers, and removes stale staging
-directories (ours, never the entry's data), each under the entry's lock. It never deletes anything else;
-the rest is listed with what to do.
+directories (ours, never the entry's data), finishes an interrupted move whose copies were all verified
+and undoes any other (as the next storage:move would), each under the entry's lock. Previous copies are
+removed only when asked (--discard-previous [--older-than <age>]), after a typed confirmation. It never
+deletes anything else; the rest is listed with what to do.
 """
 
 from __future__ import annotations
@@ -54,9 +59,13 @@ DRIFT = "mount-drift"
 LINKED_PATH = "linked-path"
 HELD = "held-containers"
 STALE_STAGING = "stale-staging"
+INTERRUPTED_MOVE = "interrupted-move"
+PREVIOUS_COPY = "previous-copy"
 
 # What storage:repair does about a finding.
-CREATE, CHOWN, FORGET, RESUME, REMOVE = "create", "chown", "forget", "resume", "remove"
+CREATE, CHOWN, FORGET, RESUME, REMOVE, SETTLE, DISCARD = (
+    "create", "chown", "forget", "resume", "remove", "settle", "discard",
+)  # fmt: skip
 DEFAULT_MODE = "0755"
 
 
@@ -64,11 +73,11 @@ class Finding:
     """One problem: its code, the apps and entry it concerns, the path (or volume), what is wrong, and
     what storage:repair does about it ("" when it leaves it to the operator)."""
 
-    __slots__ = ("apps", "base", "code", "detail", "entry", "mode", "owner", "path", "repair")
+    __slots__ = ("apps", "base", "code", "detail", "entry", "mode", "owner", "path", "repair", "since")
 
     def __init__(self, code: str, path: str, detail: str, *, apps: list[str] | None = None, entry: str = "",
                  repair: str = "", owner: tuple[int, int] | None = None, mode: str = "",
-                 base: str = "") -> None:  # fmt: skip
+                 base: str = "", since: int = 0) -> None:  # fmt: skip
         self.code = code
         self.path = path
         self.detail = detail
@@ -78,6 +87,7 @@ class Finding:
         self.owner = owner
         self.mode = mode
         self.base = base  # create: the entry's own directory, below which no link is followed
+        self.since = since  # previous-copy: when it was set aside (epoch seconds)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -119,6 +129,7 @@ class Check:
         self._drift()
         self._entry_paths()
         self._held()
+        self._moves()
         if self.whole:
             self._dead_legacy()
             self._orphan_directories()
@@ -221,6 +232,7 @@ class Check:
                     f" {entry.name} path {target})", entry=entry.name,
                 ))  # fmt: skip
                 continue
+            self._previous(entry)
             purposes = ["import"] + ([] if Journal(self.context, "restores", entry.name).load() else ["restore"])
             for purpose in purposes:
                 for path in archive.stale_staging(host, purpose):
@@ -228,6 +240,26 @@ class Check:
                         STALE_STAGING, path, f"{path} was left by an interrupted {purpose} of {entry.name}",
                         entry=entry.name, repair=REMOVE, base=host, mode=purpose,
                     ))  # fmt: skip
+
+    def _previous(self, entry: Entry) -> None:
+        import time
+
+        from pydokku.plugins.storage import archive
+        from pydokku.text import age_text, human_bytes
+        from pydokku.treewalk import measure
+
+        now = int(time.time())
+        for path, since in archive.previous_copies(entry.host_path):
+            try:
+                size = measure(path)
+                held = f"{human_bytes(size.disk_bytes)}, {counted(size.files, 'file')}"
+            except OSError as error:
+                held = f"unreadable: {error.strerror}"
+            self.findings.append(Finding(
+                PREVIOUS_COPY, path, f"{path} is the previous content of {entry.name} ({held}), kept"
+                f" {age_text(since, now)} ago by an import or restore; storage:repair --discard-previous removes it",
+                entry=entry.name, since=since,
+            ))  # fmt: skip
 
     def _held(self) -> None:
         from pydokku.plugins.storage.backup import quiesce
@@ -238,6 +270,21 @@ class Check:
                     HELD, entry_name, f"{held}, held by an interrupted {quiesce.held_by(self.context, entry_name)}"
                     f" of {entry_name}, are not running", entry=entry_name, repair=RESUME,
                 ))  # fmt: skip
+
+    def _moves(self) -> None:
+        from pydokku.plugins.storage import move
+
+        for journal in move.interrupted(self.context):
+            entries = move.moved_entries(journal)
+            if not (self.whole or any(entry_id in self.mounted_entry_ids for entry_id, _ in entries)):
+                continue
+            names = ", ".join(name for _, name in entries)
+            ends = "finishes it" if move.finishable(journal) else "undoes it (not every copy was verified)"
+            self.findings.append(Finding(
+                INTERRUPTED_MOVE, journal.path, f"storage:move of {names} to node {journal.text('target')} was"
+                f" interrupted; the next storage:move or storage:repair {ends}",
+                entry=entries[0][1] if entries else "", repair=SETTLE,
+            ))  # fmt: skip
 
     def _duplicate_options(self, app: AppRow, mounts: AppMounts) -> None:
         for phase in ("deploy", "run"):
@@ -284,6 +331,7 @@ class Check:
         except OSError:
             return
         staging = tuple(f"{path}.{purpose}-" for path in named for purpose in ("import", "restore"))
+        previous = tuple(f"{path}.previous-" for path in named)
         for item in listing:
             if not item.is_dir(follow_symlinks=False):
                 continue
@@ -291,10 +339,15 @@ class Check:
                 continue
             if os.path.join(root, item.name.removeprefix(".")).startswith(staging):
                 continue  # an entry's staging directory: stale-staging says it
+            if item.path.startswith(previous) and item.path in self._previous_paths():
+                continue  # an entry's previous copy: previous-copy says it
             self.findings.append(Finding(
                 ORPHAN_DIRECTORY, item.path, f"{item.path} is under the storage root but no storage entry names it;"
                 f" adopt it (dokku storage:create {item.name} {item.path}) or remove it yourself",
             ))  # fmt: skip
+
+    def _previous_paths(self) -> set[str]:
+        return {finding.path for finding in self.findings if finding.code == PREVIOUS_COPY}
 
     def _orphan_volumes(self) -> None:
         for volume in self.context.engine.labelled_volumes(LABEL_APP):
@@ -379,22 +432,57 @@ def verify(context: Context, args: ParsedArgs) -> int:
 
 
 def repair(context: Context, args: ParsedArgs) -> None:
-    """storage:repair [--dry-run] [<app>|--all]: fix what is safe, list the rest."""
+    """storage:repair [--dry-run] [--discard-previous [--older-than <age>]] [<app>|--all]: fix what is safe,
+    list the rest; previous copies go only when asked."""
     dry_run = args.has("dry-run")
+    age = args.value("older-than")
+    older_than = _age_seconds(age) if age is not None else None
+    if older_than is not None and not args.has("discard-previous"):
+        raise DokkuError("--older-than only applies with --discard-previous")
     if dry_run and context.audit is not None:
         context.audit.acts = False  # a dry run changes nothing: it leaves no event
     findings = Check(context, _scope(args)).run()
+    if args.has("discard-previous"):
+        _to_discard(findings, older_than or 0)
     fixable = [finding for finding in findings if finding.repair]
     left = [finding for finding in findings if not finding.repair]
     if not findings:
         context.console.header("Nothing to repair")
         return
+    discarded = [finding for finding in fixable if finding.repair == DISCARD]
+    if discarded and not dry_run and not context.flags.force:
+        from pydokku.console import confirm_destructive
+
+        listed = ", ".join(finding.path for finding in discarded)
+        confirm_destructive(context.console, context.stdin, f"{counted(len(discarded), 'previous copy')}: {listed}",
+                            "discard-previous")  # fmt: skip
     if fixable:
         context.console.header("Storage repair (dry run: nothing changed)" if dry_run else "Repairing storage")
         _fix(context, fixable, dry_run)
     if left:
-        context.console.header("Left as they are (storage:repair never deletes anything):")
+        context.console.header("Left as they are (storage:repair never deletes anything unless asked):")
         context.console.lines(f"       {finding.code}: {finding.detail}" for finding in left)
+
+
+def _to_discard(findings: list[Finding], older_than: int) -> None:
+    """--discard-previous: the previous copies at least `older_than` seconds old become repairs."""
+    import time
+
+    now = int(time.time())
+    for finding in findings:
+        if finding.code == PREVIOUS_COPY and now - finding.since >= older_than:
+            finding.repair = DISCARD
+
+
+def _age_seconds(text: str) -> int:
+    """`7d`, `12h`, `30m`, `90s`, `2w` or a number of seconds."""
+    import re
+
+    matched = re.fullmatch(r"(\d{1,9})([smhdw]?)", text)
+    if not matched:
+        raise DokkuError(f"Invalid --older-than value: {text} (expected an age such as 7d, 12h, 30m or 90s)")
+    unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[matched.group(2)]
+    return int(matched.group(1)) * unit
 
 
 def _fix(context: Context, fixable: list[Finding], dry_run: bool) -> None:
@@ -425,6 +513,15 @@ def _fix(context: Context, fixable: list[Finding], dry_run: bool) -> None:
             say_hard_links(context.console, set_tree_owner(finding.path, *finding.owner))
         elif finding.repair in (RESUME, REMOVE):
             _clear_left_behind(context, finding, dry_run)
+        elif finding.repair == DISCARD:
+            _discard(context, finding, dry_run)
+        elif finding.repair == SETTLE:
+            from pydokku.plugins.storage import move
+
+            if dry_run:
+                say(f"Would settle the interrupted move ({finding.path})")
+            else:
+                move.settle_interrupted(context, only=os.path.basename(finding.path).removesuffix(".json"))
     for finding in forget:
         say(f"{'Would forget' if dry_run else 'Forgetting'} {finding.entry} (its data, if any, stays: {finding.path})")
     if forget and not dry_run:
@@ -433,6 +530,25 @@ def _fix(context: Context, fixable: list[Finding], dry_run: bool) -> None:
                 entry = storage_store.entry(tx, finding.entry)
                 if entry is not None and not storage_store.attachments_of_entry(tx, entry.id):
                     storage_store.delete_entry(tx, entry.id)
+
+
+def _discard(context: Context, finding: Finding, dry_run: bool) -> None:
+    """A previous copy removed, under its entry's lock (an import or restore setting one aside is waited
+    for), if it is still one of the entry's."""
+    import shutil
+
+    from pydokku.locks import entry_lock
+    from pydokku.plugins.storage import archive, require_entry
+
+    if dry_run:
+        context.console.detail(f"Would remove {finding.path}")
+        return
+    with entry_lock(context, finding.entry):
+        with context.store.read() as tx:
+            host_path = require_entry(tx, finding.entry).host_path
+        if finding.path in (path for path, _ in archive.previous_copies(host_path)):
+            shutil.rmtree(finding.path)
+            context.console.detail(f"Removed {finding.path}")
 
 
 def _make_missing(finding: Finding) -> None:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 class Journal:
     def __init__(self, context: Context, kind: str, name: str) -> None:
+        self.name = name
         self.path = os.path.join(context.paths.lib_root, "data", kind, f"{name}.json")
         self.state: dict[str, object] = {}
 
@@ -40,6 +41,15 @@ class Journal:
         os.unlink(self.path)
         with contextlib.suppress(OSError):  # when it was the last: a finished operation leaves nothing
             os.rmdir(os.path.dirname(self.path))
+
+    @staticmethod
+    def names(context: Context, kind: str) -> list[str]:
+        """The names of this kind's journals (operations not finished), sorted."""
+        try:
+            listed = os.listdir(os.path.join(context.paths.lib_root, "data", kind))
+        except FileNotFoundError:
+            return []
+        return sorted(name.removesuffix(".json") for name in listed if name.endswith(".json"))
 
     def text(self, key: str) -> str:
         return str(self.state.get(key) or "")

@@ -81,15 +81,8 @@ def resume_left_behind(context: Context, entry: str, *, quiet: bool = False) -> 
 def left_behind(context: Context) -> list[tuple[str, str]]:
     """Entries whose held containers were not resumed (a backup or restore was killed), each with the
     names of those still stopped or paused."""
-    import os
-
-    folder = os.path.join(context.paths.lib_root, "data", KIND)
-    try:
-        names = sorted(name.removesuffix(".json") for name in os.listdir(folder) if name.endswith(".json"))
-    except FileNotFoundError:
-        return []
     found = []
-    for entry in names:
+    for entry in Journal.names(context, KIND):
         journal = Journal(context, KIND, entry)
         if not journal.load():
             continue

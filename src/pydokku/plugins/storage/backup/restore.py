@@ -53,7 +53,11 @@ def restore(context: Context, args: ParsedArgs) -> None:
     _restore_one(context, name, snapshot, target, discard=args.has("discard-previous"))
 
 
-def _restore_one(context: Context, name: str, snapshot: str, target: str | None, *, discard: bool) -> None:
+def _restore_one(
+    context: Context, name: str, snapshot: str, target: str | None, *, discard: bool,
+    listed: list[dict[str, object]] | None = None,
+) -> None:  # fmt: skip
+    """One entry's restore; `listed`: its snapshots, when the caller has already read them."""
     from pydokku.plugins.storage.backup.quiesce import interrupts_raise
 
     with entry_lock(context, name), interrupts_raise():
@@ -65,7 +69,7 @@ def _restore_one(context: Context, name: str, snapshot: str, target: str | None,
         if target is not None:
             _restore_to(context, restic, name, snapshot, target)
             return
-        _restore_entry(context, restic, name, entry, users, snapshot, discard=discard)
+        _restore_entry(context, restic, name, entry, users, snapshot, discard=discard, listed=listed)
 
 
 def _restore_all(context: Context, *, discard: bool) -> None:
@@ -78,13 +82,16 @@ def _restore_all(context: Context, *, discard: bool) -> None:
     restic = Restic(context.paths, resolved, context.console)
     if restic.exists_locally() is False:
         raise DokkuError(f"There are no backups in {restic.shown} yet")
-    names = sorted({entry_of(snapshot) for snapshot in restic.snapshots(None)} - {""})
+    listed: dict[str, list[dict[str, object]]] = {}
+    for snapshot in restic.snapshots(None):  # oldest first, as each entry's own listing
+        listed.setdefault(entry_of(snapshot), []).append(snapshot)
+    names = sorted(set(listed) - {""})
     if not names:
         raise DokkuError(f"There are no backups of storage entries in {restic.shown}")
     failed = []
     for name in names:
         try:
-            _restore_if_empty(context, restic, name, discard=discard)
+            _restore_if_empty(context, restic, name, listed[name], discard=discard)
         except DokkuError as error:
             context.console.warn(error.message)
             failed.append(name if _valid_name(name) else json.dumps(name))
@@ -92,7 +99,9 @@ def _restore_all(context: Context, *, discard: bool) -> None:
         raise DokkuError(f"{len(failed)} of {len(names)} storage entries could not be restored: {', '.join(failed)}")
 
 
-def _restore_if_empty(context: Context, restic: Restic, name: str, *, discard: bool) -> None:
+def _restore_if_empty(
+    context: Context, restic: Restic, name: str, listed: list[dict[str, object]], *, discard: bool
+) -> None:
     from pydokku.plugins.storage.stream_commands import NotOnThisHost, content_directory
 
     if not _valid_name(name):  # a tag read from the repository is checked like a name typed by the operator
@@ -105,14 +114,14 @@ def _restore_if_empty(context: Context, restic: Restic, name: str, *, discard: b
         if entry is not None:
             directory = content_directory(context, entry)
         else:
-            directory = _recreated(context, restic, name).directory
+            directory = _recreated(context, restic, name, listed).directory
     except NotOnThisHost as far:
         context.console.warn(far.message)
         return
     if directory and (os.path.islink(directory) or (os.path.isdir(directory) and os.listdir(directory))):
         context.console.header(f"Leaving storage entry {name} as it is: {directory} is not empty")
         return
-    _restore_one(context, name, "latest", None, discard=discard)
+    _restore_one(context, name, "latest", None, discard=discard, listed=listed)
 
 
 def _valid_name(name: str) -> bool:
@@ -204,8 +213,9 @@ def _restore_to(context: Context, restic: Restic, name: str, snapshot: str, targ
 
 
 def _restore_entry(
-    context: Context, restic: Restic, name: str, entry: Entry | None, users: list[str], snapshot: str, *, discard: bool
-) -> None:
+    context: Context, restic: Restic, name: str, entry: Entry | None, users: list[str], snapshot: str, *,
+    discard: bool, listed: list[dict[str, object]] | None,
+) -> None:  # fmt: skip
     from pydokku.plugins.storage.stream_commands import NotOnThisHost, content_directory
 
     console = context.console
@@ -222,7 +232,7 @@ def _restore_entry(
     except NotOnThisHost as far:
         _restore_volume(context, restic, name, far.volume, users, snapshot, discard=discard)
         return
-    recreated = _recreated(context, restic, name) if entry is None else None
+    recreated = _recreated(context, restic, name, listed) if entry is None else None
     host_path = entry.host_path if entry is not None else recreated.host_path  # type: ignore[union-attr]
     directory = directory or recreated.directory  # type: ignore[union-attr]
     if os.path.islink(directory):
@@ -339,14 +349,16 @@ class _Recreated:
         self.directory = directory
 
 
-def _recreated(context: Context, restic: Restic, name: str) -> _Recreated:
+def _recreated(
+    context: Context, restic: Restic, name: str, listed: list[dict[str, object]] | None = None
+) -> _Recreated:
     """Disaster recovery onto empty state: a named entry at its default path; a legacy entry (a
     `host:container` mount) at the path it was named after, or, for a docker volume, in the volume it was
     named after (created again when missing)."""
     from pydokku.plugins.storage import entries
     from pydokku.store.schema import legacy_entry_name
 
-    snapshots = restic.snapshots(name)
+    snapshots = restic.snapshots(name) if listed is None else listed
     if not snapshots:
         raise DokkuError(f'storage entry "{name}" does not exist, and {restic.shown} holds no backup of it')
     if not name.startswith(entries.LEGACY_PREFIX):
