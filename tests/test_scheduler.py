@@ -359,8 +359,8 @@ def test_missing_host_path_at_deploy_keeps_the_previous_containers(dokku, deploy
     result = dokku("ps:restart", deployed)
     assert result.code == 1
     assert result.err == (
-        f" !     Host path {host_dir} of the mount {host_dir}:/data does not exist;"
-        " create it (storage:ensure-directory) or unmount it\n"
+        f" !     Host path {host_dir} of the mount {host_dir}:/data does not exist; create it (dokku storage:repair"
+        f" {deployed}, or mkdir -p {host_dir}) or unmount it\n"
     )
     assert docker("inspect", "--format", "{{.Id}}", f"{deployed}.web.1") == before
     host_dir.mkdir()

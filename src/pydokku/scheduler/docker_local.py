@@ -62,7 +62,7 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
         if image is None:
             raise DokkuError(f"The release image of {app_name} is missing; run ps:rebuild to build it again")
         checks_wait = runtime.checks_wait
-        _check_mounts(engine, runtime.mounts.specs("deploy"))
+        _check_mounts(engine, runtime.mounts.specs("deploy"), app_name)
         _check_subpaths(runtime)
         given, reowned = _fix_ownership(context, _planned_owners(context, runtime, image))
         console.header(f"Deploying {app_name} via the docker-local scheduler...")
@@ -227,7 +227,7 @@ def _remove_unused_images(engine: Engine, app_name: str) -> None:
 # -- mounts --------------------------------------------------------------------------------------
 
 
-def _check_mounts(engine: Engine, mounts: list[MountSpec]) -> None:
+def _check_mounts(engine: Engine, mounts: list[MountSpec], app_name: str) -> None:
     """Host paths and named volumes must exist: Docker would create them empty (and root-owned)."""
     for spec in mounts:
         if not spec.container:
@@ -235,8 +235,8 @@ def _check_mounts(engine: Engine, mounts: list[MountSpec]) -> None:
         if not spec.is_volume:
             if not os.path.exists(spec.host):
                 raise DokkuError(
-                    f"Host path {spec.host} of the mount {spec} does not exist;"
-                    " create it (storage:ensure-directory) or unmount it"
+                    f"Host path {spec.host} of the mount {spec} does not exist; create it (dokku storage:repair"
+                    f" {app_name}, or mkdir -p {spec.host}) or unmount it"
                 )
         elif engine.volume(spec.host) is None:
             raise DokkuError(
@@ -489,7 +489,7 @@ def run(
         raise DokkuError(
             f"App {app_name} has not been deployed\n !     Successfully deploy your app to fix dokku run calls"
         )
-    _check_mounts(engine, runtime.mounts.specs("run"))
+    _check_mounts(engine, runtime.mounts.specs("run"), runtime.app)
     _check_subpaths(runtime)
     dyno = f"run.{int.from_bytes(os.urandom(2), 'big') % 9000 + 1000}"
     name = f"{app_name}.{dyno}"
