@@ -260,15 +260,22 @@ def test_a_stream_cut_short_is_refused_and_changes_nothing(dokku, env, tmp_path,
     assert sorted(p.name for p in (env.storage_root / "rt-b").iterdir()) == sorted(p.name for p in source.iterdir())
 
 
-def test_a_stream_without_its_end_marker_is_named_so(dokku, env, tmp_path):
-    assert dokku("storage:create", "rt-b").code == 0
+def one_file_tar(name: str, data: bytes) -> bytes:
+    """A GNU tar archive of one regular file."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as archive:
-        info = tarfile.TarInfo("./a.txt")
-        info.size = 4
-        archive.addfile(info, io.BytesIO(b"abc\n"))
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_a_stream_without_its_end_marker_is_named_so(dokku, env, tmp_path):
+    assert dokku("storage:create", "rt-b").code == 0
     cut = tmp_path / "cut.tar"
-    cut.write_bytes(buffer.getvalue()[:1024])  # a whole member, no end-of-archive marker: GNU tar exits 0
+    cut.write_bytes(
+        one_file_tar("./a.txt", b"abc\n")[:1024]
+    )  # a whole member, no end-of-archive marker: GNU tar exits 0
     done = dokku_io(env, "storage:import", "rt-b", stdin=cut)
     assert (done.returncode, done.stderr) == (
         1, b" !     The archive is incomplete: it ends before its end-of-archive marker (cut short?); refusing it\n",
@@ -282,13 +289,8 @@ def test_an_archive_without_a_root_member_keeps_the_root_mode_and_owner(dokku, e
     os.chown(root, 2000, 3000)
     os.chmod(root, 0o2750)
     (root / "old").write_text("old\n")
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as archive:
-        info = tarfile.TarInfo("a.txt")
-        info.size = 2
-        archive.addfile(info, io.BytesIO(b"a\n"))
     given = tmp_path / "noroot.tar"
-    given.write_bytes(buffer.getvalue())
+    given.write_bytes(one_file_tar("a.txt", b"a\n"))
     done = dokku_io(env, "storage:import", "rt-m", "--replace", "--discard-previous", stdin=given)
     assert done.returncode == 0, done.stderr
     found = root.stat()

@@ -331,7 +331,7 @@ class Check:
         except OSError:
             return
         staging = tuple(f"{path}.{purpose}-" for path in named for purpose in ("import", "restore"))
-        previous = tuple(f"{path}.previous-" for path in named)
+        previous = {finding.path for finding in self.findings if finding.code == PREVIOUS_COPY}  # said already
         for item in listing:
             if not item.is_dir(follow_symlinks=False):
                 continue
@@ -339,15 +339,12 @@ class Check:
                 continue
             if os.path.join(root, item.name.removeprefix(".")).startswith(staging):
                 continue  # an entry's staging directory: stale-staging says it
-            if item.path.startswith(previous) and item.path in self._previous_paths():
+            if item.path in previous:
                 continue  # an entry's previous copy: previous-copy says it
             self.findings.append(Finding(
                 ORPHAN_DIRECTORY, item.path, f"{item.path} is under the storage root but no storage entry names it;"
                 f" adopt it (dokku storage:create {item.name} {item.path}) or remove it yourself",
             ))  # fmt: skip
-
-    def _previous_paths(self) -> set[str]:
-        return {finding.path for finding in self.findings if finding.code == PREVIOUS_COPY}
 
     def _orphan_volumes(self) -> None:
         for volume in self.context.engine.labelled_volumes(LABEL_APP):
