@@ -175,7 +175,8 @@ class Images:
         )
         self.numeric_user = build_image(f"{TEST_PREFIX}app:numeric-{suffix}", f"FROM {self.v1}\nUSER 1700:1800\n")
         self.crashing = build_image(
-            f"{TEST_PREFIX}app:crash-{suffix}", f'FROM {BASE_IMAGE}\nCMD ["sh", "-c", "exit 3"]\n'
+            f"{TEST_PREFIX}app:crash-{suffix}",
+            f'FROM {BASE_IMAGE}\nCMD ["sh", "-c", "echo starting; echo crashed >&2; exit 3"]\n',
         )
 
     def remove(self) -> None:

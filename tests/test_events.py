@@ -47,6 +47,8 @@ def tar_of(name: str, content: bytes) -> bytes:
 def test_every_changing_command_leaves_exactly_one_event(dokku, env, app_name, images, tmp_path):
     a1, a2, a3 = app_name, f"{app_name}-b", f"{app_name}-c"
     restored = tmp_path / "restored"
+    envfile = tmp_path / "imported.env"
+    envfile.write_text("IMPORTED=1\n")
     (tmp_path / "legacy").mkdir()
     steps: list[tuple[tuple[str, ...], list[str], list[str]]] = [
         (("apps:create", a1), [a1], []),
@@ -59,6 +61,7 @@ def test_every_changing_command_leaves_exactly_one_event(dokku, env, app_name, i
         (("config:unset", "--no-restart", a1, "TOKEN"), [a1], []),
         (("config:set", "--no-restart", a1, "CLEARED=1"), [a1], []),
         (("config:clear", "--no-restart", a1), [a1], []),
+        (("config:import", "--no-restart", a1, str(envfile)), [a1], []),
         (("docker-options:add", a1, "deploy", "-e DB_PASSWORD=hunter2"), [a1], []),
         (("docker-options:remove", a1, "deploy", "-e DB_PASSWORD=hunter2"), [a1], []),
         (("docker-options:add", a1, "deploy", f"-v {tmp_path}/legacy:/legacy"), [a1], []),

@@ -33,6 +33,43 @@ def test_registry_report_json_has_the_stripped_and_the_prefixed_keys(dokku, app)
     assert "server" in values and "registry-server" in values
 
 
+def test_registry_keys_as_dokku_computes_them(dokku, app):
+    assert dokku("registry:set", app, "server", "docker.io").code == 0
+    assert dokku("registry:report", app, "--registry-computed-server").out == "\n"  # Docker Hub: no prefix
+    dokku("registry:set", app, "server", "registry.example.com:5000/")
+    assert dokku("registry:report", app, "--registry-computed-server").out == "registry.example.com:5000/\n"
+    assert dokku("registry:set", "--global", "image-repo-template", "team/{{ .AppName }}").code == 0
+    assert dokku("registry:report", app, "--registry-computed-image-repo").out == f"team/{app}\n"
+    dokku("registry:set", app, "image-repo", "own/repo")
+    assert dokku("registry:report", app, "--registry-computed-image-repo").out == "own/repo\n"
+    assert dokku("registry:set", "--global", "push-extra-tags", "latest,stable").code == 0
+    values = shown(dokku, "registry:report", app)
+    assert (values["computed-push-extra-tags"], values["push-extra-tags"], values["image-repo-template"]) == (
+        "latest,stable",
+        "",
+        "",
+    )
+    assert values["registry-computed-image-repo-template"] == "team/{{ .AppName }}"
+    assert shown(dokku, "registry:report", "--global") == {
+        "computed-image-repo-template": "team/{{ .AppName }}", "computed-push-extra-tags": "latest,stable",
+        "computed-push-on-release": "false", "computed-server": "", "global-image-repo-template": "team/{{ .AppName }}",
+        "global-push-extra-tags": "latest,stable", "global-push-on-release": "", "global-server": "",
+        **{f"registry-{key}": value for key, value in (
+            ("computed-image-repo-template", "team/{{ .AppName }}"), ("computed-push-extra-tags", "latest,stable"),
+            ("computed-push-on-release", "false"), ("computed-server", ""),
+            ("global-image-repo-template", "team/{{ .AppName }}"), ("global-push-extra-tags", "latest,stable"),
+            ("global-push-on-release", ""), ("global-server", ""))},
+    }  # fmt: skip
+    for key, value, message in (
+        ("push-extra-tags", "latest,,x", "Invalid push-extra-tags 'latest,,x': comma-separated image tags"
+         " (letters, digits, _ . -; e.g. latest,stable)"),
+        ("image-repo-template", "team/{{ .Name }}", "Invalid image-repo-template 'team/{{ .Name }}': an image repo"
+         " in which {{ .AppName }} is replaced by the app's name (e.g. team/{{ .AppName }})"),
+    ):  # fmt: skip
+        refused = dokku("registry:set", app, key, value)
+        assert (refused.code, refused.err) == (1, f" !     {message}\n")
+
+
 def test_ps_report_global(dokku, app):
     assert dokku("ps:set", "--global", "restart-policy", "always").code == 0
     assert dokku("ps:report", "--global").out == (

@@ -49,12 +49,11 @@ def test_same_image_again(dokku, deployed, images):
 
 
 def test_missing_image(dokku, app, env, engine):
+    """Not on the host: pulled, as Dokku does; from a registry that is not there (nothing leaves 127.0.0.1)."""
     before = env.snapshot()
-    result = dokku("git:from-image", app, "no-such/image:tag")
-    assert result.code == 1
-    assert (
-        result.err == " !     Image no-such/image:tag does not exist on this host, and no registry is used to pull it\n"
-    )
+    result = dokku("git:from-image", app, "127.0.0.1:1/no-such/image:tag")
+    assert (result.code, result.out) == (1, "-----> Generating build context\n-----> Pulling image\n")
+    assert result.err.startswith(" !     Failed to pull image: 127.0.0.1:1/no-such/image:tag: ")
     assert env.snapshot() == before
 
 
@@ -538,7 +537,7 @@ def test_the_api_and_the_cli_create_the_same_container(dokku, deployed, host_dir
     [
         ("x y", " !     no such image: x y: invalid reference format\n"),
         ("a?b=c", " !     no such image: a?b=c: invalid reference format\n"),
-        ("../../info", " !     Image ../../info does not exist on this host, and no registry is used to pull it\n"),
+        ("../../info", " !     Failed to pull image: ../../info: invalid reference format\n"),
         ("x\r\nHost: evil", " !     Docker image references cannot contain control characters such as newlines:"
                             " 'x\\r\\nHost: evil'\n"),
     ],

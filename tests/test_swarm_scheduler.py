@@ -167,6 +167,26 @@ def test_a_shared_volume_is_seen_by_tasks_on_two_nodes(swarm, swarm_app, dokku):
     assert [output for _, output in in_tasks(web, "cat /shared/* | sort | tr '\\n' ' '")] == [" ".join(nodes)] * 2
 
 
+def test_an_image_repo_template_and_extra_tags_are_pushed_to_the_registry(swarm, swarm_app, dokku):
+    assert dokku("registry:set", swarm_app, "image-repo-template", "team/{{ .AppName }}").code == 0
+    assert dokku("registry:set", swarm_app, "push-extra-tags", "latest,stable").code == 0
+    deployed = dokku("git:from-image", swarm_app, swarm.v1)
+    assert deployed.code == 0, deployed.err
+    repository = f"{REGISTRY}/team/{swarm_app}"
+    assert (
+        f"-----> Pushing {repository}:1\n-----> Pushing {repository}:latest\n-----> Pushing {repository}:stable\n"
+        in (deployed.out)
+    )
+    spec = json.loads(on(1, "service", "inspect", f"{swarm_app}-web"))[0]["Spec"]
+    assert spec["TaskTemplate"]["ContainerSpec"]["Image"].startswith(f"{repository}:1@sha256:")
+    release = on(1, "image", "inspect", "--format", "{{.Id}}", f"{repository}:1")
+    for tag in ("latest", "stable"):  # in the registry, not left tagged on the manager
+        assert on(1, "image", "inspect", f"{repository}:{tag}", check=False) in ("", "[]")
+        on(2, "image", "pull", "--quiet", f"{repository}:{tag}")
+        assert on(2, "image", "inspect", "--format", "{{.Id}}", f"{repository}:{tag}") == release
+        on(2, "image", "rm", f"{repository}:{tag}")
+
+
 def test_a_failed_update_puts_the_previous_spec_back_and_says_where_it_failed(swarm, swarm_app, dokku, env):
     assert dokku("git:from-image", swarm_app, swarm.v1).code == 0
     web = f"{swarm_app}-web"
@@ -570,18 +590,19 @@ def test_one_off_runs_are_listed_logged_stopped_and_expire(swarm, swarm_app, dok
     assert detached.code == 0, detached.err
     name = detached.out.strip()
     assert re.fullmatch(rf"{swarm_app}-run-\d{{4}}", name)
-    wait_until(lambda: "running" in dokku("run:list", swarm_app).out)
+    wait_until(lambda: '"state": "running"' in dokku("run:list", swarm_app, "--format", "json").out)
+    assert dokku("run:list", swarm_app).out.splitlines()[1].split() == ["NAMES", "COMMAND", "CREATED"]
     listed = json.loads(dokku("run:list", swarm_app, "--format", "json").out)
     assert [(run["name"], run["state"], run["command"]) for run in listed] == [
-        (name, "running", "sh -c 'echo started; sleep 120'")]  # fmt: skip
-    wait_until(lambda: dokku("run:logs", swarm_app, name, "-q").out == "started\n")
-    assert dokku("run:stop", swarm_app, name).code == 0
+        (name, "running", "\"sh -c 'echo started; sleep 120'\"")]  # fmt: skip
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC", listed[0]["created_at"])
+    wait_until(lambda: dokku("run:logs", "--container", name, "-q").out == "started\n")
+    logs = dokku("run:logs", swarm_app).out
+    assert re.fullmatch(rf"\S+Z app\[{name.rpartition('-')[2]}\]: started\n", logs), logs
+    assert dokku("run:stop", "--container", name).out == f"{name}\n"
     assert run_jobs(swarm_app) == []
-    missing = dokku("run:stop", swarm_app, name)
-    assert (missing.code, missing.err) == (
-        1,
-        f" !     No one-off run {name} of {swarm_app} (see dokku run:list {swarm_app})\n",
-    )
+    missing = dokku("run:stop", "--container", name)
+    assert (missing.code, missing.out, missing.err) == (0, "", " !     Specified container does not exist\n")
 
     # --ttl-seconds: a detached job is removed when its time is up; an attached one too, and with it the command.
     expiring = dokku("run:detached", "--ttl-seconds", "2", swarm_app, "sleep", "120").out.strip()

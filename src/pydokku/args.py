@@ -1,6 +1,6 @@
 """Per-command argument parsing: `--flag value` and `--flag=value`, flags before or after positionals.
 
-Global flags (`--quiet`, `--trace`, `--force`, `--app APP`) are accepted anywhere before `--` or
+Global flags (`--quiet`, `--trace`, `--force`, `--app APP`, `--label KEY=VALUE`) are accepted anywhere before `--` or
 before a command's raw tail (the docker options of `docker-options:add`, for example), which is
 passed through untouched because it is somebody else's command line.
 
@@ -46,13 +46,14 @@ class ArgSpec:
 
 
 class GlobalFlags:
-    __slots__ = ("app", "force", "quiet", "trace")
+    __slots__ = ("app", "force", "labels", "quiet", "trace")
 
     def __init__(self) -> None:
         self.quiet = False
         self.trace = False
         self.force = False
         self.app: str | None = None
+        self.labels: list[str] = []  # `--label=KEY=VALUE`: labels of the one-off containers `run` starts
 
 
 HELP_FLAGS = frozenset({"--help", "-h"})
@@ -91,21 +92,25 @@ def parse_leading_globals(argv: list[str], flags: GlobalFlags) -> list[str]:
     return argv[i:]
 
 
-def _take_global(argv: list[str], i: int, flags: GlobalFlags) -> int:
+def _take_global(argv: list[str], i: int, flags: GlobalFlags, *, leading: bool = True) -> int:
     """If argv[i] is a global flag, record it and return how many tokens it used; else 0."""
     name, eq, inline = argv[i][2:].partition("=")
     if name in GLOBAL_BOOL_FLAGS and not eq:
         setattr(flags, name, True)
         return 1
+    if name not in ("app", "label") or (name == "label" and not leading):  # `--label` is a command's own flag after it
+        return 0
+    if eq:
+        value, used = inline, 1
+    elif i + 1 < len(argv):
+        value, used = argv[i + 1], 2
+    else:
+        raise UsageError(f"flag needs an argument: --{name}")
     if name == "app":
-        if eq:
-            flags.app = inline
-            return 1
-        if i + 1 >= len(argv):
-            raise UsageError("flag needs an argument: --app")
-        flags.app = argv[i + 1]
-        return 2
-    return 0
+        flags.app = value
+    else:
+        flags.labels.append(value)
+    return used
 
 
 def parse(argv: list[str], spec: ArgSpec, flags: GlobalFlags, *, takes_app: bool) -> ParsedArgs:
@@ -131,7 +136,7 @@ def parse(argv: list[str], spec: ArgSpec, flags: GlobalFlags, *, takes_app: bool
             return result
         if token.startswith("--") and len(token) > 2:
             before = flags.app
-            used = _take_global(argv, i, flags)
+            used = _take_global(argv, i, flags, leading=False)
             if used:
                 if takes_app and flags.app is not None and flags.app != before:
                     result.positionals.insert(0, flags.app)

@@ -75,11 +75,12 @@ def report_format(value: str | None) -> str:
     return "json" if fmt == "json" else "stdout"
 
 
-def columnize(rows: Sequence[Sequence[str]], gutter: int = 2) -> list[str]:
-    """Left-justify every column but the last to its widest cell plus `gutter` spaces."""
+def columnize(rows: Sequence[Sequence[str]], gutter: int = 2, minimum: int = 0) -> list[str]:
+    """Left-justify every column but the last to its widest cell plus `gutter` spaces, and to at least
+    `minimum` (Docker's tables: gutter 3, minimum 10)."""
     if not rows:
         return []
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    widths = [max(minimum - gutter, *(len(row[i]) for row in rows)) for i in range(len(rows[0]) - 1)]
     out = []
     for row in rows:
         cells = [cell.ljust(widths[i] + gutter) for i, cell in enumerate(row[:-1])]

@@ -170,7 +170,8 @@ class Scoped:
                 rows[f"{self.plugin}-{key}"] = own.get(key, "")
             if key in self.global_keys:
                 rows[f"{self.plugin}-global-{key}"] = global_values.get(key, "")
-            rows[f"{self.plugin}-computed-{key}"] = self.computed(own, global_values, key, app_name)
+            if app_name or key in self.global_keys:  # a --global report has the global keys alone
+                rows[f"{self.plugin}-computed-{key}"] = self.computed(own, global_values, key, app_name)
         return rows
 
     def collect(self, tx: Tx, targets: list[AppRow], context: Context) -> dict[str, dict[str, str]]:

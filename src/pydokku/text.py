@@ -62,3 +62,45 @@ def counted(number: int, noun: str) -> str:
     if number == 1:
         return f"1 {noun}"
     return f"{number} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
+
+
+def go_quote(text: str) -> str:
+    """Go's `strconv.Quote`, as the docker CLI shows a command: double quotes, backslash escapes."""
+    escapes = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
+               "\\": "\\\\", '"': '\\"'}  # fmt: skip
+    shown = "".join(escapes.get(c) or (f"\\x{ord(c):02x}" if c < " " or c == "\x7f" else c) for c in text)
+    return f'"{shown}"'
+
+
+def docker_time(epoch: float) -> str:
+    """Go's `time.Time.String()` of a Unix time in this host's zone, as `docker container ls` shows
+    CreatedAt: `2022-08-03 05:47:44 +0000 UTC`."""
+    import datetime
+
+    return datetime.datetime.fromtimestamp(int(epoch)).astimezone().strftime("%Y-%m-%d %H:%M:%S %z %Z")
+
+
+def human_duration(seconds: float) -> str:
+    """Docker's `units.HumanDuration` (`Less than a second`, `2 seconds`, `About a minute`, `3 hours`, …)."""
+    whole, minutes, hours = int(seconds), int(seconds / 60), int(seconds / 3600 + 0.5)
+    if whole < 1:
+        return "Less than a second"
+    if whole == 1:
+        return "1 second"
+    if whole < 60:
+        return f"{whole} seconds"
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{int(seconds / 3600) // 24 // 365} years"

@@ -17,7 +17,7 @@ from pydokku.text import shell_quote
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any, TextIO
 
     from pydokku.engine.api import Api
@@ -50,17 +50,50 @@ class Container:
     """A container as listed by the engine (or a swarm task: then with its node, and why it is not
     running when it is not)."""
 
-    __slots__ = ("error", "id", "labels", "mounts", "name", "node", "state")
+    __slots__ = ("command", "created", "error", "id", "labels", "mounts", "name", "node", "state")
 
     def __init__(self, id: str, name: str, state: str, labels: dict[str, str], node: str = "", error: str = "",
-                 mounts: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
+                 mounts: list[dict[str, Any]] | None = None, command: str = "", created: int = 0) -> None:  # fmt: skip
         self.id = id
+        self.command = command  # as the engine lists it (`sh -c 'echo hi'`)
+        self.created = created  # epoch seconds
         self.name = name
         self.state = state
         self.labels = labels
         self.node = node
         self.error = error
         self.mounts = mounts or []  # as the engine lists them: Type, Source or Name, Destination
+
+
+def split_reference(reference: str) -> tuple[str, str]:
+    """`host:5000/team/app:1.2` → (`host:5000/team/app`, `1.2`); no tag: `latest` (a digest stays whole)."""
+    if "@" in reference:
+        return reference, ""
+    repository, colon, tag = reference.rpartition(":")
+    if not colon or "/" in tag:  # the colon was a registry's port
+        return reference, "latest"
+    return repository, tag
+
+
+def registry_auth(username: str = "", password: str = "", server: str = "") -> str:
+    """The X-Registry-Auth header value (base64url JSON); `{}` when there are no credentials."""
+    import base64
+
+    data = {"username": username, "password": password, "serveraddress": server} if username else {}
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
+
+
+def registry_host(reference: str) -> str:
+    """The registry an image reference names (Docker's rule: a first part with a dot or a colon, or
+    localhost), else Docker Hub's `docker.io`."""
+    first, slash, _ = reference.partition("/")
+    return first if slash and ("." in first or ":" in first or first == "localhost") else "docker.io"
+
+
+def _listed_container(c: dict[str, Any]) -> Container:
+    """A container of the engine's `/containers/json` listing."""
+    return Container(c["Id"], c["Names"][0].lstrip("/"), c["State"], c.get("Labels") or {}, mounts=c.get("Mounts"),
+                     command=c.get("Command") or "", created=int(c.get("Created") or 0))  # fmt: skip
 
 
 # The exit statuses of `docker run` for its own failures (125: the run could not start, 126: the command
@@ -226,6 +259,12 @@ class Engine:
 
         return subprocess.Popen(self._command(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
+    def output(self, container: str) -> bytes:
+        """Everything a container has written so far, stdout and stderr as one stream in time order (the
+        CLI writes each to its own pipe: their lines are put back in order by their timestamps)."""
+        lines = self.log_stream(["logs", "--timestamps", container]).communicate()[0].splitlines(keepends=True)
+        return b"".join(line.partition(b" ")[2] for line in sorted(lines, key=lambda line: line.partition(b" ")[0]))
+
     def create(self, args: list[str], env: dict[str, str] | None = None) -> str:
         """`docker container create ARGS…` with the environment `env` (never on the command line); returns
         the new container's id."""
@@ -362,8 +401,34 @@ class Engine:
         except ApiError as error:
             raise DokkuError(f"Login to {server} failed: {error.message}") from error
 
+    def pull(self, reference: str, auth: str, shown: Callable[[str], None]) -> None:
+        """Pull an image (X-Registry-Auth `auth`), handing `shown` the lines `docker pull` prints without a
+        terminal; a pull the registry refuses is a DokkuError with its answer."""
+        from pydokku.engine.api import ApiError
+
+        repository, tag = split_reference(reference)
+        if self._trace is not None:
+            self._trace.write(f"+ POST /images/create fromImage={repository} tag={tag}\n")
+        try:
+            data = self.api.request("POST", "/images/create", {"fromImage": repository, "tag": tag},
+                                    headers={"X-Registry-Auth": auth}, timeout=600)  # fmt: skip
+        except ApiError as error:
+            raise DokkuError(f"Failed to pull image: {reference}: {error.message}") from error
+        for line in data.splitlines():
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if message.get("error"):
+                raise DokkuError(f"Failed to pull image: {reference}: {message['error']}")
+            status, layer = str(message.get("status", "")), str(message.get("id", ""))
+            if not layer:
+                shown(status)
+            elif status.startswith("Pulling from") or status in ("Pull complete", "Already exists"):
+                shown(f"{layer}: {status}")
+
     def image(self, reference: str) -> dict[str, Any] | None:
-        """The image's inspect data, or None when it is not on this host (nothing is ever pulled)."""
+        """The image's inspect data, or None when it is not on this host."""
         return self._missing_is_none(f"/images/{_segment(reference)}/json")  # type: ignore[no-any-return]
 
     def volume(self, name: str) -> dict[str, Any] | None:
@@ -386,10 +451,7 @@ class Engine:
         """Every container (running or not) carrying all of these labels, oldest first."""
         filters = json.dumps({"label": [f"{key}={value}" for key, value in labels.items()]})
         listed = self._get("/containers/json", {"all": "1", "filters": filters})
-        return [
-            Container(c["Id"], c["Names"][0].lstrip("/"), c["State"], c.get("Labels") or {}, mounts=c.get("Mounts"))
-            for c in sorted(listed, key=lambda c: c["Created"])
-        ]
+        return [_listed_container(c) for c in sorted(listed, key=lambda c: c["Created"])]
 
     def start(self, container: str) -> None:
         self._post(f"/containers/{_segment(container)}/start")

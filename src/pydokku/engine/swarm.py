@@ -3,7 +3,6 @@ is never needed for these). One instance per manager address."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 
@@ -36,12 +35,6 @@ class Node:
     @property
     def usable(self) -> bool:
         return self.state == "ready" and self.availability == "active"
-
-
-def registry_auth(username: str = "", password: str = "", server: str = "") -> str:
-    """The X-Registry-Auth header value (base64url JSON); `{}` when there are no credentials."""
-    data = {"username": username, "password": password, "serveraddress": server} if username else {}
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
 
 
 class ServiceGone(DokkuError):

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pydokku.engine import Container, Engine
     from pydokku.engine.swarm import Node
     from pydokku.scheduler.docker_swarm import Copied
+    from pydokku.scheduler.plan import OneOff
     from pydokku.store import Tx
     from pydokku.store.apps import AppRow
     from pydokku.store.releases import Release
@@ -116,26 +117,45 @@ def retire(context: Context, app_name: str) -> None:
     _for(context, app_name).remove_all(context, app_name)
 
 
-def run(
-    context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool, ttl: int = 0
-) -> int:
-    code: int = _for(context, app_name).run(context, app_name, command, env, detached=detached, tty=tty, ttl=ttl)
+def run(context: Context, app_name: str, one_off: OneOff) -> int:
+    """A one-off container of the current release; its exit status (detached: 0 once started)."""
+    code: int = _for(context, app_name).run(context, app_name, one_off)
     return code
 
 
 def runs(context: Context, app_name: str) -> list[dict[str, str]]:
-    """The app's one-off runs still there: name, state, command, created_at."""
+    """The app's one-off runs still there, oldest first, as `docker container ls` shows them: name, state,
+    command (quoted), created_at (Go's time format) and created (epoch seconds)."""
     found: list[dict[str, str]] = _for(context, app_name).runs(context, app_name)
     return found
 
 
-def run_logs(context: Context, app_name: str, run: str, tail: int, follow: bool) -> subprocess.Popen[bytes]:
-    stream: subprocess.Popen[bytes] = _for(context, app_name).run_logs(context, app_name, run, tail, follow)
-    return stream
+def run_log_streams(
+    context: Context, app_name: str, run: str, tail: int, follow: bool
+) -> list[tuple[str, subprocess.Popen[bytes]]]:
+    """The timestamped log of one run (by name) or of every run of the app (""), each with the dyno it is
+    shown under (Dokku's: the run's number)."""
+    found: list[tuple[str, subprocess.Popen[bytes]]] = _for(context, app_name).run_log_streams(
+        context, app_name, run, tail, follow
+    )
+    return found
 
 
-def stop_run(context: Context, app_name: str, run: str) -> None:
-    _for(context, app_name).stop_run(context, app_name, run)
+def stop_runs(context: Context, app_name: str, run: str) -> list[str]:
+    """Stop and remove one run (by name) or every run of the app (""); the names stopped."""
+    stopped: list[str] = _for(context, app_name).stop_runs(context, app_name, run)
+    return stopped
+
+
+def failed_logs(context: Context, app_name: str) -> bytes | None:
+    """What the containers of the app's last failed deploy said (None: no failed deploy since the
+    last one that succeeded)."""
+    from pydokku.scheduler import runtime
+    from pydokku.store import apps as app_store
+
+    with context.store.read() as tx:
+        app = app_store.get(tx, app_name)
+        return runtime.failed_output(tx, app) if app is not None else None
 
 
 def holding(context: Context, app_names: list[str], source: str) -> list[tuple[Container, int]]:

@@ -15,6 +15,7 @@ from pydokku.text import shell_quote
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pydokku.context import Context
+    from pydokku.engine import Engine
 
 
 def release_image(context: Context, app_name: str, source_image: str) -> bool:
@@ -24,10 +25,16 @@ def release_image(context: Context, app_name: str, source_image: str) -> bool:
     """
     engine, console = scheduler.build_engine(context, app_name), context.console
     console.header("Generating build context")
-    source = engine.image(source_image)
+    source = None if context.flags.force else engine.image(source_image)
     if source is None:
-        raise DokkuError(f"Image {source_image} does not exist on this host, and no registry is used to pull it")
-    console.header("Image exists on host, skipping pull")
+        # Dokku's: pulled when it is not on the host (or always with --force), with the app's login
+        console.header("Force pulling image" if context.flags.force else "Pulling image")
+        _pull(context, engine, app_name, source_image)
+        source = engine.image(source_image)
+        if source is None:
+            raise DokkuError(f"Failed to pull image: {source_image}: the engine does not have it after the pull")
+    else:
+        console.header("Image exists on host, skipping pull")
     with context.store.read() as tx:
         app = apps.require(tx, app_name)
         release = current_release(tx, app)
@@ -35,6 +42,17 @@ def release_image(context: Context, app_name: str, source_image: str) -> bool:
         return False
     build_and_deploy(context, app_name, source_image, source["Id"])
     return True
+
+
+def _pull(context: Context, engine: Engine, app_name: str, reference: str) -> None:
+    """Pull `reference` with the app's (else the global) registry:login for its registry."""
+    from pydokku.engine import registry_auth, registry_host
+    from pydokku.plugins import registry
+
+    server = registry_host(reference)
+    login = registry.login(context.paths.lib_root, app_name, server)
+    auth = registry_auth(*login, server) if login else registry_auth()
+    engine.pull(reference, auth, context.console.line)
 
 
 def rebuild(context: Context, app_name: str) -> None:

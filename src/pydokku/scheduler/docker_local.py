@@ -18,8 +18,7 @@ from pydokku.locks import app_lock
 from pydokku.plugins import apps, scheduler_docker_local, storage
 from pydokku.plugins.storage import DEFAULT_PROCESS_TYPE, attachment_spec
 from pydokku.scheduler import plan
-from pydokku.scheduler.runtime import Runtime, load, record_release
-from pydokku.text import shell_quote
+from pydokku.scheduler.runtime import Runtime, load, record_failed_output, record_release
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -68,13 +67,13 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
         console.header(f"Deploying {app_name} via the docker-local scheduler...")
         existing = _deployed_containers(engine, app_name)
         upcoming: list[tuple[str, str]] = []  # (container id, dyno name)
+        failed_output: list[bytes] = []  # what the containers that failed said, for logs:failed
 
         def deploy_process_type(process_type: str) -> tuple[list[tuple[str, str]], BaseException | None]:
             count = runtime.scale[process_type]
             console.header(f"Deploying {process_type} (count={count})")
-            return _concurrently(
-                [partial(_start_dyno, engine, runtime, process_type, i, checks_wait) for i in range(1, count + 1)]
-            )
+            start = partial(_start_dyno, engine, runtime, process_type, checks_wait=checks_wait, failed=failed_output)
+            return _concurrently([partial(start, i) for i in range(1, count + 1)])
 
         try:
             for batch in _schedule(release.processes, only, int(runtime.settings["parallel-schedule-count"])):
@@ -89,9 +88,13 @@ def deploy(context: Context, app_name: str, only: str | None = None, candidate: 
                 if candidate is not None:
                     record_release(tx, app, candidate)
                 scheduler_docker_local.record_deploy_owners(tx, app, given)
+                record_failed_output(tx, app, None)
         except BaseException as error:
             for container_id, _ in upcoming:
                 engine.remove(container_id)
+            if failed_output:
+                with context.store.write() as tx:
+                    record_failed_output(tx, apps.require(tx, app_name), b"".join(failed_output))
             if reowned and isinstance(error, DokkuError):
                 error.message += "\n !     The deploy had already given these directories their owner: " + ", ".join(
                     reowned
@@ -169,9 +172,12 @@ def _retire(engine: Engine, container: Container, stop_timeout: int) -> None:
     engine.remove(container.id)
 
 
-def _start_dyno(engine: Engine, runtime: Runtime, process_type: str, index: int, checks_wait: float) -> tuple[str, str]:
+def _start_dyno(
+    engine: Engine, runtime: Runtime, process_type: str, index: int, *, checks_wait: float, failed: list[bytes]
+) -> tuple[str, str]:
     """Create and start a dyno's new container under a temporary name and check it; returns its id
-    and the name it takes once the old container is retired."""
+    and the name it takes once the old container is retired. A container that fails is removed, what it
+    said added to `failed`."""
     release = runtime.release
     assert release is not None
     dyno = f"{process_type}.{index}"
@@ -197,7 +203,9 @@ def _start_dyno(engine: Engine, runtime: Runtime, process_type: str, index: int,
     try:
         engine.start(container)
         _check_running(engine, container, name, checks_wait)
-    except BaseException:
+    except BaseException as error:
+        if isinstance(error, DokkuError):
+            failed.append(engine.output(container))
         engine.remove(container)
         raise
     return container, name
@@ -478,10 +486,9 @@ def remove_all(context: Context, app_name: str) -> None:
             engine.remove_image(image_id)
 
 
-def run(
-    context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool, ttl: int = 0
-) -> int:
-    """A one-off container of the current release with the run-phase options and mounts."""
+def run(context: Context, app_name: str, one_off: plan.OneOff) -> int:
+    """A one-off container of the current release with the run-phase options and mounts, reaped after
+    its deadline (its label says so, as Dokku's run:retire reads it)."""
     engine = context.engine
     runtime = _runtime(context, app_name)
     release = runtime.release
@@ -496,52 +503,66 @@ def run(
     spec = plan.ContainerSpec(
         name,
         release.image_id,
-        command,
-        env={**runtime.env, **env, "DYNO": dyno},
-        labels={plan.LABEL_APP: app_name, plan.LABEL_CONTAINER_TYPE: "run", plan.LABEL_DYNO: dyno},
+        one_off.command,
+        env={**runtime.env, **one_off.env, "DYNO": dyno},
+        labels={
+            **one_off.labels,
+            plan.LABEL_APP: app_name,
+            plan.LABEL_CONTAINER_TYPE: "run",
+            plan.LABEL_DYNO: dyno,
+            plan.LABEL_DEADLINE: str(one_off.ttl),
+        },
         binds=[mount.volume_value() for mount in runtime.mounts_for("run", DEFAULT_PROCESS_TYPE)],
         init=runtime.settings["init-process"] == "true",  # signals reach the command
         restart="",  # a one-off container is removed when it exits
         options=plan.run_options(runtime.run_options),
     )
     # Attached or detached, a one-off run goes through the docker CLI (it streams the terminal).
-    args = ["--rm", *(["--detach"] if detached else ["--interactive"]), *(["--tty"] if tty and not detached else [])]
+    detached, tty = one_off.detached, one_off.tty
+    args = ["--rm", *(["--detach"] if detached else []), *(["--interactive"] if tty or not detached else []),
+            *(["--tty"] if tty else [])]  # fmt: skip
     args += spec.cli_args()
     if detached:
         engine.run_detached(args, spec.env)
-        if ttl:
-            engine.expire(name, ttl)
+        engine.expire(name, one_off.ttl)
         context.console.line(name)
         return 0
-    return engine.run_attached(args, name, runtime.stop_timeout, ttl, spec.env)
+    return engine.run_attached(args, name, runtime.stop_timeout, one_off.ttl, spec.env)
 
 
-def _run_container(context: Context, app_name: str, run: str) -> Container:
-    for container in context.engine.containers({plan.LABEL_APP: app_name, plan.LABEL_CONTAINER_TYPE: "run"}):
-        if run in (container.name, container.id) or (len(run) >= 12 and container.id.startswith(run)):
-            return container
-    raise DokkuError(f"No run container {run} for app {app_name} (dokku run:list {app_name})")
+def _run_containers(context: Context, app_name: str) -> list[Container]:
+    return context.engine.containers({plan.LABEL_APP: app_name, plan.LABEL_CONTAINER_TYPE: "run"})
+
+
+def _chosen_runs(context: Context, app_name: str, run: str) -> list[Container]:
+    """The app's run containers, or the one named `run` (none when it is not there)."""
+    found = _run_containers(context, app_name)
+    return [container for container in found if run in (container.name, container.id)] if run else found
 
 
 def runs(context: Context, app_name: str) -> list[dict[str, str]]:
+    from pydokku.text import docker_time, go_quote
+
+    return [{"name": container.name, "state": container.state, "command": go_quote(container.command),
+             "created_at": docker_time(container.created), "created": str(container.created)}
+            for container in _run_containers(context, app_name)]  # fmt: skip
+
+
+def run_log_streams(
+    context: Context, app_name: str, run: str, tail: int, follow: bool
+) -> list[tuple[str, subprocess.Popen[bytes]]]:
     found = []
-    for container in context.engine.containers({plan.LABEL_APP: app_name, plan.LABEL_CONTAINER_TYPE: "run"}):
-        detail = context.engine.inspect(container.id) or {}
-        config = detail.get("Config") or {}
-        command = " ".join(shell_quote(word) for word in (config.get("Cmd") or []))
-        found.append({"name": container.name, "state": container.state, "command": command,
-                      "created_at": str(detail.get("Created", ""))})  # fmt: skip
-    return sorted(found, key=lambda run: run["created_at"])
+    for container in _chosen_runs(context, app_name, run):
+        args = ["logs", "--timestamps", "--tail", str(tail), *(["--follow"] if follow else []), container.id]
+        found.append((container.name.rpartition(".")[2], context.engine.log_stream(args)))
+    return found
 
 
-def run_logs(context: Context, app_name: str, run: str, tail: int, follow: bool) -> subprocess.Popen[bytes]:
-    container = _run_container(context, app_name, run)
-    args = ["logs", "--timestamps", "--tail", str(tail), *(["--follow"] if follow else []), container.id]
-    return context.engine.log_stream(args)
-
-
-def stop_run(context: Context, app_name: str, run: str) -> None:
-    container = _run_container(context, app_name, run)
+def stop_runs(context: Context, app_name: str, run: str) -> list[str]:
+    chosen = _chosen_runs(context, app_name, run)
+    timeout = _runtime(context, app_name).stop_timeout
     with app_lock(context, app_name):
-        context.engine.stop(container.id, _runtime(context, app_name).stop_timeout)
-        context.engine.remove(container.id)
+        for container in chosen:
+            context.engine.stop(container.id, timeout)
+            context.engine.remove(container.id)
+    return [container.name for container in chosen]

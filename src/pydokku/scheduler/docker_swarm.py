@@ -52,13 +52,14 @@ class _App:
             self.runtime: Runtime = load(tx, app, candidate)
             self.settings = scheduler_docker_swarm.settings(tx, app)
             self.server, self.repository = registry.repository(tx, app)
+            self.extra_tags = registry.extra_tags(tx, app)
         self.name = app_name
         self.login = registry.login(context.paths.lib_root, app_name, self.server) if self.server else None
         self.manager = manager(context, self.settings["manager"])
 
     @property
     def auth(self) -> str:
-        from pydokku.engine.swarm import registry_auth
+        from pydokku.engine import registry_auth
 
         return registry_auth(*self.login, self.server) if self.login else registry_auth()
 
@@ -90,6 +91,13 @@ class _App:
         if announce:
             context.console.header(f"Pushing {reference}")
         digest = self.manager.push(reference, self.auth)
+        if announce:  # a deploy: the registry's push-extra-tags go with it (untagged here after, as Dokku)
+            for tag in self.extra_tags:
+                extra = f"{self.repository}:{tag}"
+                self.manager.tag(release.image_id, extra)
+                context.console.header(f"Pushing {extra}")
+                self.manager.push(extra, self.auth)
+                self.manager.remove_image(extra)  # the release's own tag keeps the image
         return f"{reference}@{digest}"
 
     def node(self, mounts: list[Mount]) -> str:
@@ -387,8 +395,12 @@ def log_streams(
 
 
 def runs(context: Context, app_name: str) -> list[dict[str, str]]:
-    """The app's one-off jobs still there (detached, or ending): name, state of their task, command,
-    created_at."""
+    """The app's one-off jobs still there (detached, or ending), as docker-local lists its runs: the
+    state of their task, their command quoted, created_at in Go's time format."""
+    import datetime
+
+    from pydokku.text import docker_time, go_quote
+
     swarm = engine(context, app_name)
     found = []
     for service in _services(swarm, app_name, "run"):
@@ -396,30 +408,35 @@ def runs(context: Context, app_name: str) -> list[dict[str, str]]:
         spec = service["Spec"]
         command = (spec.get("TaskTemplate") or {}).get("ContainerSpec", {}).get("Args") or []  # swarm_plan: Args
         state = tasks[-1]["Status"]["State"] if tasks else "pending"
+        # Swarm's times have nanoseconds and a Z; the seconds are enough.
+        created = datetime.datetime.fromisoformat(str(service["CreatedAt"])[:19] + "+00:00").timestamp()
         found.append({"name": spec["Name"], "state": "exited" if state in TERMINAL else state,
-                      "command": " ".join(shell_quote(word) for word in command),
-                      "created_at": str(service.get("CreatedAt", ""))})  # fmt: skip
-    return sorted(found, key=lambda run: run["created_at"])
+                      "command": go_quote(" ".join(shell_quote(word) for word in command)),
+                      "created_at": docker_time(created), "created": str(int(created))})  # fmt: skip
+    return sorted(found, key=lambda run: int(run["created"]))
 
 
-def _run_service(swarm: Swarm, app_name: str, run: str) -> str:
-    for service in _services(swarm, app_name, "run"):
-        if run in (service["Spec"]["Name"], service["ID"]):
-            return str(service["ID"])
-    raise DokkuError(f"No one-off run {run} of {app_name} (see dokku run:list {app_name})")
+def _chosen_runs(swarm: Swarm, app_name: str, run: str) -> list[tuple[str, str]]:
+    """(id, name) of the app's jobs, or of the one named `run`."""
+    found = [(str(service["ID"]), str(service["Spec"]["Name"])) for service in _services(swarm, app_name, "run")]
+    return [job for job in found if run in job] if run else found
 
 
-def run_logs(context: Context, app_name: str, run: str, tail: int, follow: bool) -> subprocess.Popen[bytes]:
-    """The job's log, timestamped; followed until the job ends."""
+def run_log_streams(
+    context: Context, app_name: str, run: str, tail: int, follow: bool
+) -> list[tuple[str, subprocess.Popen[bytes]]]:
+    """Each job's log, timestamped; followed until the job ends."""
+    import threading
+
     swarm = engine(context, app_name)
-    service = _run_service(swarm, app_name, run)
-    args = ["service", "logs", "--raw", "--timestamps", "--tail", str(tail), *(["--follow"] if follow else [])]
-    stream = swarm.log_stream([*args, service])
-    if follow:  # `service logs --follow` goes on after the task ends: end it once the job is over
-        import threading
-
-        threading.Thread(target=_end_with_job, args=(swarm, service, stream), daemon=True).start()
-    return stream
+    found = []
+    for service, name in _chosen_runs(swarm, app_name, run):
+        args = ["service", "logs", "--raw", "--timestamps", "--tail", str(tail), *(["--follow"] if follow else [])]
+        stream = swarm.log_stream([*args, service])
+        if follow:  # `service logs --follow` goes on after the task ends: end it once the job is over
+            threading.Thread(target=_end_with_job, args=(swarm, service, stream), daemon=True).start()
+        found.append((name.rpartition("-")[2], stream))
+    return found
 
 
 def _end_with_job(swarm: Swarm, service: str, stream: subprocess.Popen[bytes]) -> None:
@@ -438,10 +455,13 @@ def _job_status_or_gone(swarm: Swarm, service: str) -> bool:
         return True  # removed, or never ran: nothing more will come
 
 
-def stop_run(context: Context, app_name: str, run: str) -> None:
-    """Remove the job: its task gets SIGTERM, then the app's stop grace period."""
+def stop_runs(context: Context, app_name: str, run: str) -> list[str]:
+    """Remove the jobs: their tasks get SIGTERM, then the app's stop grace period."""
     swarm = engine(context, app_name)
-    swarm.remove_service(_run_service(swarm, app_name, run))
+    chosen = _chosen_runs(swarm, app_name, run)
+    for service, _ in chosen:
+        swarm.remove_service(service)
+    return [name for _, name in chosen]
 
 
 def inspect(context: Context, app_name: str) -> list[dict[str, Any]]:
@@ -474,9 +494,7 @@ def running_with_mount(context: Context, app_names: list[str], source: str) -> l
 # -- one-off runs and jobs ---------------------------------------------------------------------------
 
 
-def run(
-    context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool, ttl: int = 0
-) -> int:
+def run(context: Context, app_name: str, one_off: plan.OneOff) -> int:
     """A replicated job of the current release with the run-phase options and mounts, on the node the
     app's data is on; its output is streamed, its exit status returned, and it is removed (detached:
     left to finish; the next run of the app removes finished ones)."""
@@ -494,18 +512,18 @@ def run(
     dyno = f"run.{int.from_bytes(os.urandom(2), 'big') % 9000 + 1000}"
     name = f"{app_name}-{dyno.replace('.', '-')}"
     spec = swarm_plan.service_spec(
-        name=name, image=image, command=command, env={**runtime.env, **env, "DYNO": dyno},
-        labels=swarm_plan.labels_for(app_name, "run", "run", release.number), mounts=mounts, node=node,
+        name=name, image=image, command=one_off.command, env={**runtime.env, **one_off.env, "DYNO": dyno},
+        labels={**one_off.labels, **swarm_plan.labels_for(app_name, "run", "run", release.number),
+                plan.LABEL_DEADLINE: str(one_off.ttl)}, mounts=mounts, node=node,
         replicas=None, init=state.settings["init-process"] == "true", restart="", stop_grace=state.stop_grace,
         options=plan.run_options(runtime.run_options),
     )  # fmt: skip
     swarm.create_service(spec, state.auth)
-    if detached:
-        if ttl:
-            swarm.expire(name, ttl)
+    if one_off.detached:
+        swarm.expire(name, one_off.ttl)
         context.console.line(name)
         return 0
-    with swarm.watched(name, ttl):  # removed when this process ends in any way, or when its time is up
+    with swarm.watched(name, one_off.ttl):  # removed when this process ends in any way, or when its time is up
         try:
             return _follow_job(swarm, name, stream=True)
         finally:

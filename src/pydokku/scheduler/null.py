@@ -14,6 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pydokku.context import Context
     from pydokku.engine import Container
+    from pydokku.scheduler.plan import OneOff
     from pydokku.store.releases import Release
 
 
@@ -44,9 +45,7 @@ def remove_processes(context: Context, app_name: str) -> None:
     """Nothing runs under the null scheduler."""
 
 
-def run(
-    context: Context, app_name: str, command: list[str], env: dict[str, str], *, detached: bool, tty: bool, ttl: int = 0
-) -> int:
+def run(context: Context, app_name: str, one_off: OneOff) -> int:
     raise DokkuError(
         f"App {app_name} uses the null scheduler, which runs nothing; choose another with"
         f" dokku scheduler:set {app_name} selected docker-local"
@@ -57,12 +56,12 @@ def runs(context: Context, app_name: str) -> list[dict[str, str]]:
     return []
 
 
-def run_logs(context: Context, app_name: str, run: str, tail: int, follow: bool) -> object:
-    raise DokkuError(f"No run container {run} for app {app_name} (the null scheduler runs nothing)")
+def run_log_streams(context: Context, app_name: str, run: str, tail: int, follow: bool) -> list[object]:
+    return []
 
 
-def stop_run(context: Context, app_name: str, run: str) -> None:
-    raise DokkuError(f"No run container {run} for app {app_name} (the null scheduler runs nothing)")
+def stop_runs(context: Context, app_name: str, run: str) -> list[str]:
+    return []
 
 
 def running_with_mount(context: Context, app_names: list[str], source: str) -> list[tuple[Container, int]]:

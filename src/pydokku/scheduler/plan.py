@@ -12,6 +12,7 @@ LABEL_PROCESS = "com.dokku.process-type"
 LABEL_DYNO = "com.dokku.dyno"
 LABEL_RELEASE = "com.dokku.release"
 LABEL_CONTAINER_TYPE = "com.dokku.container-type"
+LABEL_DEADLINE = "com.dokku.active-deadline-seconds"  # a one-off run's time limit (Dokku's run:retire)
 # `docker build` has no volumes or links; Dokku drops these build options for Dockerfile builds too.
 BUILD_INCOMPATIBLE = ("--link",)
 # A one-off container is removed when it exits, so a restart policy cannot apply to it.
@@ -129,6 +130,22 @@ class Mount:
         """The `-v` value: `source[/subpath]:target[:options]`."""
         source = f"{self.source.rstrip('/')}/{self.subpath}" if self.subpath else self.source
         return f"{source}:{self.target}" + (f":{self.options}" if self.options else "")
+
+
+class OneOff:
+    """A one-off run as asked for: its command and extra environment, detached or attached, with a
+    terminal or not, its deadline in seconds and the user's labels (`dokku --label=k=v run`)."""
+
+    __slots__ = ("command", "detached", "env", "labels", "ttl", "tty")
+
+    def __init__(self, command: list[str], env: dict[str, str], *, detached: bool, tty: bool, ttl: int,
+                 labels: dict[str, str]) -> None:  # fmt: skip
+        self.command = command
+        self.env = env
+        self.detached = detached
+        self.tty = tty
+        self.ttl = ttl
+        self.labels = labels
 
 
 class ContainerSpec:

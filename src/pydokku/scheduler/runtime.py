@@ -8,7 +8,7 @@ import time
 
 from pydokku.errors import DokkuError
 from pydokku.plugins import config, docker_options, ps, scheduler_docker_local, storage
-from pydokku.store import releases
+from pydokku.store import properties, releases
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -79,3 +79,24 @@ def record_release(tx: Tx, app: AppRow, release: Release) -> None:
 
 def build_options(tx: Tx, app: AppRow) -> list[str]:
     return docker_options.option_args(tx, app, "build")
+
+
+# The output of the last failed deploy's containers (logs:failed), kept with the app; its tail only.
+FAILED_OUTPUT = ("logs", "failed-deploy-output")
+FAILED_OUTPUT_LIMIT = 1 << 20
+
+
+def record_failed_output(tx: Tx, app: AppRow, output: bytes | None) -> None:
+    """Keep what a failed deploy's containers said (None: a deploy succeeded, forget it)."""
+    import base64
+
+    value = None if output is None else base64.b64encode(output[-FAILED_OUTPUT_LIMIT:]).decode()
+    if properties.get_all(tx, app.id, FAILED_OUTPUT[0]).get(FAILED_OUTPUT[1]) != value:
+        properties.put(tx, app.id, *FAILED_OUTPUT, value)
+
+
+def failed_output(tx: Tx, app: AppRow) -> bytes | None:
+    import base64
+
+    value = properties.get_all(tx, app.id, FAILED_OUTPUT[0]).get(FAILED_OUTPUT[1])
+    return None if value is None else base64.b64decode(value)

@@ -6,6 +6,14 @@ _GLOBAL = Flag("global")
 
 COMMANDS = (
     Command(
+        "config",
+        "config [--merged] (<app>|--global)",
+        "Pretty-print an app or global environment (config:show)",
+        _H + "show",
+        ArgSpec(flags=(_GLOBAL, Flag("merged"), Flag("shell"), Flag("export")), max_positionals=1),
+        audit=None,
+    ),
+    Command(
         "config:bundle",
         "config:bundle [--merged] (<app>|--global)",
         "Bundle environment into tarfile",
@@ -36,6 +44,16 @@ COMMANDS = (
         _H + "get",
         ArgSpec(flags=(_GLOBAL, Flag("quoted"))),
         audit=None,
+    ),
+    Command(
+        "config:import",
+        "config:import [--no-restart] [--replace] [--format envfile|json] (<app>|--global) [FILE|-]",
+        "Import environment from file",
+        _H + "import_vars",
+        ArgSpec(
+            flags=(_GLOBAL, Flag("no-restart"), Flag("replace"), Flag("format", takes_value=True)), max_positionals=2
+        ),
+        audit="app",
     ),
     Command(
         "config:keys",

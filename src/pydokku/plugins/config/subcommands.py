@@ -61,22 +61,68 @@ def _pairs_lines(pairs: dict[str, str], prefix: str) -> list[str]:
 def set_vars(context: Context, args: ParsedArgs) -> None:
     scope = _Scope(args)
     pairs: dict[str, str] = {}
+    for pair in scope.rest:
+        key, eq, value = pair.partition("=")
+        if not eq:
+            raise DokkuError(f"Invalid env pair: {pair}")
+        pairs[key] = _decode(key, value) if args.has("encoded") else value
+    _set_many(context, args, scope, pairs, replace=False, empty="At least one env pair must be given")
+
+
+def _set_many(
+    context: Context, args: ParsedArgs, scope: _Scope, pairs: dict[str, str], *, replace: bool, empty: str
+) -> None:
+    """Dokku's SetMany: the keys checked, the environment cleared first when replacing, the pairs
+    shown, a deployed app restarted unless --no-restart."""
     with context.store.write() as tx:
         app_id = scope.app_id(tx, args)
-        if not scope.rest:
-            raise DokkuError("At least one env pair must be given")
-        for pair in scope.rest:
-            key, eq, value = pair.partition("=")
-            if not eq:
-                raise DokkuError(f"Invalid env pair: {pair}")
+        if not pairs:
+            raise DokkuError(empty)
+        for key in pairs:
             if not KEY.fullmatch(key):
                 raise DokkuError(f"Invalid key name: '{key}'")
-            pairs[key] = _decode(key, value) if args.has("encoded") else value
+        if replace:
+            for key in config_store.all_vars(tx, app_id):
+                config_store.unset(tx, app_id, key)
         config_store.set_vars(tx, app_id, pairs)
     context.console.header("Setting config vars")
     if not context.console.quiet:
         context.console.lines(_pairs_lines(pairs, "       "))
     scope.restart_if_deployed(context, args)
+
+
+def import_vars(context: Context, args: ParsedArgs) -> None:
+    """config:import [--replace] [--format envfile|json] (<app>|--global) FILE|-: the environment read
+    from a file (or stdin), set as config:set sets it; --replace: the keys not in it are unset."""
+    import os
+
+    from pydokku.plugins.config import export as formats
+
+    scope = _Scope(args)
+    fmt = args.value("format") or "envfile"
+    if fmt not in ("envfile", "json"):
+        raise DokkuError(f"Unknown format: {fmt}")
+    source = scope.rest[0] if scope.rest else ""
+    if not source:
+        raise DokkuError("Please specify a file to import, or - to read stdin")
+    if source == "-":
+        context.console.header("Reading config vars from stdin")
+        text = context.stdin.read()
+    else:
+        if os.environ.get("SSH_ORIGINAL_COMMAND"):  # a remote user names files of this host: refused
+            raise DokkuError("Over SSH, config:import reads stdin only: pipe the file to config:import ... -")
+        try:
+            with open(source, encoding="utf-8") as file:
+                text = file.read()
+        except FileNotFoundError:
+            raise DokkuError(f"File {source} does not exist") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise DokkuError(f"Unable to read {source}: {getattr(error, 'strerror', None) or error}") from None
+    try:
+        pairs = formats.parse_json(text) if fmt == "json" else formats.parse_envfile(text)
+    except formats.UnreadableEnv as error:
+        raise DokkuError(f"Unable to import {source if source != '-' else 'stdin'}: {error}") from None
+    _set_many(context, args, scope, pairs, replace=args.has("replace"), empty="No config vars to set")
 
 
 def _decode(key: str, value: str) -> str:
@@ -135,9 +181,20 @@ def keys(context: Context, args: ParsedArgs) -> None:
 
 
 def show(context: Context, args: ParsedArgs) -> None:
+    """config:show, and `dokku config` (with Dokku's deprecated --shell and --export)."""
     scope = _Scope(args)
     fmt = list_format(args.value("format"))
     values = _vars(context, scope, args.has("merged"))
+    shell, exports = args.has("shell"), args.has("export")
+    if shell and exports:
+        raise DokkuError("Only one of --shell and --export can be given")
+    if shell or exports:
+        from pydokku.plugins.config import export as formats
+
+        replacement = "shell" if shell else "exports"
+        context.console.warn(f"Deprecated: Use 'config:export --format {replacement}' instead")
+        context.console.out.write(formats.render(values, replacement))
+        return
     if fmt == "json":
         import json
 

@@ -25,19 +25,24 @@ def line_count(value: str | None) -> int:
     return int(count)
 
 
-def show(context: Context, app: str, streams: list[tuple[str, subprocess.Popen[bytes]]], *, follow: bool,
-         quiet: bool) -> None:  # fmt: skip
-    """Print the streams as Dokku shows them: the last lines merged in time order, or (follow) each line
-    as it comes until every stream has ended. The streams are ended and reaped in every case."""
+COLOURS = (36, 33, 32, 35, 31)  # Dokku's, one per container in turn
+
+
+def show(context: Context, streams: list[tuple[str, subprocess.Popen[bytes]]], *, follow: bool, quiet: bool) -> None:
+    """Print the streams as Dokku shows them, `<time> app[<dyno>]: <line>` (coloured on a terminal;
+    quiet: the line alone): the last lines merged in time order, or (follow) each line as it comes until
+    every stream has ended. The streams are ended and reaped in every case."""
     out = sys.stdout.buffer
     context.console.out.flush()
+    colour = sys.stdout.isatty()
+    prefixes = [_prefix(dyno, index, colour) for index, (dyno, _) in enumerate(streams)]
     try:
         if follow:
-            _follow(app, streams, quiet, out)
+            _follow(streams, prefixes, quiet, out)
         else:
-            lines = [(line, dyno) for dyno, stream in streams for line in _read_all(stream)]
-            for line, dyno in sorted(lines, key=lambda pair: pair[0].partition(b" ")[0]):
-                out.write(_shown(app, dyno, line, quiet))
+            lines = [(line, index) for index, (_, stream) in enumerate(streams) for line in _read_all(stream)]
+            for line, index in sorted(lines, key=lambda pair: pair[0].partition(b" ")[0]):
+                out.write(_shown(prefixes[index], line, quiet))
         out.flush()
     finally:
         for _, stream in streams:
@@ -46,10 +51,17 @@ def show(context: Context, app: str, streams: list[tuple[str, subprocess.Popen[b
             stream.wait()
 
 
-def _shown(app: str, dyno: str, line: bytes, quiet: bool) -> bytes:
-    """Docker's `<RFC 3339 time> <text>` with the app and dyno after the time (quiet: the text)."""
+def _prefix(dyno: str, index: int, colour: bool) -> tuple[bytes, bytes]:
+    """What goes before a line's time and after it: Dokku's `\\e[<colour>m` … `app[<dyno>]:\\e[0m `."""
+    if not colour:
+        return b"", f" app[{dyno}]: ".encode()
+    return f"\x1b[{COLOURS[index % len(COLOURS)]}m".encode(), f" app[{dyno}]:\x1b[0m ".encode()
+
+
+def _shown(prefix: tuple[bytes, bytes], line: bytes, quiet: bool) -> bytes:
+    """Docker's `<RFC 3339 time> <text>` with `app[<dyno>]:` after the time (quiet: the text)."""
     stamp, _, text = line.partition(b" ")
-    return text if quiet else stamp + f" {app}[{dyno}]: ".encode() + text
+    return text if quiet else prefix[0] + stamp + prefix[1] + text
 
 
 def _read_all(stream: subprocess.Popen[bytes]) -> list[bytes]:
@@ -57,26 +69,27 @@ def _read_all(stream: subprocess.Popen[bytes]) -> list[bytes]:
     return [line if line.endswith(b"\n") else line + b"\n" for line in stream.stdout]
 
 
-def _follow(app: str, streams: list[tuple[str, subprocess.Popen[bytes]]], quiet: bool, out: BinaryIO) -> None:
+def _follow(streams: list[tuple[str, subprocess.Popen[bytes]]], prefixes: list[tuple[bytes, bytes]], quiet: bool,
+            out: BinaryIO) -> None:  # fmt: skip
     """Print lines as any process gives them; return when every stream has ended (its process stopped)."""
     import queue
     import threading
 
-    lines: queue.Queue[tuple[str, bytes] | None] = queue.Queue()
+    lines: queue.Queue[tuple[int, bytes] | None] = queue.Queue()
 
-    def pump(dyno: str, stream: subprocess.Popen[bytes]) -> None:
+    def pump(index: int, stream: subprocess.Popen[bytes]) -> None:
         assert stream.stdout is not None
         for line in stream.stdout:
-            lines.put((dyno, line if line.endswith(b"\n") else line + b"\n"))
+            lines.put((index, line if line.endswith(b"\n") else line + b"\n"))
         lines.put(None)
 
-    for dyno, stream in streams:
-        threading.Thread(target=pump, args=(dyno, stream), daemon=True).start()
+    for index, (_, stream) in enumerate(streams):
+        threading.Thread(target=pump, args=(index, stream), daemon=True).start()
     open_streams = len(streams)
     while open_streams:
         item = lines.get()
         if item is None:
             open_streams -= 1
             continue
-        out.write(_shown(app, item[0], item[1], quiet))
+        out.write(_shown(prefixes[item[0]], item[1], quiet))
         out.flush()

@@ -18,4 +18,12 @@ COMMANDS = (
         ),
         audit=None,
     ),
+    Command(
+        "logs:failed",
+        "logs:failed [--all|<app>]",
+        "Shows the last failed deploy logs",
+        "pydokku.plugins.logs.subcommands:failed",
+        ArgSpec((Flag("all"),), max_positionals=1),
+        audit=None,
+    ),
 )

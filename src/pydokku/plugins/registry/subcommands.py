@@ -5,7 +5,16 @@ from __future__ import annotations
 from pydokku import settings as settings_module
 from pydokku.errors import DokkuError
 from pydokku.plugins import apps
-from pydokku.plugins.registry import GLOBAL_KEYS, KEYS, PLUGIN, SECRETS_KIND, app_scope, computed, values
+from pydokku.plugins.registry import (
+    GLOBAL_KEYS,
+    KEYS,
+    PLUGIN,
+    SECRETS_KIND,
+    app_scope,
+    computed,
+    render_template,
+    values,
+)
 from pydokku.report import Scoped
 from pydokku.text import has_control_characters
 
@@ -35,17 +44,41 @@ def _check(key: str, value: str) -> None:
         check_server(value)
     elif key == "push-on-release" and value not in ("true", "false"):
         raise DokkuError(f"Invalid value for push-on-release: {value} (expected true or false)")
-    elif key == "image-repo" and (
-        not value.isascii()
-        or not all((c.isalnum() and c == c.lower()) or c in "._-/" for c in value)
-        or value.startswith(("/", ".", "-"))
-        or value.endswith("/")
-        or "//" in value
-    ):
+    elif key == "image-repo" and not _is_repository(value):
         raise DokkuError(
             f"Invalid image-repo {value!r}: lowercase letters, digits and . _ - / (e.g. team/app),"
             " as Docker names repositories"
         )
+    elif key == "image-repo-template" and not _is_repository(render_template(value, "app")):
+        raise DokkuError(
+            f"Invalid image-repo-template {value!r}: an image repo in which {{{{ .AppName }}}} is replaced by the"
+            " app's name (e.g. team/{{ .AppName }})"
+        )
+    elif key == "push-extra-tags" and not all(_is_tag(tag) for tag in value.split(",")):
+        raise DokkuError(
+            f"Invalid push-extra-tags {value!r}: comma-separated image tags (letters, digits, _ . -;"
+            " e.g. latest,stable)"
+        )
+
+
+def _is_repository(value: str) -> bool:
+    return (
+        value.isascii()
+        and all((c.isalnum() and c == c.lower()) or c in "._-/" for c in value)
+        and not value.startswith(("/", ".", "-"))
+        and not value.endswith("/")
+        and "//" not in value
+    )
+
+
+def _is_tag(tag: str) -> bool:
+    """Docker's tag: a word character first, then up to 127 of word characters, `.` and `-`."""
+    return (
+        0 < len(tag) <= 128
+        and tag.isascii()
+        and (tag[0].isalnum() or tag[0] == "_")
+        and all(c.isalnum() or c in "_.-" for c in tag)
+    )
 
 
 def set_property(context: Context, args: ParsedArgs) -> None:

@@ -46,27 +46,49 @@ def _command(context: Context, app_name: str, words: list[str]) -> list[str]:
     return words
 
 
+DEFAULT_TTL = 86400  # Dokku's: a one-off container is reaped after a day unless told otherwise
+RESERVED_LABELS = ("com.dokku", "org.label-schema")
+
+
 def _run(context: Context, args: ParsedArgs, *, detached: bool) -> int:
     from pydokku import scheduler
+    from pydokku.scheduler.plan import OneOff
 
     app_name = args.positional(0)
-    env = _env(args)
+    no_tty, force_tty = args.has("no-tty"), args.has("force-tty")
+    if no_tty and force_tty:
+        raise DokkuError("Cannot specify both --force-tty and --no-tty")
+    env, labels = _env(args), _labels(context.flags.labels)
     command = _command(context, app_name, args.positionals[1:])
     ttl = _ttl(args.value("ttl-seconds")) or _default_ttl(context, app_name)
-    tty = not args.has("no-tty") and sys.stdin.isatty() and sys.stdout.isatty()
+    # Dokku's has_tty: a terminal on both ends; a detached run has one only when forced.
+    tty = force_tty or (not no_tty and not detached and sys.stdin.isatty() and sys.stdout.isatty())
     context.console.out.flush()
-    return scheduler.run(context, app_name, command, env, detached=detached, tty=tty, ttl=ttl)
+    return scheduler.run(context, app_name, OneOff(command, env, detached=detached, tty=tty, ttl=ttl, labels=labels))
+
+
+def _labels(given: list[str]) -> dict[str, str]:
+    """The global `--label=KEY=VALUE` flags; Dokku's own label namespaces are not the user's to set."""
+    labels = {}
+    for label in given:
+        key, _, value = label.partition("=")
+        if not key or any(c.isspace() for c in key):
+            raise DokkuError(f"Invalid label: {label!r} (expected --label=KEY=VALUE)")
+        if key.startswith(RESERVED_LABELS):
+            raise DokkuError(f"Labels beginning with com.dokku or org.label-schema are reserved: {key}")
+        labels[key] = value
+    return labels
 
 
 def _default_ttl(context: Context, app_name: str) -> int:
-    """scheduler-docker-local:set <app> ttl-seconds <n>: every run of the app is stopped after n seconds."""
+    """scheduler-docker-local:set <app> ttl-seconds <n>, else Dokku's day."""
     from pydokku.plugins import scheduler
     from pydokku.plugins.scheduler_docker_local import settings
 
     with context.store.read() as tx:
         app = apps.require(tx, app_name)
         value = settings(tx, app)["ttl-seconds"] if scheduler.selected(tx, app) == "docker-local" else ""
-    return int(value) if value else 0
+    return int(value) if value else DEFAULT_TTL
 
 
 def _ttl(value: str | None) -> int:
@@ -74,7 +96,7 @@ def _ttl(value: str | None) -> int:
     if value is None:
         return 0
     if not value.isascii() or not value.isdigit() or int(value) == 0:
-        raise DokkuError(f"--ttl-seconds takes a positive number of seconds, not {value!r}")
+        raise DokkuError("--ttl-seconds must be a positive integer")
     return int(value)
 
 
@@ -86,47 +108,81 @@ def run_detached(context: Context, args: ParsedArgs) -> int:
     return _run(context, args, detached=True)
 
 
-def _app(context: Context, args: ParsedArgs) -> str:
-    with context.store.read() as tx:
-        return apps.require(tx, args.positional(0)).name
-
-
 def list_runs(context: Context, args: ParsedArgs) -> None:
-    from pydokku import scheduler
-    from pydokku.console import columnize, list_format
+    """Dokku's listing: `docker container ls`'s table (NAMES, COMMAND, CREATED), or its JSON fields."""
+    import json
+    import time
 
-    fmt = list_format(args.value("format"))
-    app_name = _app(context, args)
+    from pydokku import scheduler
+    from pydokku.console import columnize, report_format
+    from pydokku.text import human_duration
+
+    fmt = report_format(args.value("format"))
+    with context.store.read() as tx:
+        app_name = apps.require(tx, args.positional(0)).name
     found = scheduler.runs(context, app_name)
     if fmt == "json":
-        import json
-
-        context.console.line(json.dumps(found))
+        keys = ("name", "state", "command", "created_at")
+        context.console.line(json.dumps([{key: run[key] for key in keys} for run in found], indent=2))
         return
+    now = time.time()
+    rows = [(run["name"], run["command"], f"{human_duration(now - float(run['created']))} ago") for run in found]
     context.console.section(f"{app_name} run containers")
-    rows = [("NAME", "STATE", "COMMAND", "CREATED"),
-            *((run["name"], run["state"], run["command"], run["created_at"]) for run in found)]  # fmt: skip
-    context.console.lines(columnize(rows))
+    context.console.lines(columnize(rows if context.flags.quiet else [("NAMES", "COMMAND", "CREATED"), *rows],
+                                    gutter=3, minimum=10))  # fmt: skip
+
+
+def _target(context: Context, args: ParsedArgs) -> tuple[str, str]:
+    """The app and run container (`--container NAME`, or the older second argument; "": all of the
+    app's) a run:logs or run:stop is about, as Dokku derives them: the app from the container's name."""
+    app_name, container = args.positional(0), args.value("container") or args.positional(1)
+    if not app_name and not container:
+        raise DokkuError("No container or app specified")
+    if container:
+        named_app, kind = run_container_parts(container)
+        if not named_app:
+            raise DokkuError(f"Invalid container name specified: {container}")
+        if app_name and app_name != named_app:
+            raise DokkuError("Specified app does not app in container name")
+        if kind != "run":
+            raise DokkuError("Specified container must be a run container")
+        app_name = named_app
+    with context.store.read() as tx:
+        return apps.require(tx, app_name).name, container
+
+
+def run_container_parts(name: str) -> tuple[str, str]:
+    """`app.run.1234` (docker-local) or `app-run-1234` (a swarm job) → (app, "run"); ("", "") when the
+    name has neither shape. App names may hold dots, so the app is what is left of the last two parts."""
+    for separator in (".", "-"):
+        head, _, number = name.rpartition(separator)
+        app, _, kind = head.rpartition(separator)
+        if app and kind and number.isdigit() and (separator == "." or kind == "run"):
+            return app, kind
+    return "", ""
 
 
 def run_logs(context: Context, args: ParsedArgs) -> None:
     from pydokku import scheduler
     from pydokku.plugins.logs import line_count, show
 
-    app_name, run = _app(context, args), args.positional(1)
-    if not run:
-        raise DokkuError(f"Please specify the run container (dokku run:list {app_name})")
+    app_name, container = _target(context, args)
     count, follow = line_count(args.value("num")), args.has("tail")
-    stream = scheduler.run_logs(context, app_name, run, count, follow)
-    show(context, app_name, [(run.removeprefix(f"{app_name}."), stream)], follow=follow,
-         quiet=args.has("quiet") or context.flags.quiet)  # fmt: skip
+    streams = scheduler.run_log_streams(context, app_name, container, count, follow)
+    show(context, streams, follow=follow, quiet=args.has("quiet") or context.flags.quiet)
 
 
-def stop_run(context: Context, args: ParsedArgs) -> None:
+def stop_runs(context: Context, args: ParsedArgs) -> int:
+    """Dokku's run:stop: each stopped container's name on a line of its own."""
     from pydokku import scheduler
 
-    app_name, run = _app(context, args), args.positional(1)
-    if not run:
-        raise DokkuError(f"Please specify the run container (dokku run:list {app_name})")
-    context.console.header(f"Stopping {run}")
-    scheduler.stop_run(context, app_name, run)
+    app_name, container = _target(context, args)
+    stopped = scheduler.stop_runs(context, app_name, container)
+    if not stopped:
+        if container:
+            context.console.warn("Specified container does not exist")
+        elif not context.flags.quiet:
+            context.console.line("No run containers exist")
+    for name in stopped:
+        context.console.line(name)
+    return 0
