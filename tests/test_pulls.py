@@ -88,7 +88,7 @@ def test_an_image_not_on_the_host_is_pulled_with_the_app_s_login(dokku, app_name
     refused = dokku("git:from-image", app_name, image)
     assert refused.code == 1
     assert refused.out == "-----> Generating build context\n-----> Pulling image\n"
-    assert refused.err.startswith(f" !     Failed to pull image: {image}: ")
+    assert refused.err.startswith(f" !     Failed to pull image: {image}: ") and refused.err.count("\n") == 1
     assert "no basic auth credentials" in refused.err or "unauthorized" in refused.err, refused.err
     assert dokku("apps:report", app_name, "--app-deploy-source").out == "\n"  # nothing recorded
 

@@ -195,12 +195,18 @@ def test_registry_settings_and_report(dokku, env, app):
     assert dokku("registry:set", app, "image-repo", "team/web").code == 0
     assert dokku("registry:report", app).out == (
         "=====> node-js-app registry information\n"
-        "       Registry computed image repo:      team/web\n"
-        "       Registry computed push on release: false\n"
-        "       Registry computed server:          registry.example.com:5000/\n"
+        "       Registry computed image repo:          team/web\n"
+        "       Registry computed image repo template:\n"
+        "       Registry computed push extra tags:\n"
+        "       Registry computed push on release:     false\n"
+        "       Registry computed server:              registry.example.com:5000/\n"
+        "       Registry global image repo template:\n"
+        "       Registry global push extra tags:\n"
         "       Registry global push on release:\n"
-        "       Registry global server:            registry.example.com:5000\n"
-        "       Registry image repo:               team/web\n"
+        "       Registry global server:                registry.example.com:5000\n"
+        "       Registry image repo:                   team/web\n"
+        "       Registry image repo template:\n"
+        "       Registry push extra tags:\n"
         "       Registry push on release:\n"
         "       Registry server:\n"
         "       Registry tag version:\n"
@@ -210,7 +216,7 @@ def test_registry_settings_and_report(dokku, env, app):
         ((app, "server", "http://r.example.com"), "Invalid registry server 'http://r.example.com': expected host[:port], e.g. registry.example.com:5000"),
         ((app, "image-repo", "Team/App"), "Invalid image-repo 'Team/App': lowercase letters, digits and . _ - / (e.g. team/app), as Docker names repositories"),
         ((app, "push-on-release", "yes"), "Invalid value for push-on-release: yes (expected true or false)"),
-        (("--global", "image-repo", "x/y"), "image-repo cannot be set globally; global properties: push-on-release, server"),
+        (("--global", "image-repo", "x/y"), "image-repo cannot be set globally; global properties: image-repo-template, push-extra-tags, push-on-release, server"),
     ):  # fmt: skip
         result = dokku("registry:set", *args)
         assert (result.code, result.err) == (1, f" !     {message}\n")

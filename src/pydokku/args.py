@@ -1,8 +1,9 @@
 """Per-command argument parsing: `--flag value` and `--flag=value`, flags before or after positionals.
 
-Global flags (`--quiet`, `--trace`, `--force`, `--app APP`, `--label KEY=VALUE`) are accepted anywhere before `--` or
+Global flags (`--quiet`, `--trace`, `--force`, `--app APP`) are accepted anywhere before `--` or
 before a command's raw tail (the docker options of `docker-options:add`, for example), which is
-passed through untouched because it is somebody else's command line.
+passed through untouched because it is somebody else's command line. `--label KEY=VALUE` (Dokku's,
+for `run`) only before the command: after it, `--label` is the command's own (storage:create's).
 
 Plain classes, not dataclasses: this module is on every command's start-up path.
 """
@@ -98,7 +99,7 @@ def _take_global(argv: list[str], i: int, flags: GlobalFlags, *, leading: bool =
     if name in GLOBAL_BOOL_FLAGS and not eq:
         setattr(flags, name, True)
         return 1
-    if name not in ("app", "label") or (name == "label" and not leading):  # `--label` is a command's own flag after it
+    if name not in (("app", "label") if leading else ("app",)):
         return 0
     if eq:
         value, used = inline, 1

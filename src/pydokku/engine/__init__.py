@@ -90,6 +90,19 @@ def registry_host(reference: str) -> str:
     return first if slash and ("." in first or ":" in first or first == "localhost") else "docker.io"
 
 
+def progress_messages(data: bytes, failure: str) -> Iterator[dict[str, Any]]:
+    """The JSON messages of an Engine API progress stream (a pull, a push); an `error` in it is a
+    DokkuError `<failure>: <error>`."""
+    for line in data.splitlines():
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if message.get("error"):
+            raise DokkuError(f"{failure}: {message['error']}")
+        yield message
+
+
 def _listed_container(c: dict[str, Any]) -> Container:
     """A container of the engine's `/containers/json` listing."""
     return Container(c["Id"], c["Names"][0].lstrip("/"), c["State"], c.get("Labels") or {}, mounts=c.get("Mounts"),
@@ -260,8 +273,8 @@ class Engine:
         return subprocess.Popen(self._command(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def output(self, container: str) -> bytes:
-        """Everything a container has written so far, stdout and stderr as one stream in time order (the
-        CLI writes each to its own pipe: their lines are put back in order by their timestamps)."""
+        """Everything a container has written so far, stdout and stderr as one stream, ordered by the
+        times the engine gave the lines (the CLI writes each stream to its own pipe)."""
         lines = self.log_stream(["logs", "--timestamps", container]).communicate()[0].splitlines(keepends=True)
         return b"".join(line.partition(b" ")[2] for line in sorted(lines, key=lambda line: line.partition(b" ")[0]))
 
@@ -414,13 +427,7 @@ class Engine:
                                     headers={"X-Registry-Auth": auth}, timeout=600)  # fmt: skip
         except ApiError as error:
             raise DokkuError(f"Failed to pull image: {reference}: {error.message}") from error
-        for line in data.splitlines():
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if message.get("error"):
-                raise DokkuError(f"Failed to pull image: {reference}: {message['error']}")
+        for message in progress_messages(data, f"Failed to pull image: {reference}"):
             status, layer = str(message.get("status", "")), str(message.get("id", ""))
             if not layer:
                 shown(status)

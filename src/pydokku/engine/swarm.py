@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 
-from pydokku.engine import Engine, _segment
+from pydokku.engine import Engine, _segment, progress_messages
 from pydokku.errors import DokkuError
 
 TYPE_CHECKING = False
@@ -131,13 +131,7 @@ class Swarm(Engine):
             "POST", f"/images/{_segment(repository)}/push", {"tag": tag}, headers={"X-Registry-Auth": auth}, timeout=600
         )
         digest = ""
-        for line in data.splitlines():
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if message.get("error"):
-                raise DokkuError(f"Pushing {reference} failed: {message['error']}")
+        for message in progress_messages(data, f"Pushing {reference} failed"):
             digest = (message.get("aux") or {}).get("Digest", digest)
         if not digest:
             raise DokkuError(f"Pushing {reference} failed: the registry gave no digest")

@@ -123,10 +123,9 @@ def run(context: Context, app_name: str, one_off: OneOff) -> int:
     return code
 
 
-def runs(context: Context, app_name: str) -> list[dict[str, str]]:
-    """The app's one-off runs still there, oldest first, as `docker container ls` shows them: name, state,
-    command (quoted), created_at (Go's time format) and created (epoch seconds)."""
-    found: list[dict[str, str]] = _for(context, app_name).runs(context, app_name)
+def runs(context: Context, app_name: str) -> list[Container]:
+    """The app's one-off runs still there, oldest first (name, state, command, created)."""
+    found: list[Container] = _for(context, app_name).runs(context, app_name)
     return found
 
 

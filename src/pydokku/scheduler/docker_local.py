@@ -413,9 +413,14 @@ def log_streams(
     for container in _deployed_containers(context.engine, app_name):
         if process_type and container.labels.get(plan.LABEL_PROCESS) != process_type:
             continue
-        args = ["logs", "--timestamps", "--tail", str(tail), *(["--follow"] if follow else []), container.id]
-        found.append((container.name.removeprefix(f"{app_name}."), context.engine.log_stream(args)))
+        found.append((container.name.removeprefix(f"{app_name}."), _log_stream(context, container, tail, follow)))
     return found
+
+
+def _log_stream(context: Context, container: Container, tail: int, follow: bool) -> subprocess.Popen[bytes]:
+    """A container's timestamped log: its last `tail` lines, then (follow) what comes."""
+    args = ["logs", "--timestamps", "--tail", str(tail), *(["--follow"] if follow else []), container.id]
+    return context.engine.log_stream(args)
 
 
 def inspect(context: Context, app_name: str) -> list[dict[str, Any]]:
@@ -540,12 +545,8 @@ def _chosen_runs(context: Context, app_name: str, run: str) -> list[Container]:
     return [container for container in found if run in (container.name, container.id)] if run else found
 
 
-def runs(context: Context, app_name: str) -> list[dict[str, str]]:
-    from pydokku.text import docker_time, go_quote
-
-    return [{"name": container.name, "state": container.state, "command": go_quote(container.command),
-             "created_at": docker_time(container.created), "created": str(container.created)}
-            for container in _run_containers(context, app_name)]  # fmt: skip
+def runs(context: Context, app_name: str) -> list[Container]:
+    return _run_containers(context, app_name)
 
 
 def run_log_streams(
@@ -553,8 +554,7 @@ def run_log_streams(
 ) -> list[tuple[str, subprocess.Popen[bytes]]]:
     found = []
     for container in _chosen_runs(context, app_name, run):
-        args = ["logs", "--timestamps", "--tail", str(tail), *(["--follow"] if follow else []), container.id]
-        found.append((container.name.rpartition(".")[2], context.engine.log_stream(args)))
+        found.append((container.name.rpartition(".")[2], _log_stream(context, container, tail, follow)))
     return found
 
 

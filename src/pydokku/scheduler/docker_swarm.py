@@ -394,12 +394,12 @@ def log_streams(
     return found
 
 
-def runs(context: Context, app_name: str) -> list[dict[str, str]]:
-    """The app's one-off jobs still there (detached, or ending), as docker-local lists its runs: the
-    state of their task, their command quoted, created_at in Go's time format."""
+def runs(context: Context, app_name: str) -> list[Container]:
+    """The app's one-off jobs still there (detached, or ending), as docker-local lists its runs: each
+    with the state of its task, its command and when it was created."""
     import datetime
 
-    from pydokku.text import docker_time, go_quote
+    from pydokku.engine import Container
 
     swarm = engine(context, app_name)
     found = []
@@ -410,10 +410,10 @@ def runs(context: Context, app_name: str) -> list[dict[str, str]]:
         state = tasks[-1]["Status"]["State"] if tasks else "pending"
         # Swarm's times have nanoseconds and a Z; the seconds are enough.
         created = datetime.datetime.fromisoformat(str(service["CreatedAt"])[:19] + "+00:00").timestamp()
-        found.append({"name": spec["Name"], "state": "exited" if state in TERMINAL else state,
-                      "command": go_quote(" ".join(shell_quote(word) for word in command)),
-                      "created_at": docker_time(created), "created": str(int(created))})  # fmt: skip
-    return sorted(found, key=lambda run: int(run["created"]))
+        found.append(Container(str(service["ID"]), spec["Name"], "exited" if state in TERMINAL else state,
+                               spec.get("Labels") or {}, command=" ".join(shell_quote(word) for word in command),
+                               created=int(created)))  # fmt: skip
+    return sorted(found, key=lambda run: run.created)
 
 
 def _chosen_runs(swarm: Swarm, app_name: str, run: str) -> list[tuple[str, str]]:

@@ -52,7 +52,7 @@ def run(context: Context, app_name: str, one_off: OneOff) -> int:
     )
 
 
-def runs(context: Context, app_name: str) -> list[dict[str, str]]:
+def runs(context: Context, app_name: str) -> list[Container]:
     return []
 
 

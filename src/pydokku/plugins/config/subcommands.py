@@ -96,7 +96,7 @@ def import_vars(context: Context, args: ParsedArgs) -> None:
     from a file (or stdin), set as config:set sets it; --replace: the keys not in it are unset."""
     import os
 
-    from pydokku.plugins.config import export as formats
+    from pydokku.plugins.config import envfile
 
     scope = _Scope(args)
     fmt = args.value("format") or "envfile"
@@ -119,8 +119,8 @@ def import_vars(context: Context, args: ParsedArgs) -> None:
         except (OSError, UnicodeDecodeError) as error:
             raise DokkuError(f"Unable to read {source}: {getattr(error, 'strerror', None) or error}") from None
     try:
-        pairs = formats.parse_json(text) if fmt == "json" else formats.parse_envfile(text)
-    except formats.UnreadableEnv as error:
+        pairs = envfile.parse_json(text) if fmt == "json" else envfile.parse_envfile(text)
+    except envfile.UnreadableEnv as error:
         raise DokkuError(f"Unable to import {source if source != '-' else 'stdin'}: {error}") from None
     _set_many(context, args, scope, pairs, replace=args.has("replace"), empty="No config vars to set")
 

@@ -109,24 +109,26 @@ def run_detached(context: Context, args: ParsedArgs) -> int:
 
 
 def list_runs(context: Context, args: ParsedArgs) -> None:
-    """Dokku's listing: `docker container ls`'s table (NAMES, COMMAND, CREATED), or its JSON fields."""
+    """Dokku's listing: `docker container ls`'s table (NAMES, COMMAND, CREATED), or its JSON fields (the
+    command quoted as Docker quotes it, the creation time in Go's format)."""
     import json
     import time
 
     from pydokku import scheduler
     from pydokku.console import columnize, report_format
-    from pydokku.text import human_duration
+    from pydokku.text import docker_time, go_quote, human_duration
 
     fmt = report_format(args.value("format"))
     with context.store.read() as tx:
         app_name = apps.require(tx, args.positional(0)).name
     found = scheduler.runs(context, app_name)
     if fmt == "json":
-        keys = ("name", "state", "command", "created_at")
-        context.console.line(json.dumps([{key: run[key] for key in keys} for run in found], indent=2))
+        listed = [{"name": run.name, "state": run.state, "command": go_quote(run.command),
+                   "created_at": docker_time(run.created)} for run in found]  # fmt: skip
+        context.console.line(json.dumps(listed, indent=2))
         return
     now = time.time()
-    rows = [(run["name"], run["command"], f"{human_duration(now - float(run['created']))} ago") for run in found]
+    rows = [(run.name, go_quote(run.command), f"{human_duration(now - run.created)} ago") for run in found]
     context.console.section(f"{app_name} run containers")
     context.console.lines(columnize(rows if context.flags.quiet else [("NAMES", "COMMAND", "CREATED"), *rows],
                                     gutter=3, minimum=10))  # fmt: skip
@@ -172,7 +174,7 @@ def run_logs(context: Context, args: ParsedArgs) -> None:
     show(context, streams, follow=follow, quiet=args.has("quiet") or context.flags.quiet)
 
 
-def stop_runs(context: Context, args: ParsedArgs) -> int:
+def stop_runs(context: Context, args: ParsedArgs) -> None:
     """Dokku's run:stop: each stopped container's name on a line of its own."""
     from pydokku import scheduler
 
@@ -183,6 +185,4 @@ def stop_runs(context: Context, args: ParsedArgs) -> int:
             context.console.warn("Specified container does not exist")
         elif not context.flags.quiet:
             context.console.line("No run containers exist")
-    for name in stopped:
-        context.console.line(name)
-    return 0
+    context.console.lines(stopped)
