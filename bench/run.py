@@ -77,6 +77,13 @@ def add_apps(env: dict[str, str], first: int, last: int, hosts: list[str]) -> No
 
 
 def cli_latency(runs: int, app_counts: list[int]) -> list[str]:
+    import compileall
+
+    import pydokku
+
+    # An installed package has its byte code; a checkout run with PYTHONDONTWRITEBYTECODE would otherwise
+    # compile every edited module on every run and time the compiler.
+    compileall.compile_dir(os.path.dirname(pydokku.__file__), quiet=1)
     with tempfile.TemporaryDirectory(prefix="pydokku-bench.") as folder:
         root = Path(folder)
         env = {**os.environ, "DOKKU_ROOT": str(root / "home"), "DOKKU_LIB_ROOT": str(root / "lib")}

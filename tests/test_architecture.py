@@ -61,3 +61,48 @@ def test_only_the_engine_layer_runs_docker():
         and ('["docker"' in path.read_text() or "engine.api" in path.read_text())
     ]
     assert wrong == []
+
+
+def test_read_commands_import_nothing_heavy(dokku, app, host_dir, env):  # type: ignore[no-untyped-def]
+    """Start-up is a feature (read commands within 2x `python -c pass`): storage:list and storage:report of
+    an app with a colon mount and a named entry load neither json (and the re it pulls in) nor a plugin
+    they do not need."""
+    import subprocess
+    import sys
+
+    dokku("storage:mount", app, f"{host_dir}:/app/data")
+    dokku("storage:create", "uploads")
+    dokku("storage:mount", app, "uploads", "--container-dir", "/app/uploads")
+    probe = (
+        "import sys\n"
+        "from pydokku.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "sys.stdout.flush()\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+        "raise SystemExit(code)\n"
+    )
+    heavy = {"json", "re", "subprocess", "tempfile", "shlex", "dataclasses", "typing", "pathlib", "socket"}
+    for command in ("storage:list", "storage:report"):
+        run = subprocess.run(
+            [sys.executable, "-S", "-c", probe, command, app],
+            capture_output=True,
+            text=True,
+            env=env.variables | {"PYTHONPATH": str(PACKAGE.parent)},
+            check=True,
+        )
+        loaded = set(run.stderr.split())
+        assert loaded & heavy == set(), command
+        assert {m for m in loaded if m.startswith("pydokku.plugins.")} <= {
+            "pydokku.plugins.apps",
+            "pydokku.plugins.docker_options",
+            "pydokku.plugins.docker_options.volumes",
+            "pydokku.plugins.scheduler",
+            "pydokku.plugins.scheduler_docker_swarm",
+            "pydokku.plugins.storage",
+            "pydokku.plugins.storage.chown",
+            "pydokku.plugins.storage.commands",
+            "pydokku.plugins.storage.entries",
+            "pydokku.plugins.storage.spec",
+            "pydokku.plugins.storage.subcommands",
+            "pydokku.plugins.storage.swarm_entries",
+        }, command

@@ -258,6 +258,11 @@ def test_named_mount_upsert_and_list(dokku, app, env):
     assert report["attachment.1.entry-name"] == "uploads"
     assert report["storage-attachment.1.readonly"] == "true"
     assert dokku("storage:report", app, "--storage-attachment.1.container-path").out == "/app/uploads\n"
+    # Dokku HEAD's "re-running ... updates in place": a re-mount without --volume-readonly drops the key.
+    dokku("storage:mount", app, "uploads", "--container-dir", "/app/uploads", "--volume-options", "z")
+    assert json.loads(dokku("storage:list", app, "--format", "json").out) == [
+        {"entry_name": "uploads", "host_path": str(path), "container_path": "/app/uploads", "volume_options": "z"}
+    ]
 
 
 def test_named_mount_errors_change_nothing(dokku, app, env):

@@ -67,16 +67,19 @@ def _mounts(tx: Tx, app: apps.AppRow) -> AppMounts:
 
 def _listed_json(spec: MountSpec, attachment: Attachment | None) -> dict[str, object]:
     """A colon mount: the seed's three keys (`volume_options` as written after the second colon). A named
-    attachment, as Dokku 0.38 lists it: `readonly` its own key, `volume_options` without `ro`."""
+    attachment, as Dokku lists it: `readonly` its own key and only when true (HEAD leaves it out when false),
+    `volume_options` without `ro`."""
     if attachment is None or not is_named(attachment):
         return dict(spec.as_json())
-    return {
+    listed: dict[str, object] = {
         "entry_name": attachment.entry.name,
         "host_path": spec.host,
         "container_path": spec.container,
-        "readonly": attachment.readonly,
-        "volume_options": attachment.volume_options,
     }
+    if attachment.readonly:
+        listed["readonly"] = True
+    listed["volume_options"] = attachment.volume_options
+    return listed
 
 
 def list_mounts(context: Context, args: ParsedArgs) -> None:
